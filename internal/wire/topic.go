@@ -143,12 +143,14 @@ func ParseTopic(name string) (Topic, error) {
 	return t, nil
 }
 
-// AgentUser is the MQTT user name of the agent of one room: "agent:{site}/{room}".
-func AgentUser(site, room string) string { return "agent:" + site + "/" + room }
+// AgentUser is the MQTT user name, and the client ID, of the agent of one room:
+// "agent/{site}/{room}". (Contract v1 first wrote "agent:{site}/{room}"; a ':' cannot stand in a
+// user name of mosquitto's password file, so the external-broker mode could not work with it.)
+func AgentUser(site, room string) string { return "agent/" + site + "/" + room }
 
 // ParseAgentUser returns the site and room of an agent user name, ok false when it is not one.
 func ParseAgentUser(user string) (site, room string, ok bool) {
-	rest, found := strings.CutPrefix(user, "agent:")
+	rest, found := strings.CutPrefix(user, "agent/")
 	if !found {
 		return "", "", false
 	}

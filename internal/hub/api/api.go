@@ -1,0 +1,376 @@
+// Package api serves the hub's HTTP API v1: health, metrics, login, rooms, device commands and
+// the server-sent event stream. Errors are JSON {"error":{"code","message"}} with a fitting
+// status; every request body is size-limited and decoded strictly.
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/bailiff/bailiff/internal/hub/auth"
+	"github.com/bailiff/bailiff/internal/hub/registry"
+	"github.com/bailiff/bailiff/internal/store"
+	"github.com/bailiff/bailiff/internal/wire"
+)
+
+// Store is what the API needs of the hub's store.
+type Store interface {
+	User(ctx context.Context, name string) (store.User, error)
+	PutSession(ctx context.Context, s store.Session) error
+	Session(ctx context.Context, tokenHash string, now time.Time) (store.Session, error)
+	DeleteSession(ctx context.Context, tokenHash string) error
+}
+
+// Commander sends a command and waits for its outcome.
+type Commander interface {
+	Send(ctx context.Context, site, room, device, action string, args json.RawMessage, by string) (wire.Ack, error)
+}
+
+// Server holds what the handlers use. Set every field before Handler.
+type Server struct {
+	Store      Store
+	Registry   *registry.Registry
+	Feed       *registry.Feed
+	Commands   Commander
+	Metrics    http.Handler
+	Health     func(ctx context.Context) map[string]error // component → nil when up
+	Log        *slog.Logger
+	SessionTTL time.Duration
+	// Heartbeat is how often an idle event stream gets a comment line (keeps proxies open).
+	Heartbeat time.Duration
+}
+
+// MaxBody is the largest request body the API reads.
+const MaxBody = 64 << 10
+
+// Handler returns the API's routes.
+func (s *Server) Handler() http.Handler {
+	if s.SessionTTL == 0 {
+		s.SessionTTL = 12 * time.Hour
+	}
+	if s.Heartbeat == 0 {
+		s.Heartbeat = 15 * time.Second
+	}
+	if s.Log == nil {
+		s.Log = slog.Default()
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.healthz)
+	if s.Metrics != nil {
+		mux.Handle("GET /metrics", s.Metrics)
+	}
+	mux.HandleFunc("POST /api/v1/login", s.login)
+	mux.HandleFunc("POST /api/v1/logout", s.authed(auth.CanView, s.logout))
+	mux.HandleFunc("GET /api/v1/rooms", s.authed(auth.CanView, s.rooms))
+	mux.HandleFunc("GET /api/v1/rooms/{site}/{room}", s.authed(auth.CanView, s.room))
+	mux.HandleFunc("POST /api/v1/rooms/{site}/{room}/devices/{device}/commands", s.authed(auth.CanCommand, s.command))
+	mux.HandleFunc("GET /api/v1/events", s.authed(auth.CanView, s.events))
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path))
+	})
+	return mux
+}
+
+type errorBody struct {
+	Error wire.Error `json:"error"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, errorBody{Error: wire.Error{Code: code, Message: msg}})
+}
+
+// statusOf maps a contract error code to an HTTP status.
+func statusOf(code string) int {
+	switch code {
+	case wire.CodeBadArgs:
+		return http.StatusBadRequest
+	case wire.CodeUnsupported:
+		return http.StatusUnprocessableEntity
+	case wire.CodeForbidden:
+		return http.StatusForbidden
+	case wire.CodeBusy:
+		return http.StatusConflict
+	case wire.CodeUnreachable, wire.CodeDeviceError:
+		return http.StatusBadGateway
+	case wire.CodeTimeout, wire.CodeExpired:
+		return http.StatusGatewayTimeout
+	}
+	return http.StatusInternalServerError
+}
+
+// decodeBody reads a JSON object body strictly into v, answering the error itself.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		writeError(w, http.StatusUnsupportedMediaType, "bad_request", "the body must be application/json, not "+ct)
+		return false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, "bad_request", fmt.Sprintf("the body is larger than %d bytes", MaxBody))
+		return false
+	}
+	d := json.NewDecoder(bytes.NewReader(body))
+	d.DisallowUnknownFields()
+	if err := d.Decode(v); err != nil {
+		writeError(w, http.StatusBadRequest, "bad_request", "bad JSON body: "+err.Error())
+		return false
+	}
+	if d.More() {
+		writeError(w, http.StatusBadRequest, "bad_request", "bad JSON body: trailing data after the object")
+		return false
+	}
+	return true
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	checks := map[string]string{"http": "ok"}
+	status := http.StatusOK
+	if s.Health != nil {
+		for name, err := range s.Health(ctx) {
+			if err != nil {
+				checks[name] = err.Error()
+				status = http.StatusServiceUnavailable
+			} else {
+				checks[name] = "ok"
+			}
+		}
+	}
+	state := "ok"
+	if status != http.StatusOK {
+		state = "unhealthy"
+	}
+	writeJSON(w, status, map[string]any{"status": state, "checks": checks})
+}
+
+type loginRequest struct {
+	User     string `json:"user"`
+	Password string `json:"password"`
+}
+
+type loginResponse struct {
+	Token   string    `json:"token"`
+	Role    string    `json:"role"`
+	Expires time.Time `json:"expires"`
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	var req loginRequest
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	if req.User == "" || req.Password == "" {
+		writeError(w, http.StatusBadRequest, "bad_request", `"user" and "password" are required`)
+		return
+	}
+	u, err := s.Store.User(r.Context(), req.User)
+	if err == nil {
+		err = auth.CheckPassword(u.Hash, req.Password)
+	} else if errors.Is(err, store.ErrNotFound) {
+		// Spend the same time as a real check, so a wrong name and a wrong password look alike.
+		auth.CheckPassword(dummyHash, req.Password)
+		err = auth.ErrMismatch
+	}
+	if err != nil {
+		if !errors.Is(err, auth.ErrMismatch) {
+			s.Log.Error("login", "user", req.User, "error", err)
+		}
+		s.Log.Warn("login refused", "user", req.User)
+		writeError(w, http.StatusUnauthorized, "unauthorized", "wrong user name or password")
+		return
+	}
+	token := auth.NewSecret()
+	exp := time.Now().Add(s.SessionTTL).UTC().Truncate(time.Second)
+	if err := s.Store.PutSession(r.Context(), store.Session{TokenHash: auth.HashSecret(token), User: u.Name, Role: u.Role, Expires: exp}); err != nil {
+		s.Log.Error("login: store session", "user", u.Name, "error", err)
+		writeError(w, http.StatusInternalServerError, "internal", "could not store the session")
+		return
+	}
+	writeJSON(w, http.StatusOK, loginResponse{Token: token, Role: u.Role, Expires: exp})
+}
+
+var dummyHash, _ = auth.HashPassword("not a password anyone has")
+
+type ctxKey struct{}
+
+// Caller is the authenticated user of a request.
+type Caller struct {
+	User, Role, TokenHash string
+}
+
+func callerOf(r *http.Request) Caller { c, _ := r.Context().Value(ctxKey{}).(Caller); return c }
+
+// authed wraps h: a valid bearer token whose role passes allow.
+func (s *Server) authed(allow func(role string) bool, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok {
+			// EventSource cannot set headers: the event stream also takes the token as a query parameter.
+			token = r.URL.Query().Get("access_token")
+		}
+		if token == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="bailiff"`)
+			writeError(w, http.StatusUnauthorized, "unauthorized", "a bearer token is required: POST /api/v1/login")
+			return
+		}
+		th := auth.HashSecret(strings.TrimSpace(token))
+		se, err := s.Store.Session(r.Context(), th, time.Now())
+		if err != nil {
+			if !errors.Is(err, store.ErrNotFound) {
+				s.Log.Error("session lookup", "error", err)
+			}
+			w.Header().Set("WWW-Authenticate", `Bearer realm="bailiff", error="invalid_token"`)
+			writeError(w, http.StatusUnauthorized, "unauthorized", "the token is unknown or has expired: log in again")
+			return
+		}
+		if !allow(se.Role) {
+			writeError(w, http.StatusForbidden, wire.CodeForbidden, fmt.Sprintf("the %s role may not do this", se.Role))
+			return
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, Caller{User: se.User, Role: se.Role, TokenHash: th})))
+	}
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if err := s.Store.DeleteSession(r.Context(), callerOf(r).TokenHash); err != nil {
+		writeError(w, http.StatusInternalServerError, "internal", "could not end the session")
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) rooms(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.Registry.Rooms())
+}
+
+// pathIDs reads and checks the named path IDs, answering the error itself.
+func pathIDs(w http.ResponseWriter, r *http.Request, names ...string) ([]string, bool) {
+	out := make([]string, len(names))
+	for i, n := range names {
+		v := r.PathValue(n)
+		if err := wire.CheckID(n, v); err != nil {
+			writeError(w, http.StatusBadRequest, "bad_request", err.Error())
+			return nil, false
+		}
+		out[i] = v
+	}
+	return out, true
+}
+
+func (s *Server) room(w http.ResponseWriter, r *http.Request) {
+	ids, ok := pathIDs(w, r, "site", "room")
+	if !ok {
+		return
+	}
+	rm, ok := s.Registry.Room(ids[0], ids[1])
+	if !ok {
+		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no room %s/%s", ids[0], ids[1]))
+		return
+	}
+	writeJSON(w, http.StatusOK, rm)
+}
+
+type commandRequest struct {
+	Action string          `json:"action"`
+	Args   json.RawMessage `json:"args"`
+}
+
+type commandResponse struct {
+	OK    bool           `json:"ok"`
+	ID    string         `json:"id,omitempty"`
+	State map[string]any `json:"state,omitempty"`
+}
+
+func (s *Server) command(w http.ResponseWriter, r *http.Request) {
+	ids, ok := pathIDs(w, r, "site", "room", "device")
+	if !ok {
+		return
+	}
+	var req commandRequest
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	if req.Action == "" {
+		writeError(w, http.StatusBadRequest, wire.CodeBadArgs, `"action" is required`)
+		return
+	}
+	roomKnown, devKnown := s.Registry.HasDevice(ids[0], ids[1], ids[2])
+	if !roomKnown {
+		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no room %s/%s", ids[0], ids[1]))
+		return
+	}
+	if !devKnown {
+		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no device %q in room %s/%s", ids[2], ids[0], ids[1]))
+		return
+	}
+	c := callerOf(r)
+	ack, err := s.Commands.Send(r.Context(), ids[0], ids[1], ids[2], req.Action, req.Args, c.User)
+	if err != nil {
+		code := wire.CodeOf(err)
+		var we *wire.Error
+		msg := err.Error()
+		if errors.As(err, &we) {
+			msg = we.Message
+		}
+		writeError(w, statusOf(code), code, msg)
+		return
+	}
+	if !ack.OK {
+		writeJSON(w, statusOf(ack.Error.Code), errorBody{Error: *ack.Error})
+		return
+	}
+	writeJSON(w, http.StatusOK, commandResponse{OK: true, ID: ack.ID, State: ack.State})
+}
+
+// events streams registry changes as server-sent events until the client goes or the hub
+// stops. Each event is "id: N", "event: TYPE", "data: JSON".
+func (s *Server) events(w http.ResponseWriter, r *http.Request) {
+	fl, ok := w.(http.Flusher)
+	if !ok {
+		writeError(w, http.StatusInternalServerError, "internal", "streaming is not supported here")
+		return
+	}
+	ch, stop := s.Feed.Subscribe()
+	defer stop()
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprintf(w, "retry: 2000\n: bailiff events\n\n")
+	fl.Flush()
+	tick := time.NewTicker(s.Heartbeat)
+	defer tick.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-tick.C:
+			fmt.Fprintf(w, ": keep-alive\n\n")
+			fl.Flush()
+		case ev, ok := <-ch:
+			if !ok {
+				return // fell behind: the client reconnects
+			}
+			b, _ := json.Marshal(ev)
+			fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", ev.ID, ev.Type, b)
+			fl.Flush()
+		}
+	}
+}

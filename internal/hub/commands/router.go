@@ -1,0 +1,127 @@
+// Package commands sends commands to devices over MQTT and matches their acks by id. Every
+// command ends in exactly one outcome: the agent's ack, or timeout when none came in time.
+package commands
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bailiff/bailiff/internal/wire"
+)
+
+// Publisher is what the router needs of the MQTT client.
+type Publisher interface {
+	Publish(topic string, qos byte, retained bool, payload []byte) error
+}
+
+// Observer is told of every command's outcome and round-trip time (metrics).
+type Observer func(action, code string, d time.Duration)
+
+// Router is safe for concurrent use.
+type Router struct {
+	pub     Publisher
+	timeout time.Duration
+	log     *slog.Logger
+	observe Observer
+
+	mu      sync.Mutex
+	pending map[string]chan wire.Ack
+
+	lateAcks atomic.Int64
+}
+
+// New returns a router that publishes with pub and gives up on an ack after timeout.
+func New(pub Publisher, timeout time.Duration, log *slog.Logger, observe Observer) *Router {
+	if log == nil {
+		log = slog.Default()
+	}
+	if observe == nil {
+		observe = func(string, string, time.Duration) {}
+	}
+	return &Router{pub: pub, timeout: timeout, log: log, observe: observe, pending: map[string]chan wire.Ack{}}
+}
+
+// LateAcks counts acks that came for no pending command (after their timeout, or unknown).
+func (r *Router) LateAcks() int64 { return r.lateAcks.Load() }
+
+// Pending is the number of commands waiting for an ack.
+func (r *Router) Pending() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.pending)
+}
+
+func newID() string {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Send publishes a command and waits for its ack. The args are checked against the action
+// first, so a bad command never reaches the agent. The returned ack is the agent's; the error
+// is a *wire.Error (bad_args, unsupported, timeout, unreachable) when no ack came.
+func (r *Router) Send(ctx context.Context, site, room, device, action string, args json.RawMessage, by string) (wire.Ack, error) {
+	start := time.Now()
+	if _, err := wire.ParseArgs(action, args); err != nil {
+		r.observe(action, wire.CodeOf(err), time.Since(start))
+		return wire.Ack{}, err
+	}
+	cmd := wire.Command{ID: newID(), Action: action, Args: args, By: by, Expires: start.Add(r.timeout).UTC()}
+	ch := make(chan wire.Ack, 1)
+	r.mu.Lock()
+	r.pending[cmd.ID] = ch
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		delete(r.pending, cmd.ID)
+		r.mu.Unlock()
+	}()
+
+	if err := r.pub.Publish(wire.DeviceTopic(site, room, device, wire.KindCmd), 1, false, wire.Encode(cmd)); err != nil {
+		r.observe(action, wire.CodeUnreachable, time.Since(start))
+		return wire.Ack{}, wire.Errorf(wire.CodeUnreachable, "could not send the command to the broker: %v", err)
+	}
+	t := time.NewTimer(r.timeout)
+	defer t.Stop()
+	select {
+	case a := <-ch:
+		code := "ok"
+		if !a.OK {
+			code = a.Error.Code
+		}
+		r.observe(action, code, time.Since(start))
+		return a, nil
+	case <-t.C:
+		r.observe(action, wire.CodeTimeout, time.Since(start))
+		return wire.Ack{}, wire.Errorf(wire.CodeTimeout, "no answer from %s/%s/%s within %s", site, room, device, r.timeout)
+	case <-ctx.Done():
+		r.observe(action, wire.CodeTimeout, time.Since(start))
+		return wire.Ack{}, wire.Errorf(wire.CodeTimeout, "gave up waiting: %v", ctx.Err())
+	}
+}
+
+// HandleAck takes one message from an ack topic.
+func (r *Router) HandleAck(topic string, payload []byte) {
+	a, err := wire.DecodeAck(payload)
+	if err != nil {
+		r.log.Warn("bad ack", "topic", topic, "error", err)
+		return
+	}
+	r.mu.Lock()
+	ch, ok := r.pending[a.ID]
+	if ok {
+		delete(r.pending, a.ID) // exactly one outcome, even if the ack comes twice (QoS 1)
+	}
+	r.mu.Unlock()
+	if !ok {
+		r.lateAcks.Add(1)
+		return
+	}
+	ch <- a
+}

@@ -1,0 +1,284 @@
+// Package hub assembles the hub: store, broker (embedded or external), the MQTT client that
+// is the hub's only way to agents, the registry, the command router and the HTTP API.
+package hub
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/bailiff/bailiff/internal/config"
+	"github.com/bailiff/bailiff/internal/hub/api"
+	"github.com/bailiff/bailiff/internal/hub/auth"
+	"github.com/bailiff/bailiff/internal/hub/broker"
+	"github.com/bailiff/bailiff/internal/hub/commands"
+	"github.com/bailiff/bailiff/internal/hub/registry"
+	"github.com/bailiff/bailiff/internal/store"
+	"github.com/bailiff/bailiff/internal/wire"
+)
+
+// ExternalBroker is a broker the hub uses instead of embedding one.
+type ExternalBroker struct {
+	URL, Username, Password string
+}
+
+// Options configures a hub.
+type Options struct {
+	HTTPListen     string          // host:port of the API
+	MQTTListen     string          // host:port of the embedded broker (ignored with External)
+	External       *ExternalBroker // nil: embed the broker
+	DataDir        string          // store and broker state
+	Rooms          []*config.Room
+	CommandTimeout time.Duration // default 5s
+	Logger         *slog.Logger
+	Version        string
+	// Web serves everything outside /api, /healthz and /metrics (the panels); nil serves nothing.
+	Web http.Handler
+}
+
+// Hub is a running hub.
+type Hub struct {
+	opts     Options
+	log      *slog.Logger
+	store    *store.Store
+	embedded *broker.Embedded
+	bus      *broker.Bus
+	feed     *registry.Feed
+	reg      *registry.Registry
+	router   *commands.Router
+	metrics  *metrics
+	http     *http.Server
+	httpLn   net.Listener
+	brokerURL string
+
+	cancel    context.CancelFunc
+	serveDone chan struct{}
+	closeOnce sync.Once
+}
+
+// OptionsFrom makes hub options from a loaded hub config and its rooms.
+func OptionsFrom(c *config.Hub, rooms []*config.Room) (Options, error) {
+	o := Options{
+		HTTPListen:     c.HTTP.Listen,
+		MQTTListen:     c.MQTT.Listen,
+		DataDir:        c.DataDir(),
+		Rooms:          rooms,
+		CommandTimeout: c.Commands.Timeout.D(),
+	}
+	if e := c.MQTT.External; e.URL != "" {
+		pw := e.Password
+		if e.PasswordFile != "" {
+			b, err := os.ReadFile(e.PasswordFile)
+			if err != nil {
+				return o, fmt.Errorf("mqtt.external.password_file: %w", err)
+			}
+			pw = string(trimNewline(b))
+		}
+		o.External = &ExternalBroker{URL: e.URL, Username: e.Username, Password: pw}
+	}
+	return o, nil
+}
+
+func trimNewline(b []byte) []byte {
+	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// New starts a hub: it opens the store, starts or reaches the broker, subscribes to every
+// agent topic and listens for HTTP. Serve it with Run.
+func New(o Options) (h *Hub, err error) {
+	if o.CommandTimeout == 0 {
+		o.CommandTimeout = 5 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.DataDir == "" {
+		return nil, errors.New("hub: a data directory is required")
+	}
+	h = &Hub{opts: o, log: o.Logger, serveDone: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			h.Close()
+		}
+	}()
+	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("hub: data directory: %w", err)
+	}
+	if h.store, err = store.Open(filepath.Join(o.DataDir, "hub.db")); err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
+	}
+
+	user, password := broker.HubUser, auth.NewSecret()
+	if o.External != nil {
+		h.brokerURL, user, password = o.External.URL, o.External.Username, o.External.Password
+	} else {
+		h.embedded, err = broker.StartEmbedded(broker.EmbeddedConfig{
+			Listen: o.MQTTListen, Persist: h.store, HubPassword: password,
+			Auth: storeAuth{h.store}, Logger: h.log,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("hub: %w", err)
+		}
+		h.brokerURL = h.embedded.URL()
+	}
+
+	h.feed = registry.NewFeed(256)
+	h.reg = registry.New(h.feed, h.log)
+	h.reg.SetRooms(o.Rooms)
+	h.metrics = newMetrics(h)
+
+	nodeID := make([]byte, 4)
+	rand.Read(nodeID)
+	bus, err := broker.DialBus(broker.BusConfig{
+		URL: h.brokerURL, ClientID: "hub/" + hex.EncodeToString(nodeID),
+		Username: user, Password: password, Logger: h.log,
+	}, 15*time.Second)
+	if err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
+	}
+	h.bus = bus
+	h.router = commands.New(bus, o.CommandTimeout, h.log, h.metrics.observeCommand)
+	handle := func(topic string, payload []byte, _ bool) {
+		h.metrics.messages.Inc()
+		h.reg.Handle(topic, payload)
+	}
+	for _, s := range []struct {
+		filter string
+		qos    byte
+		h      broker.Handler
+	}{
+		{wire.FilterAgents, 1, handle},
+		{wire.FilterStates, 1, handle},
+		{wire.FilterEvents, 1, handle},
+		{wire.FilterMeters, 0, handle},
+		{wire.FilterAcks, 1, func(topic string, payload []byte, _ bool) {
+			h.metrics.messages.Inc()
+			h.router.HandleAck(topic, payload)
+		}},
+	} {
+		if err := bus.Subscribe(s.filter, s.qos, s.h); err != nil {
+			return nil, fmt.Errorf("hub: %w", err)
+		}
+	}
+
+	srv := &api.Server{
+		Store: h.store, Registry: h.reg, Feed: h.feed, Commands: h.router,
+		Metrics: h.metrics.handler(), Health: h.health, Log: h.log,
+	}
+	mux := http.NewServeMux()
+	apiH := srv.Handler()
+	mux.Handle("/api/", apiH)
+	mux.Handle("/healthz", apiH)
+	mux.Handle("/metrics", apiH)
+	if o.Web != nil {
+		mux.Handle("/", o.Web)
+	}
+	if h.httpLn, err = net.Listen("tcp", o.HTTPListen); err != nil {
+		return nil, fmt.Errorf("hub: http listen on %s: %w", o.HTTPListen, err)
+	}
+	baseCtx, cancel := context.WithCancel(context.Background())
+	h.cancel = cancel
+	h.http = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return baseCtx },
+		ErrorLog:          slog.NewLogLogger(h.log.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		defer close(h.serveDone)
+		if err := h.http.Serve(h.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			h.log.Error("http serve", "error", err)
+		}
+	}()
+	h.log.Info("hub started", "http", h.HTTPAddr(), "mqtt", h.brokerURL, "rooms", len(o.Rooms), "embedded_broker", h.embedded != nil)
+	return h, nil
+}
+
+// Run serves until ctx is done, then closes the hub.
+func (h *Hub) Run(ctx context.Context) error {
+	<-ctx.Done()
+	h.Close()
+	return nil
+}
+
+// Close stops the hub: HTTP (event streams end), the MQTT client, the broker, the store.
+func (h *Hub) Close() {
+	h.closeOnce.Do(func() {
+		if h.http != nil {
+			h.cancel()
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			h.http.Shutdown(ctx)
+			cancel()
+			<-h.serveDone
+		} else if h.httpLn != nil {
+			h.httpLn.Close()
+		}
+		if h.bus != nil {
+			h.bus.Close()
+		}
+		if h.embedded != nil {
+			h.embedded.Close()
+		}
+		if h.store != nil {
+			h.store.Close()
+		}
+	})
+}
+
+// HTTPAddr is the address the API listens on.
+func (h *Hub) HTTPAddr() string { return h.httpLn.Addr().String() }
+
+// BrokerURL is the URL agents connect to.
+func (h *Hub) BrokerURL() string { return h.brokerURL }
+
+// Embedded is the embedded broker, nil with an external one.
+func (h *Hub) Embedded() *broker.Embedded { return h.embedded }
+
+// Store is the hub's store.
+func (h *Hub) Store() *store.Store { return h.store }
+
+// Registry is the hub's picture of the rooms.
+func (h *Hub) Registry() *registry.Registry { return h.reg }
+
+func (h *Hub) health(ctx context.Context) map[string]error {
+	out := map[string]error{"store": h.store.Ping(ctx)}
+	if h.bus.Connected() {
+		out["broker"] = nil
+	} else {
+		out["broker"] = errors.New("the hub is not connected to the MQTT broker")
+	}
+	return out
+}
+
+// storeAuth checks agents' and MQTT users' logins against the store.
+type storeAuth struct{ st *store.Store }
+
+func (a storeAuth) Authenticate(ctx context.Context, user, password string) error {
+	if site, room, ok := wire.ParseAgentUser(user); ok {
+		h, err := a.st.AgentHash(ctx, site, room)
+		if err != nil {
+			return fmt.Errorf("agent %s/%s: %w", site, room, err)
+		}
+		if !auth.CheckSecret(h, password) {
+			return errors.New("wrong password")
+		}
+		return nil
+	}
+	u, err := a.st.MQTTUser(ctx, user)
+	if err != nil {
+		return err
+	}
+	return auth.CheckPassword(u.Hash, password)
+}

@@ -1,0 +1,335 @@
+// Package store keeps what the hub must remember across restarts: users, agent credentials, API
+// sessions and MQTT users. It is embedded SQLite (modernc.org/sqlite, pure Go) with numbered
+// schema migrations. Secrets are stored only as hashes, made by the caller.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+)
+
+// ErrNotFound is returned when a looked-up row does not exist.
+var ErrNotFound = errors.New("store: not found")
+
+// Store is the hub's database. It is safe for concurrent use.
+type Store struct {
+	db *sql.DB
+}
+
+// migrations are applied in order; the schema version is their count (PRAGMA user_version).
+// Never edit a migration that has shipped: add a new one.
+var migrations = []string{
+	// 1: users, agents, sessions, MQTT users.
+	`CREATE TABLE users (
+		name     TEXT PRIMARY KEY,
+		role     TEXT NOT NULL,
+		hash     TEXT NOT NULL,
+		created  INTEGER NOT NULL
+	);
+	CREATE TABLE agents (
+		site     TEXT NOT NULL,
+		room     TEXT NOT NULL,
+		hash     TEXT NOT NULL,
+		created  INTEGER NOT NULL,
+		PRIMARY KEY (site, room)
+	);
+	CREATE TABLE sessions (
+		token_hash TEXT PRIMARY KEY,
+		user       TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+		role       TEXT NOT NULL,
+		expires    INTEGER NOT NULL
+	);
+	CREATE INDEX sessions_expires ON sessions(expires);
+	CREATE TABLE mqtt_users (
+		name     TEXT PRIMARY KEY,
+		access   TEXT NOT NULL,
+		hash     TEXT NOT NULL,
+		created  INTEGER NOT NULL
+	);`,
+	// 2: the embedded broker's sessions, subscriptions, retained and in-flight messages.
+	`CREATE TABLE broker_kv (
+		bucket TEXT NOT NULL,
+		key    TEXT NOT NULL,
+		value  BLOB NOT NULL,
+		PRIMARY KEY (bucket, key)
+	) WITHOUT ROWID;`,
+}
+
+// Open opens (creating if needed) the database at path and migrates it to the current schema.
+// path ":memory:" gives a private in-memory database (tests).
+func Open(path string) (*Store, error) {
+	dsn := "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+	if path == ":memory:" {
+		dsn = "file::memory:?_pragma=foreign_keys(1)"
+	}
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if path == ":memory:" {
+		db.SetMaxOpenConns(1) // every connection would be a new empty database
+	}
+	s := &Store{db: db}
+	if err := s.migrate(context.Background()); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	return s.db.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// Version returns the schema version.
+func (s *Store) Version(ctx context.Context) (int, error) {
+	var v int
+	err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v)
+	return v, err
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	v, err := s.Version(ctx)
+	if err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if v > len(migrations) {
+		return fmt.Errorf("schema version %d is newer than this hub knows (%d): refusing to touch it", v, len(migrations))
+	}
+	for i := v; i < len(migrations); i++ {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+	}
+	return nil
+}
+
+// User is a person who logs in to the API.
+type User struct {
+	Name string
+	Role string
+	Hash string // password hash (argon2id PHC string)
+}
+
+// PutUser creates or replaces a user.
+func (s *Store) PutUser(ctx context.Context, u User) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO users(name, role, hash, created) VALUES(?,?,?,?)
+		ON CONFLICT(name) DO UPDATE SET role=excluded.role, hash=excluded.hash`,
+		u.Name, u.Role, u.Hash, time.Now().Unix())
+	if err != nil {
+		return fmt.Errorf("store: put user %q: %w", u.Name, err)
+	}
+	return nil
+}
+
+// User returns a user by name, or ErrNotFound.
+func (s *Store) User(ctx context.Context, name string) (User, error) {
+	u := User{Name: name}
+	err := s.db.QueryRowContext(ctx, `SELECT role, hash FROM users WHERE name=?`, name).Scan(&u.Role, &u.Hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return User{}, ErrNotFound
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("store: user %q: %w", name, err)
+	}
+	return u, nil
+}
+
+// Users lists every user, by name.
+func (s *Store) Users(ctx context.Context) ([]User, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT name, role, hash FROM users ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("store: users: %w", err)
+	}
+	defer rows.Close()
+	var out []User
+	for rows.Next() {
+		var u User
+		if err := rows.Scan(&u.Name, &u.Role, &u.Hash); err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// PutAgent creates or replaces the credential hash of the agent of site/room.
+func (s *Store) PutAgent(ctx context.Context, site, room, hash string) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO agents(site, room, hash, created) VALUES(?,?,?,?)
+		ON CONFLICT(site, room) DO UPDATE SET hash=excluded.hash, created=excluded.created`,
+		site, room, hash, time.Now().Unix())
+	if err != nil {
+		return fmt.Errorf("store: put agent %s/%s: %w", site, room, err)
+	}
+	return nil
+}
+
+// AgentHash returns the credential hash of the agent of site/room, or ErrNotFound.
+func (s *Store) AgentHash(ctx context.Context, site, room string) (string, error) {
+	var h string
+	err := s.db.QueryRowContext(ctx, `SELECT hash FROM agents WHERE site=? AND room=?`, site, room).Scan(&h)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: agent %s/%s: %w", site, room, err)
+	}
+	return h, nil
+}
+
+// DeleteAgent removes an agent's credentials; it reports ErrNotFound if there were none.
+func (s *Store) DeleteAgent(ctx context.Context, site, room string) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM agents WHERE site=? AND room=?`, site, room)
+	if err != nil {
+		return fmt.Errorf("store: delete agent %s/%s: %w", site, room, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// Session is a logged-in API session, found by the hash of its bearer token.
+type Session struct {
+	TokenHash string
+	User      string
+	Role      string
+	Expires   time.Time
+}
+
+// PutSession stores a new session.
+func (s *Store) PutSession(ctx context.Context, se Session) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO sessions(token_hash, user, role, expires) VALUES(?,?,?,?)`,
+		se.TokenHash, se.User, se.Role, se.Expires.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("store: put session for %q: %w", se.User, err)
+	}
+	return nil
+}
+
+// Session returns the unexpired session with this token hash, or ErrNotFound.
+func (s *Store) Session(ctx context.Context, tokenHash string, now time.Time) (Session, error) {
+	se := Session{TokenHash: tokenHash}
+	var exp int64
+	err := s.db.QueryRowContext(ctx, `SELECT user, role, expires FROM sessions WHERE token_hash=? AND expires>?`,
+		tokenHash, now.UnixMilli()).Scan(&se.User, &se.Role, &exp)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Session{}, ErrNotFound
+	}
+	if err != nil {
+		return Session{}, fmt.Errorf("store: session: %w", err)
+	}
+	se.Expires = time.UnixMilli(exp)
+	return se, nil
+}
+
+// DeleteSession ends a session (logout).
+func (s *Store) DeleteSession(ctx context.Context, tokenHash string) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash=?`, tokenHash)
+	return err
+}
+
+// PruneSessions deletes expired sessions and returns how many.
+func (s *Store) PruneSessions(ctx context.Context, now time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE expires<=?`, now.UnixMilli())
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// MQTT user access levels.
+const (
+	AccessRead = "read" // may subscribe to bailiff/# and publish nothing
+)
+
+// MQTTUser is a broker login that is not an agent (e.g. a read-only observer).
+type MQTTUser struct {
+	Name   string
+	Access string
+	Hash   string
+}
+
+// PutMQTTUser creates or replaces an MQTT user.
+func (s *Store) PutMQTTUser(ctx context.Context, u MQTTUser) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO mqtt_users(name, access, hash, created) VALUES(?,?,?,?)
+		ON CONFLICT(name) DO UPDATE SET access=excluded.access, hash=excluded.hash`,
+		u.Name, u.Access, u.Hash, time.Now().Unix())
+	if err != nil {
+		return fmt.Errorf("store: put mqtt user %q: %w", u.Name, err)
+	}
+	return nil
+}
+
+// MQTTUser returns an MQTT user by name, or ErrNotFound.
+func (s *Store) MQTTUser(ctx context.Context, name string) (MQTTUser, error) {
+	u := MQTTUser{Name: name}
+	err := s.db.QueryRowContext(ctx, `SELECT access, hash FROM mqtt_users WHERE name=?`, name).Scan(&u.Access, &u.Hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return MQTTUser{}, ErrNotFound
+	}
+	if err != nil {
+		return MQTTUser{}, fmt.Errorf("store: mqtt user %q: %w", name, err)
+	}
+	return u, nil
+}
+
+// KVPut stores value under bucket/key (the embedded broker's persistence).
+func (s *Store) KVPut(bucket, key string, value []byte) error {
+	_, err := s.db.Exec(`INSERT INTO broker_kv(bucket, key, value) VALUES(?,?,?)
+		ON CONFLICT(bucket, key) DO UPDATE SET value=excluded.value`, bucket, key, value)
+	if err != nil {
+		return fmt.Errorf("store: kv put %s/%s: %w", bucket, key, err)
+	}
+	return nil
+}
+
+// KVDelete deletes bucket/key; deleting what is not there is not an error.
+func (s *Store) KVDelete(bucket, key string) error {
+	if _, err := s.db.Exec(`DELETE FROM broker_kv WHERE bucket=? AND key=?`, bucket, key); err != nil {
+		return fmt.Errorf("store: kv delete %s/%s: %w", bucket, key, err)
+	}
+	return nil
+}
+
+// KVAll calls fn for every key of bucket, in key order.
+func (s *Store) KVAll(bucket string, fn func(key string, value []byte) error) error {
+	rows, err := s.db.Query(`SELECT key, value FROM broker_kv WHERE bucket=? ORDER BY key`, bucket)
+	if err != nil {
+		return fmt.Errorf("store: kv list %s: %w", bucket, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		var v []byte
+		if err := rows.Scan(&k, &v); err != nil {
+			return err
+		}
+		if err := fn(k, v); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

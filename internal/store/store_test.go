@@ -1,0 +1,99 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func TestMigrateAndReopen(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "hub.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := s.Version(ctx); err != nil || v != len(migrations) {
+		t.Fatalf("version = %d, %v; want %d", v, err, len(migrations))
+	}
+	if err := s.PutUser(ctx, User{Name: "judge", Role: "judge", Hash: "h1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutAgent(ctx, "s", "r", "ah"); err != nil {
+		t.Fatal(err)
+	}
+	exp := time.Now().Add(time.Hour)
+	if err := s.PutSession(ctx, Session{TokenHash: "t1", User: "judge", Role: "judge", Expires: exp}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	s, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	u, err := s.User(ctx, "judge")
+	if err != nil || u.Role != "judge" || u.Hash != "h1" {
+		t.Fatalf("user after reopen = %+v, %v", u, err)
+	}
+	if h, err := s.AgentHash(ctx, "s", "r"); err != nil || h != "ah" {
+		t.Fatalf("agent after reopen = %q, %v", h, err)
+	}
+	se, err := s.Session(ctx, "t1", time.Now())
+	if err != nil || se.User != "judge" {
+		t.Fatalf("session after reopen = %+v, %v", se, err)
+	}
+	if _, err := s.Session(ctx, "t1", exp.Add(time.Second)); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("expired session: err = %v, want ErrNotFound", err)
+	}
+	if n, err := s.PruneSessions(ctx, exp.Add(time.Second)); err != nil || n != 1 {
+		t.Fatalf("prune = %d, %v", n, err)
+	}
+}
+
+func TestNotFoundAndDelete(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.User(ctx, "nobody"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("User: %v", err)
+	}
+	if _, err := s.AgentHash(ctx, "a", "b"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("AgentHash: %v", err)
+	}
+	if _, err := s.MQTTUser(ctx, "x"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("MQTTUser: %v", err)
+	}
+	if err := s.DeleteAgent(ctx, "a", "b"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("DeleteAgent: %v", err)
+	}
+	s.PutAgent(ctx, "a", "b", "h")
+	if err := s.DeleteAgent(ctx, "a", "b"); err != nil {
+		t.Errorf("DeleteAgent: %v", err)
+	}
+	if err := s.PutMQTTUser(ctx, MQTTUser{Name: "observer", Access: AccessRead, Hash: "h"}); err != nil {
+		t.Fatal(err)
+	}
+	if u, err := s.MQTTUser(ctx, "observer"); err != nil || u.Access != AccessRead {
+		t.Errorf("MQTTUser = %+v, %v", u, err)
+	}
+}
+
+func TestNewerSchemaRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hub.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.db.Exec("PRAGMA user_version = 99")
+	s.Close()
+	if _, err := Open(path); err == nil {
+		t.Fatal("opened a database with a newer schema")
+	}
+}
