@@ -47,17 +47,17 @@ type Options struct {
 
 // Hub is a running hub.
 type Hub struct {
-	opts     Options
-	log      *slog.Logger
-	store    *store.Store
-	embedded *broker.Embedded
-	bus      *broker.Bus
-	feed     *registry.Feed
-	reg      *registry.Registry
-	router   *commands.Router
-	metrics  *metrics
-	http     *http.Server
-	httpLn   net.Listener
+	opts      Options
+	log       *slog.Logger
+	store     *store.Store
+	embedded  *broker.Embedded
+	bus       *broker.Bus
+	feed      *registry.Feed
+	reg       *registry.Registry
+	router    *commands.Router
+	metrics   *metrics
+	http      *http.Server
+	httpLn    net.Listener
 	brokerURL string
 
 	cancel    context.CancelFunc

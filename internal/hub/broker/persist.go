@@ -85,7 +85,7 @@ func (h *persistHook) saveClient(cl *mqtt.Client) {
 }
 
 func (h *persistHook) OnSessionEstablished(cl *mqtt.Client, _ packets.Packet) { h.saveClient(cl) }
-func (h *persistHook) OnWillSent(cl *mqtt.Client, _ packets.Packet)          { h.saveClient(cl) }
+func (h *persistHook) OnWillSent(cl *mqtt.Client, _ packets.Packet)           { h.saveClient(cl) }
 
 func (h *persistHook) OnDisconnect(cl *mqtt.Client, _ error, expire bool) {
 	if !expire || cl.StopCause() == packets.ErrSessionTakenOver {
