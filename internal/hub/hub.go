@@ -282,3 +282,6 @@ func (a storeAuth) Authenticate(ctx context.Context, user, password string) erro
 	}
 	return auth.CheckPassword(u.Hash, password)
 }
+
+// Bus is the hub's MQTT client.
+func (h *Hub) Bus() *broker.Bus { return h.bus }

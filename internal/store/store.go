@@ -296,20 +296,37 @@ func (s *Store) MQTTUser(ctx context.Context, name string) (MQTTUser, error) {
 	return u, nil
 }
 
-// KVPut stores value under bucket/key (the embedded broker's persistence).
-func (s *Store) KVPut(bucket, key string, value []byte) error {
-	_, err := s.db.Exec(`INSERT INTO broker_kv(bucket, key, value) VALUES(?,?,?)
-		ON CONFLICT(bucket, key) DO UPDATE SET value=excluded.value`, bucket, key, value)
-	if err != nil {
-		return fmt.Errorf("store: kv put %s/%s: %w", bucket, key, err)
-	}
-	return nil
+// KVOp is one change to the broker's key-value state: a put, a delete (Value nil), or a
+// delete of every key starting with Key (Prefix true).
+type KVOp struct {
+	Bucket, Key string
+	Value       []byte
+	Prefix      bool
 }
 
-// KVDelete deletes bucket/key; deleting what is not there is not an error.
-func (s *Store) KVDelete(bucket, key string) error {
-	if _, err := s.db.Exec(`DELETE FROM broker_kv WHERE bucket=? AND key=?`, bucket, key); err != nil {
-		return fmt.Errorf("store: kv delete %s/%s: %w", bucket, key, err)
+// KVApply applies ops in order, in one transaction.
+func (s *Store) KVApply(ops []KVOp) error {
+	tx, err := s.db.Begin()
+	if err != nil {
+		return fmt.Errorf("store: kv apply: %w", err)
+	}
+	defer tx.Rollback()
+	for _, op := range ops {
+		switch {
+		case op.Prefix:
+			_, err = tx.Exec(`DELETE FROM broker_kv WHERE bucket=? AND substr(key, 1, ?)=?`, op.Bucket, len(op.Key), op.Key)
+		case op.Value == nil:
+			_, err = tx.Exec(`DELETE FROM broker_kv WHERE bucket=? AND key=?`, op.Bucket, op.Key)
+		default:
+			_, err = tx.Exec(`INSERT INTO broker_kv(bucket, key, value) VALUES(?,?,?)
+				ON CONFLICT(bucket, key) DO UPDATE SET value=excluded.value`, op.Bucket, op.Key, op.Value)
+		}
+		if err != nil {
+			return fmt.Errorf("store: kv apply %s/%q: %w", op.Bucket, op.Key, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: kv apply: %w", err)
 	}
 	return nil
 }

@@ -97,3 +97,31 @@ func TestNewerSchemaRefused(t *testing.T) {
 		t.Fatal("opened a database with a newer schema")
 	}
 }
+
+func TestKV(t *testing.T) {
+	s, err := Open(":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	err = s.KVApply([]KVOp{
+		{Bucket: "b", Key: "c1|a", Value: []byte("1")},
+		{Bucket: "b", Key: "c1|b", Value: []byte("2")},
+		{Bucket: "b", Key: "c2|a", Value: []byte("3")},
+		{Bucket: "o", Key: "c1|a", Value: []byte("4")},
+		{Bucket: "b", Key: "c2|a", Value: []byte("5")},
+		{Bucket: "b", Key: "c1|", Prefix: true},
+		{Bucket: "o", Key: "gone"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, b := range []string{"b", "o"} {
+		s.KVAll(b, func(k string, v []byte) error { got[b+"/"+k] = string(v); return nil })
+	}
+	want := map[string]string{"b/c2|a": "5", "o/c1|a": "4"}
+	if len(got) != len(want) || got["b/c2|a"] != "5" || got["o/c1|a"] != "4" {
+		t.Fatalf("kv = %q, want %q", got, want)
+	}
+}

@@ -46,6 +46,8 @@ type Server struct {
 	SessionTTL time.Duration
 	// Heartbeat is how often an idle event stream gets a comment line (keeps proxies open).
 	Heartbeat time.Duration
+
+	sessions sessionCache
 }
 
 // MaxBody is the largest request body the API reads.
@@ -230,7 +232,7 @@ func (s *Server) authed(allow func(role string) bool, h http.HandlerFunc) http.H
 			return
 		}
 		th := auth.HashSecret(strings.TrimSpace(token))
-		se, err := s.Store.Session(r.Context(), th, time.Now())
+		se, err := s.session(r.Context(), th)
 		if err != nil {
 			if !errors.Is(err, store.ErrNotFound) {
 				s.Log.Error("session lookup", "error", err)
@@ -248,6 +250,7 @@ func (s *Server) authed(allow func(role string) bool, h http.HandlerFunc) http.H
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	s.sessions.drop(callerOf(r).TokenHash)
 	if err := s.Store.DeleteSession(r.Context(), callerOf(r).TokenHash); err != nil {
 		writeError(w, http.StatusInternalServerError, "internal", "could not end the session")
 		return

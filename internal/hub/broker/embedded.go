@@ -60,8 +60,11 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 	if err := srv.AddHook(hook, nil); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
+	if err := srv.AddHook(&retainGuard{aliasMax: caps.TopicAliasMaximum}, nil); err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
+	}
 	if cfg.Persist != nil {
-		if err := srv.AddHook(&persistHook{kv: cfg.Persist, log: log}, nil); err != nil {
+		if err := srv.AddHook(newPersistHook(cfg.Persist, log), nil); err != nil {
 			return nil, fmt.Errorf("broker: session store: %w", err)
 		}
 	}

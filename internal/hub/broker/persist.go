@@ -5,17 +5,20 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
+	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/hooks/storage"
 	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/bailiff/bailiff/internal/store"
 )
 
 // KV is where the embedded broker keeps its state across restarts. The hub's store
 // implements it.
 type KV interface {
-	KVPut(bucket, key string, value []byte) error
-	KVDelete(bucket, key string) error
+	KVApply(ops []store.KVOp) error
 	KVAll(bucket string, fn func(key string, value []byte) error) error
 }
 
@@ -28,10 +31,85 @@ const (
 
 // persistHook is a mochi storage hook: sessions (clients and their subscriptions), retained
 // messages and in-flight QoS 1/2 messages survive a restart of the hub.
+//
+// Mochi calls hooks on the clients' own goroutines. Writing there would make every client
+// wait for the database and for each other, so the hook queues its changes and one writer
+// goroutine applies them in batches, one transaction every flushEvery at most. A hub killed
+// outright loses at most the last batch; agents republish their state when they reconnect.
 type persistHook struct {
 	mqtt.HookBase
 	kv  KV
 	log *slog.Logger
+
+	mu      sync.Mutex
+	pending []store.KVOp
+	kick    chan struct{}
+	stop    chan struct{}
+	done    chan struct{}
+}
+
+const (
+	flushEvery = 20 * time.Millisecond
+	flushMax   = 2000
+)
+
+func newPersistHook(kv KV, log *slog.Logger) *persistHook {
+	h := &persistHook{kv: kv, log: log, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	go h.writer()
+	return h
+}
+
+func (h *persistHook) writer() {
+	defer close(h.done)
+	t := time.NewTicker(flushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+		case <-h.kick:
+		case <-h.stop:
+			h.flush()
+			return
+		}
+		h.flush()
+	}
+}
+
+func (h *persistHook) flush() {
+	h.mu.Lock()
+	ops := h.pending
+	h.pending = nil
+	h.mu.Unlock()
+	if len(ops) == 0 {
+		return
+	}
+	if err := h.kv.KVApply(ops); err != nil {
+		h.log.Error("broker persistence: write", "ops", len(ops), "error", err)
+	}
+}
+
+func (h *persistHook) queue(op store.KVOp) {
+	h.mu.Lock()
+	h.pending = append(h.pending, op)
+	n := len(h.pending)
+	h.mu.Unlock()
+	if n >= flushMax {
+		select {
+		case h.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Stop writes what is queued; mochi calls it when the broker closes.
+func (h *persistHook) Stop() error {
+	select {
+	case <-h.done:
+	default:
+		close(h.stop)
+		<-h.done
+	}
+	return nil
 }
 
 func (h *persistHook) ID() string { return "bailiff-persist" }
@@ -49,24 +127,23 @@ type marshaler interface{ MarshalBinary() ([]byte, error) }
 
 func (h *persistHook) put(bucket, key string, v marshaler) {
 	b, err := v.MarshalBinary()
-	if err == nil {
-		err = h.kv.KVPut(bucket, key, b)
-	}
 	if err != nil {
-		h.log.Error("broker persistence: write", "bucket", bucket, "error", err)
+		h.log.Error("broker persistence: encode", "bucket", bucket, "error", err)
+		return
 	}
+	h.queue(store.KVOp{Bucket: bucket, Key: key, Value: b})
 }
 
-func (h *persistHook) del(bucket, key string) {
-	if err := h.kv.KVDelete(bucket, key); err != nil {
-		h.log.Error("broker persistence: delete", "bucket", bucket, "error", err)
-	}
-}
+func (h *persistHook) del(bucket, key string) { h.queue(store.KVOp{Bucket: bucket, Key: key}) }
 
-func subKey(client, filter string) string { return client + "\x00" + filter }
+// clientPrefix starts every key of one client's subscriptions and in-flight messages. The
+// length makes it unambiguous whatever the client ID holds.
+func clientPrefix(client string) string { return strconv.Itoa(len(client)) + ":" + client + "|" }
+
+func subKey(client, filter string) string { return clientPrefix(client) + filter }
 
 func inflightKey(client string, id uint16) string {
-	return client + "\x00" + strconv.Itoa(int(id))
+	return clientPrefix(client) + strconv.Itoa(int(id))
 }
 
 func (h *persistHook) saveClient(cl *mqtt.Client) {
@@ -100,16 +177,7 @@ func (h *persistHook) OnClientExpired(cl *mqtt.Client) { h.forget(cl.ID) }
 func (h *persistHook) forget(id string) {
 	h.del(bucketClients, id)
 	for _, b := range []string{bucketSubs, bucketInflight} {
-		var keys []string
-		h.kv.KVAll(b, func(k string, _ []byte) error {
-			if c, _, ok := bytes.Cut([]byte(k), []byte{0}); ok && string(c) == id {
-				keys = append(keys, k)
-			}
-			return nil
-		})
-		for _, k := range keys {
-			h.del(b, k)
-		}
+		h.queue(store.KVOp{Bucket: b, Key: clientPrefix(id), Prefix: true})
 	}
 }
 
@@ -158,6 +226,9 @@ func (h *persistHook) OnRetainMessage(cl *mqtt.Client, pk packets.Packet, r int6
 func (h *persistHook) OnRetainedExpired(topic string) { h.del(bucketRetained, topic) }
 
 func (h *persistHook) OnQosPublish(cl *mqtt.Client, pk packets.Packet, sent int64, _ int) {
+	if cl.Properties.Clean {
+		return // a clean session's in-flight messages die with its connection anyway
+	}
 	m := message(storage.InflightKey, cl.ID, pk)
 	m.ID = inflightKey(cl.ID, pk.PacketID)
 	m.Sent = sent
@@ -165,6 +236,9 @@ func (h *persistHook) OnQosPublish(cl *mqtt.Client, pk packets.Packet, sent int6
 }
 
 func (h *persistHook) OnQosComplete(cl *mqtt.Client, pk packets.Packet) {
+	if cl.Properties.Clean {
+		return
+	}
 	h.del(bucketInflight, inflightKey(cl.ID, pk.PacketID))
 }
 
