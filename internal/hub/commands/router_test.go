@@ -1,0 +1,106 @@
+package commands
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bailiff/bailiff/internal/wire"
+)
+
+// echo is a publisher that answers each command with an ack through the router, like an agent.
+type echo struct {
+	mu    sync.Mutex
+	r     *Router
+	sent  []string
+	reply func(c wire.Command) []byte // nil: no answer
+}
+
+func (e *echo) Publish(topic string, qos byte, retained bool, payload []byte) error {
+	e.mu.Lock()
+	e.sent = append(e.sent, topic)
+	e.mu.Unlock()
+	c, err := wire.DecodeCommand(payload)
+	if err != nil {
+		return err
+	}
+	if e.reply != nil {
+		if b := e.reply(c); b != nil {
+			go func() {
+				e.r.HandleAck("bailiff/v1/s/r/d/p/ack", b)
+				e.r.HandleAck("bailiff/v1/s/r/d/p/ack", b) // QoS 1 may deliver twice
+			}()
+		}
+	}
+	return nil
+}
+
+func TestRouter(t *testing.T) {
+	var outcomes []string
+	var omu sync.Mutex
+	pub := &echo{}
+	r := New(pub, 200*time.Millisecond, nil, func(a, code string, d time.Duration) {
+		omu.Lock()
+		outcomes = append(outcomes, a+":"+code)
+		omu.Unlock()
+	})
+	pub.r = r
+	pub.reply = func(c wire.Command) []byte {
+		if c.Expires.IsZero() || c.By != "judge" {
+			t.Errorf("command %+v: no expiry or author", c)
+		}
+		return wire.Encode(wire.Ack{ID: c.ID, OK: true, State: map[string]any{"power": "on"}})
+	}
+	ack, err := r.Send(context.Background(), "s", "r", "p", "power", json.RawMessage(`{"on":true}`), "judge")
+	if err != nil || !ack.OK || ack.State["power"] != "on" {
+		t.Fatalf("Send = %+v, %v", ack, err)
+	}
+	// Bad args never reach the broker.
+	n := len(pub.sent)
+	_, err = r.Send(context.Background(), "s", "r", "p", "power", json.RawMessage(`{"on":"x"}`), "judge")
+	var we *wire.Error
+	if !errors.As(err, &we) || we.Code != wire.CodeBadArgs || len(pub.sent) != n {
+		t.Fatalf("bad args: %v, sent %d", err, len(pub.sent)-n)
+	}
+	// No answer: timeout, and a late ack is counted, not delivered.
+	pub.reply = nil
+	_, err = r.Send(context.Background(), "s", "r", "p", "refresh", nil, "judge")
+	if !errors.As(err, &we) || we.Code != wire.CodeTimeout {
+		t.Fatalf("no answer: %v", err)
+	}
+	r.HandleAck("t", []byte(`{"id":"gone","ok":true}`))
+	r.HandleAck("t", []byte(`garbage`))
+	if r.LateAcks() < 2 || r.Pending() != 0 { // the duplicate of the first ack, and "gone"
+		t.Errorf("late acks %d, pending %d", r.LateAcks(), r.Pending())
+	}
+	omu.Lock()
+	defer omu.Unlock()
+	want := []string{"power:ok", "power:bad_args", "refresh:timeout"}
+	if len(outcomes) != 3 || outcomes[0] != want[0] || outcomes[1] != want[1] || outcomes[2] != want[2] {
+		t.Errorf("outcomes = %v, want %v", outcomes, want)
+	}
+}
+
+func TestRouterConcurrent(t *testing.T) {
+	pub := &echo{}
+	r := New(pub, time.Second, nil, nil)
+	pub.r = r
+	pub.reply = func(c wire.Command) []byte {
+		return wire.Encode(wire.Ack{ID: c.ID, OK: false, Error: &wire.Error{Code: wire.CodeBusy, Message: c.ID}})
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < 100; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ack, err := r.Send(context.Background(), "s", "r", "p", "refresh", nil, "t")
+			if err != nil || ack.OK || ack.Error.Message != ack.ID {
+				t.Errorf("ack %+v err %v: not its own", ack, err)
+			}
+		}()
+	}
+	wg.Wait()
+}
