@@ -75,24 +75,13 @@ func OptionsFrom(c *config.Hub, rooms []*config.Room) (Options, error) {
 		CommandTimeout: c.Commands.Timeout.D(),
 	}
 	if e := c.MQTT.External; e.URL != "" {
-		pw := e.Password
-		if e.PasswordFile != "" {
-			b, err := os.ReadFile(e.PasswordFile)
-			if err != nil {
-				return o, fmt.Errorf("mqtt.external.password_file: %w", err)
-			}
-			pw = string(trimNewline(b))
+		pw, err := c.MQTTPassword()
+		if err != nil {
+			return o, err
 		}
 		o.External = &ExternalBroker{URL: e.URL, Username: e.Username, Password: pw}
 	}
 	return o, nil
-}
-
-func trimNewline(b []byte) []byte {
-	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
-		b = b[:len(b)-1]
-	}
-	return b
 }
 
 // New starts a hub: it opens the store, starts or reaches the broker, subscribes to every
@@ -202,6 +191,7 @@ func New(o Options) (h *Hub, err error) {
 			h.log.Error("http serve", "error", err)
 		}
 	}()
+	go h.housekeeping(baseCtx)
 	h.log.Info("hub started", "http", h.HTTPAddr(), "mqtt", h.brokerURL, "rooms", len(o.Rooms), "embedded_broker", h.embedded != nil)
 	return h, nil
 }
@@ -285,3 +275,21 @@ func (a storeAuth) Authenticate(ctx context.Context, user, password string) erro
 
 // Bus is the hub's MQTT client.
 func (h *Hub) Bus() *broker.Bus { return h.bus }
+
+// housekeeping deletes expired API sessions every hour until ctx ends.
+func (h *Hub) housekeeping(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := h.store.PruneSessions(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			h.log.Warn("prune sessions", "error", err)
+		} else if n > 0 {
+			h.log.Info("pruned expired sessions", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -70,11 +70,11 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("GET /metrics", s.Metrics)
 	}
 	mux.HandleFunc("POST /api/v1/login", s.login)
-	mux.HandleFunc("POST /api/v1/logout", s.authed(auth.CanView, s.logout))
+	mux.HandleFunc("POST /api/v1/logout", s.authed(auth.ValidRole, s.logout))
 	mux.HandleFunc("GET /api/v1/rooms", s.authed(auth.CanView, s.rooms))
 	mux.HandleFunc("GET /api/v1/rooms/{site}/{room}", s.authed(auth.CanView, s.room))
 	mux.HandleFunc("POST /api/v1/rooms/{site}/{room}/devices/{device}/commands", s.authed(auth.CanCommand, s.command))
-	mux.HandleFunc("GET /api/v1/events", s.authed(auth.CanView, s.events))
+	mux.HandleFunc("GET /api/v1/events", s.authed(auth.CanView, s.events, tokenInQuery))
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path))
 	})
@@ -194,6 +194,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 			s.Log.Error("login", "user", req.User, "error", err)
 		}
 		s.Log.Warn("login refused", "user", req.User)
+		w.Header().Set("WWW-Authenticate", `Bearer realm="bailiff"`)
 		writeError(w, http.StatusUnauthorized, "unauthorized", "wrong user name or password")
 		return
 	}
@@ -218,12 +219,24 @@ type Caller struct {
 
 func callerOf(r *http.Request) Caller { c, _ := r.Context().Value(ctxKey{}).(Caller); return c }
 
+// tokenInQuery lets a route take the token as the access_token query parameter: a browser's
+// EventSource cannot set headers.
+const tokenInQuery = true
+
+// bearer returns the token of an "Authorization: Bearer …" header (scheme case-insensitive).
+func bearer(r *http.Request) string {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
+}
+
 // authed wraps h: a valid bearer token whose role passes allow.
-func (s *Server) authed(allow func(role string) bool, h http.HandlerFunc) http.HandlerFunc {
+func (s *Server) authed(allow func(role string) bool, h http.HandlerFunc, query ...bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok {
-			// EventSource cannot set headers: the event stream also takes the token as a query parameter.
+		token := bearer(r)
+		if token == "" && len(query) > 0 && query[0] {
 			token = r.URL.Query().Get("access_token")
 		}
 		if token == "" {
@@ -236,6 +249,8 @@ func (s *Server) authed(allow func(role string) bool, h http.HandlerFunc) http.H
 		if err != nil {
 			if !errors.Is(err, store.ErrNotFound) {
 				s.Log.Error("session lookup", "error", err)
+				writeError(w, http.StatusInternalServerError, "internal", "could not check the session")
+				return
 			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="bailiff", error="invalid_token"`)
 			writeError(w, http.StatusUnauthorized, "unauthorized", "the token is unknown or has expired: log in again")
@@ -322,16 +337,19 @@ func (s *Server) command(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no device %q in room %s/%s", ids[2], ids[0], ids[1]))
 		return
 	}
+	if _, err := wire.ParseArgs(req.Action, req.Args); err != nil {
+		s.commandError(w, err)
+		return
+	}
+	if !s.Registry.Online(ids[0], ids[1]) {
+		// Fail fast: nobody would answer before the timeout.
+		writeError(w, http.StatusBadGateway, wire.CodeUnreachable, fmt.Sprintf("the agent of room %s/%s is offline", ids[0], ids[1]))
+		return
+	}
 	c := callerOf(r)
 	ack, err := s.Commands.Send(r.Context(), ids[0], ids[1], ids[2], req.Action, req.Args, c.User)
 	if err != nil {
-		code := wire.CodeOf(err)
-		var we *wire.Error
-		msg := err.Error()
-		if errors.As(err, &we) {
-			msg = we.Message
-		}
-		writeError(w, statusOf(code), code, msg)
+		s.commandError(w, err)
 		return
 	}
 	if !ack.OK {
@@ -339,6 +357,17 @@ func (s *Server) command(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, commandResponse{OK: true, ID: ack.ID, State: ack.State})
+}
+
+// commandError answers a command that ended without an ack.
+func (s *Server) commandError(w http.ResponseWriter, err error) {
+	code := wire.CodeOf(err)
+	msg := err.Error()
+	var we *wire.Error
+	if errors.As(err, &we) {
+		msg = we.Message
+	}
+	writeError(w, statusOf(code), code, msg)
 }
 
 // events streams registry changes as server-sent events until the client goes or the hub

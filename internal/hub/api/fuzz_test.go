@@ -68,6 +68,7 @@ func FuzzCommandRequest(f *testing.F) {
 	hash, _ := auth.HashPassword("pw")
 	reg := registry.New(registry.NewFeed(4), nil)
 	reg.SetRooms([]*config.Room{{Site: "s", Room: "r", Devices: []config.Device{{ID: "projector", Driver: "pjlink"}}}})
+	reg.Handle("bailiff/v1/s/r/agent", []byte(`{"online":true,"agent":"a","version":"1","seq":1,"at":"2026-11-29T10:00:00Z"}`))
 	st := &fuzzStore{hash: hash, sessions: map[string]store.Session{}}
 	srv := &Server{Store: st, Registry: reg, Feed: registry.NewFeed(4)}
 	var h http.Handler

@@ -839,3 +839,52 @@ func TestOpenAPICommandArgs(t *testing.T) {
 		}
 	}
 }
+
+// The examples in the file fit their own schemas, so what a reader copies is right.
+func TestOpenAPIExamples(t *testing.T) {
+	s := loadOASpec(t)
+	n := 0
+	checkMedia := func(where string, media map[string]any) {
+		schema := oaMap(media, "schema")
+		if schema == nil {
+			return
+		}
+		var examples []any
+		if ex, ok := media["example"]; ok {
+			examples = append(examples, ex)
+		}
+		for _, ex := range oaMap(media, "examples") {
+			if v, ok := ex.(map[string]any)["value"]; ok {
+				examples = append(examples, v)
+			}
+		}
+		for _, ex := range examples {
+			// Through JSON, so that YAML's ints become JSON numbers as a client sees them.
+			var v any
+			b, err := json.Marshal(ex)
+			if err == nil {
+				err = json.Unmarshal(b, &v)
+			}
+			if err != nil {
+				t.Fatalf("%s: example: %v", where, err)
+			}
+			for _, e := range s.check(t, schema, v, "example") {
+				t.Errorf("%s: %s", where, e)
+			}
+			n++
+		}
+	}
+	for _, op := range s.operations() {
+		method, path, _ := strings.Cut(op, " ")
+		o := s.operation(t, method, path)
+		if rb := oaMap(o, "requestBody"); rb != nil {
+			checkMedia(op+" request", oaMap(s.resolve(t, rb), "content", "application/json"))
+		}
+		for status, r := range oaMap(o, "responses") {
+			checkMedia(op+" "+status, oaMap(s.resolve(t, r.(map[string]any)), "content", "application/json"))
+		}
+	}
+	if n < 10 {
+		t.Errorf("checked only %d examples", n)
+	}
+}

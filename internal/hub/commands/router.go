@@ -69,7 +69,11 @@ func newID() string {
 func (r *Router) Send(ctx context.Context, site, room, device, action string, args json.RawMessage, by string) (wire.Ack, error) {
 	start := time.Now()
 	if _, err := wire.ParseArgs(action, args); err != nil {
-		r.observe(action, wire.CodeOf(err), time.Since(start))
+		label := action
+		if !wire.KnownAction(action) {
+			label = "unknown" // a client's made-up action must not become a metric label
+		}
+		r.observe(label, wire.CodeOf(err), time.Since(start))
 		return wire.Ack{}, err
 	}
 	cmd := wire.Command{ID: newID(), Action: action, Args: args, By: by, Expires: start.Add(r.timeout).UTC()}

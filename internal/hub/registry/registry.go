@@ -329,3 +329,11 @@ func (r *Registry) Counts() (agentsOnline, devicesUnreachable int) {
 	}
 	return
 }
+
+// Online reports whether the room's agent is online.
+func (r *Registry) Online(site, roomID string) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	rm, ok := r.rooms[key{site, roomID}]
+	return ok && rm.agent != nil && rm.agent.Online
+}
