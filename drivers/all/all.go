@@ -1,0 +1,7 @@
+// Package all registers every device driver. The agent imports it for its side effects; a
+// new driver package adds its blank import here.
+package all
+
+import (
+	_ "github.com/bailiff/bailiff/drivers/pjlink" // PJLink projectors and displays
+)

@@ -1,0 +1,330 @@
+// Package hubcli is the hub's command line: run the hub (or the demo), validate configs, and
+// the technicians' admin commands. cmd/hub only calls Main.
+package hubcli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/bailiff/bailiff/internal/config"
+	"github.com/bailiff/bailiff/internal/demo"
+	"github.com/bailiff/bailiff/internal/hub"
+	"github.com/bailiff/bailiff/internal/hub/broker"
+	"github.com/bailiff/bailiff/internal/store"
+	"github.com/bailiff/bailiff/web"
+)
+
+// Version is set at build time with -ldflags "-X …/hubcli.Version=…".
+var Version = "dev"
+
+const usage = `Usage:
+  hub [--config FILE] [--http ADDR] [--mqtt ADDR] [--data DIR]   run the hub
+  hub --demo [--http ADDR] [--mqtt ADDR] [--data DIR] [--allow-remote]
+                                   run the demo: every example room with simulated devices
+  hub validate FILE…               check hub and room configs; exit 1 on any error
+  hub agents add SITE/ROOM         issue an agent's broker credentials (prints them)
+  hub agents remove SITE/ROOM      revoke an agent's credentials
+  hub users add NAME ROLE          add or reset an API user; the password is read from
+                                   BAILIFF_USER_PASSWORD or the first line of standard input
+  hub observers add NAME           add a read-only MQTT user (password as for users)
+  hub mosquitto-acl                print a mosquitto acl_file for the configured rooms
+  hub version
+
+The admin commands take --config FILE (default hub.yaml if present) to find the data directory.
+`
+
+// Main runs the hub command line and returns the exit code.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "validate":
+			return validate(args[1:], stdout, stderr)
+		case "agents", "users", "observers", "mosquitto-acl":
+			return admin(args, stdin, stdout, stderr)
+		case "version":
+			fmt.Fprintln(stdout, "bailiff hub", Version)
+			return 0
+		case "help", "-h", "--help":
+			fmt.Fprint(stdout, usage)
+			return 0
+		}
+	}
+	return run(args, stdout, stderr)
+}
+
+func logger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("hub", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage) }
+	demoMode := fs.Bool("demo", false, "run the demo")
+	cfgFile := fs.String("config", "", "hub config file (hub.yaml)")
+	httpAddr := fs.String("http", "", "HTTP listen address (overrides http.listen)")
+	mqttAddr := fs.String("mqtt", "", "embedded MQTT broker listen address (overrides mqtt.listen)")
+	dataDir := fs.String("data", "", "data directory (overrides data)")
+	allowRemote := fs.Bool("allow-remote", false, "let the demo listen on a non-loopback address")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "hub: unexpected argument %q\n%s", fs.Arg(0), usage)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	if *demoMode {
+		log := logger(stderr, slog.LevelWarn)
+		err := demo.Run(ctx, demo.Options{
+			HTTPListen: *httpAddr, MQTTListen: *mqttAddr, DataDir: *dataDir, AllowRemote: *allowRemote,
+			Logger: log, Out: stdout, Version: Version,
+		})
+		if err != nil {
+			fmt.Fprintln(stderr, "hub:", err)
+			return 1
+		}
+		return 0
+	}
+
+	cfg, rooms, err := loadConfig(*cfgFile)
+	if err != nil {
+		fmt.Fprintln(stderr, "hub:", err)
+		return 1
+	}
+	if *httpAddr != "" {
+		cfg.HTTP.Listen = *httpAddr
+	}
+	if *mqttAddr != "" {
+		cfg.MQTT.Listen = *mqttAddr
+	}
+	opts, err := hub.OptionsFrom(cfg, rooms)
+	if err != nil {
+		fmt.Fprintln(stderr, "hub:", err)
+		return 1
+	}
+	if *dataDir != "" {
+		opts.DataDir = *dataDir
+	}
+	opts.Logger = logger(stderr, cfg.Log.SlogLevel())
+	opts.Version = Version
+	opts.Web = web.Handler()
+	h, err := hub.New(opts)
+	if err != nil {
+		fmt.Fprintln(stderr, "hub:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "Bailiff hub: http://%s  mqtt %s  %d rooms\n", h.HTTPAddr(), h.BrokerURL(), len(rooms))
+	h.Run(ctx)
+	return 0
+}
+
+// loadConfig loads the hub config (defaults when file is "" and no hub.yaml is here) and the
+// rooms of its rooms directory (none when it does not exist and no file named it).
+func loadConfig(file string) (*config.Hub, []*config.Room, error) {
+	explicit := file != ""
+	if !explicit {
+		if _, err := os.Stat("hub.yaml"); err == nil {
+			file = "hub.yaml"
+		}
+	}
+	var cfg *config.Hub
+	var err error
+	if file != "" {
+		cfg, err = config.LoadHub(file, os.Environ())
+	} else {
+		cfg, err = config.ParseHub("(defaults)", nil, os.Environ())
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	dir := cfg.RoomsDir()
+	if _, statErr := os.Stat(dir); errors.Is(statErr, os.ErrNotExist) && !explicit {
+		return cfg, nil, nil
+	}
+	rooms, err := config.LoadRooms(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, rooms, nil
+}
+
+func validate(files []string, stdout, stderr io.Writer) int {
+	if len(files) == 0 {
+		fmt.Fprintln(stderr, "hub validate: name one or more config files")
+		return 2
+	}
+	bad := 0
+	for _, f := range files {
+		if err := config.ValidateFile(f); err != nil {
+			fmt.Fprintln(stderr, err)
+			bad++
+			continue
+		}
+		fmt.Fprintf(stdout, "%s: ok\n", f)
+	}
+	if bad > 0 {
+		fmt.Fprintf(stderr, "%d of %d files have errors\n", bad, len(files))
+		return 1
+	}
+	return 0
+}
+
+func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("hub "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgFile := fs.String("config", "", "hub config file")
+	dataDir := fs.String("data", "", "data directory (overrides the config's)")
+	verb, rest := "", args[1:]
+	if args[0] != "mosquitto-acl" {
+		if len(rest) == 0 {
+			fmt.Fprint(stderr, usage)
+			return 2
+		}
+		verb, rest = rest[0], rest[1:]
+	}
+	a, err := parseInterleaved(fs, rest)
+	if err != nil {
+		return 2
+	}
+	cfg, rooms, err := loadConfig(*cfgFile)
+	if err != nil {
+		fmt.Fprintln(stderr, "hub:", err)
+		return 1
+	}
+	if args[0] == "mosquitto-acl" {
+		var rs [][2]string
+		for _, r := range rooms {
+			rs = append(rs, [2]string{r.Site, r.Room})
+		}
+		hubUser := cfg.MQTT.External.Username
+		if hubUser == "" {
+			hubUser = broker.HubUser
+		}
+		fmt.Fprint(stdout, broker.MosquittoACL(hubUser, a, rs))
+		return 0
+	}
+	dir := cfg.DataDir()
+	if *dataDir != "" {
+		dir = *dataDir
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		fmt.Fprintln(stderr, "hub:", err)
+		return 1
+	}
+	st, err := store.Open(filepath.Join(dir, "hub.db"))
+	if err != nil {
+		fmt.Fprintln(stderr, "hub:", err)
+		return 1
+	}
+	defer st.Close()
+	ctx := context.Background()
+	switch args[0] + " " + verb {
+	case "agents add", "agents remove":
+		if len(a) != 1 {
+			fmt.Fprintf(stderr, "hub agents %s SITE/ROOM\n", verb)
+			return 2
+		}
+		site, room, ok := strings.Cut(a[0], "/")
+		if !ok {
+			fmt.Fprintf(stderr, "hub: %q: want SITE/ROOM\n", a[0])
+			return 2
+		}
+		if verb == "remove" {
+			if err := st.DeleteAgent(ctx, site, room); err != nil {
+				fmt.Fprintf(stderr, "hub: remove agent %s/%s: %v\n", site, room, err)
+				return 1
+			}
+			fmt.Fprintf(stdout, "agent %s/%s removed: it can no longer log in\n", site, room)
+			return 0
+		}
+		url := cfg.MQTT.External.URL
+		if url == "" {
+			url = "tcp://" + cfg.MQTT.Listen
+		}
+		cred, err := hub.AddAgent(ctx, st, url, site, room)
+		if err != nil {
+			fmt.Fprintln(stderr, "hub:", err)
+			return 1
+		}
+		if cfg.MQTT.External.URL != "" {
+			fmt.Fprintln(stderr, "hub: note: with an external broker, also add this login to the broker (see docs/OPERATIONS.md)")
+		}
+		fmt.Fprint(stdout, cred.YAML(site, room))
+		return 0
+	case "users add", "observers add":
+		want := 2
+		if args[0] == "observers" {
+			want = 1
+		}
+		if len(a) != want {
+			fmt.Fprint(stderr, usage)
+			return 2
+		}
+		pw, err := readPassword(stdin)
+		if err != nil {
+			fmt.Fprintln(stderr, "hub:", err)
+			return 1
+		}
+		if args[0] == "users" {
+			err = hub.AddUser(ctx, st, a[0], a[1], pw)
+		} else {
+			err = hub.AddObserver(ctx, st, a[0], pw)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "hub:", err)
+			return 1
+		}
+		if args[0] == "users" {
+			fmt.Fprintf(stdout, "user %s (%s) saved\n", a[0], a[1])
+		} else {
+			fmt.Fprintf(stdout, "MQTT observer %s saved: it may read bailiff/# and publish nothing\n", a[0])
+		}
+		return 0
+	}
+	fmt.Fprint(stderr, usage)
+	return 2
+}
+
+// parseInterleaved parses flags that may come before, between or after the positional
+// arguments, and returns the positional ones.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+func readPassword(stdin io.Reader) (string, error) {
+	if pw := os.Getenv("BAILIFF_USER_PASSWORD"); pw != "" {
+		return pw, nil
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" {
+		if err != nil && !errors.Is(err, io.EOF) {
+			return "", err
+		}
+		return "", errors.New("no password: set BAILIFF_USER_PASSWORD or write it on standard input")
+	}
+	return line, nil
+}
