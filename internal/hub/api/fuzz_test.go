@@ -3,7 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
-		"net/http"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -39,7 +39,10 @@ func (f *fuzzStore) Session(_ context.Context, th string, now time.Time) (store.
 	}
 	return store.Session{}, store.ErrNotFound
 }
-func (f *fuzzStore) DeleteSession(_ context.Context, th string) error { delete(f.sessions, th); return nil }
+func (f *fuzzStore) DeleteSession(_ context.Context, th string) error {
+	delete(f.sessions, th)
+	return nil
+}
 
 // checkingCommander answers ok, after checking what the API let through.
 type checkingCommander struct{ t *testing.T }
