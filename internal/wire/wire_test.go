@@ -257,3 +257,13 @@ func TestErrors(t *testing.T) {
 		t.Errorf("event encodes as %s", got)
 	}
 }
+
+func BenchmarkDecodeDeviceState(b *testing.B) {
+	p := []byte(`{"reachable":true,"state":{"power":"on","input":"31","video_mute":false,"audio_mute":false,"lamps":[{"hours":1234,"on":true}]},"driver":"pjlink","at":"2026-11-29T10:00:00Z"}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := DecodeDeviceState(p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

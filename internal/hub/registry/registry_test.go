@@ -124,3 +124,25 @@ func TestFeedDropsSlowSubscriber(t *testing.T) {
 		t.Error("slow subscriber's channel not closed")
 	}
 }
+
+// BenchmarkHandleState is the hub's work for one state message from an agent.
+func BenchmarkHandleState(b *testing.B) {
+	r := New(NewFeed(16), nil)
+	r.SetRooms([]*config.Room{{Site: "s", Room: "r", Devices: []config.Device{{ID: "proj", Driver: "pjlink"}}}})
+	ch, stop := r.feed.Subscribe()
+	defer stop()
+	go func() {
+		for range ch {
+		}
+	}()
+	msgs := [][]byte{
+		[]byte(`{"reachable":true,"state":{"power":"on","lamp":1200},"at":"2026-11-29T10:00:00Z"}`),
+		[]byte(`{"reachable":true,"state":{"power":"off","lamp":1200},"at":"2026-11-29T10:00:01Z"}`),
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		r.Handle("bailiff/v1/s/r/d/proj/state", msgs[i&1])
+		i++
+	}
+}
