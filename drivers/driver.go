@@ -202,10 +202,36 @@ func Do(ctx context.Context, d Device, action string, args any) error {
 // Config is what a driver's factory gets for one device of a room config.
 type Config struct {
 	ID      string            // device ID, unique in the room
-	Address string            // host:port, or a serial device path, as the driver expects
+	Address string            // see drivers/transport for the forms (host:port, udp://…, serial:…)
 	Options map[string]string // driver-specific options (e.g. "password"); may hold secrets: never log
 	Logger  *slog.Logger
+	// Notify receives what the device reports without being asked. Never nil when the agent
+	// makes the device; a driver's own tests may pass Discard or a recorder.
+	Notify Notifier
 }
+
+// Notifier is how a driver reports what happens at the device without being asked: button
+// presses and faults (events), audio levels (meters), and state changes the device announces
+// by itself (a Shure REP, a GPIO input). Its methods are safe from any goroutine and never block.
+type Notifier interface {
+	// Event publishes an event of type typ on the device's event topic.
+	Event(typ string, fields map[string]any)
+	// Meter reports levels in dBFS by channel name ("1", "2", "mix"); the agent publishes them
+	// on the room's meter topic as "<device>/<channel>".
+	Meter(levels map[string]float64)
+	// State reports a new state the device announced by itself; the agent publishes it as the
+	// device's state (as if a poll had returned it).
+	State(s State)
+}
+
+// Discard is a Notifier that drops everything.
+var Discard Notifier = discard{}
+
+type discard struct{}
+
+func (discard) Event(string, map[string]any) {}
+func (discard) Meter(map[string]float64)     {}
+func (discard) State(State)                  {}
 
 // Factory makes a Device. It must not block on the network: connecting happens in Poll and
 // in the actions, so an unreachable device never stops the agent from starting.

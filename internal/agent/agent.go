@@ -71,7 +71,7 @@ type Agent struct {
 	byID     map[string]*device
 	seq      seqGen
 	started  atomic.Bool
-	client   mqtt.Client // set by Run before anything else can use it
+	client   mqtt.Client // made by New; Run connects it
 	brokerLG string      // the broker URL without user info, for logs
 
 	statusTopic string
@@ -173,6 +173,7 @@ func New(o Options) (*Agent, error) {
 		a.devices = append(a.devices, d)
 		a.byID[d.id] = d
 	}
+	a.client = mqtt.NewClient(a.clientOptions()) // starts nothing
 	return a, nil
 }
 
@@ -255,10 +256,7 @@ func withDefaultPort(addr string, port int) string {
 }
 
 // Connected reports whether the agent has an open connection to the broker.
-func (a *Agent) Connected() bool {
-	c := a.client
-	return c != nil && c.IsConnectionOpen()
-}
+func (a *Agent) Connected() bool { return a.client.IsConnectionOpen() }
 
 // Run connects to the broker and runs the devices until ctx is done. Then it lets running
 // commands finish (each within its deadline), acks queued ones busy, publishes its retained
@@ -268,8 +266,6 @@ func (a *Agent) Run(ctx context.Context) error {
 	if !a.started.CompareAndSwap(false, true) {
 		return errors.New("agent: Run called more than once")
 	}
-	a.client = mqtt.NewClient(a.clientOptions())
-
 	outboxDone := make(chan struct{})
 	go a.drainOutbox(outboxDone)
 

@@ -120,6 +120,12 @@ func (d *device) handle(ctx context.Context, q queued) (suspect bool) {
 		}
 	}
 	st, err := d.poll(base)
+	if err != nil && cmd.Action != wire.ActRefresh && errors.Is(base.Err(), context.DeadlineExceeded) {
+		// The action used up the deadline and left the poll no time: that says nothing about
+		// the device. Ack with the last known state; the health poll looks again at once.
+		d.ack(log, cmd.ID, d.currentState(), nil)
+		return true
+	}
 	unreachable := d.observe(st, err)
 	if cmd.Action == wire.ActRefresh && err != nil {
 		d.ack(log, cmd.ID, nil, d.commandError(err, isTimeout(err)))
@@ -149,7 +155,7 @@ func commandDeadline(cmd wire.Command, now time.Time, timeout time.Duration) tim
 // commandError maps a driver error onto a contract error.
 func (d *device) commandError(err error, timedOut bool) *wire.Error {
 	if timedOut || isTimeout(err) {
-		return wire.Errorf(wire.CodeTimeout, "%s did not answer within %v: %v", d.id, d.a.timeout, err)
+		return wire.Errorf(wire.CodeTimeout, "%s did not answer in time (command timeout %v): %v", d.id, d.a.timeout, err)
 	}
 	var we *wire.Error
 	if errors.As(err, &we) {
@@ -317,16 +323,22 @@ func callDevice[T any](d *device, ctx context.Context, f func(context.Context) (
 		<-done
 		return r.v, r.err
 	case <-ctx.Done():
+		// A driver that honours ctx returns about now, with an error that says more.
+		grace := time.NewTimer(callGrace)
+		defer grace.Stop()
 		select {
-		case r := <-res: // it answered just in time
+		case r := <-res:
 			<-done
 			return r.v, r.err
-		default:
+		case <-grace.C:
 		}
 		d.pending = done
-		return zero, fmt.Errorf("no answer: %w", ctx.Err())
+		return zero, fmt.Errorf("the driver did not return by the deadline: %w", ctx.Err())
 	}
 }
+
+// callGrace is how long past the deadline callDevice waits for the driver's own answer.
+const callGrace = 50 * time.Millisecond
 
 // waitPending waits, a while, for a driver call abandoned at its deadline.
 func (d *device) waitPending() {

@@ -13,17 +13,18 @@ import (
 	"os"
 	"sort"
 	"sync"
-	"time"
 
 	"github.com/bailiff/bailiff/configs"
-	"github.com/bailiff/bailiff/drivers/pjlink/pjlinksim"
+	"github.com/bailiff/bailiff/drivers/simreg"
+	"github.com/bailiff/bailiff/drivers/transport"
 	"github.com/bailiff/bailiff/internal/agent"
 	"github.com/bailiff/bailiff/internal/config"
 	"github.com/bailiff/bailiff/internal/hub"
 	"github.com/bailiff/bailiff/internal/hub/auth"
 	"github.com/bailiff/bailiff/web"
 
-	_ "github.com/bailiff/bailiff/drivers/all" // every driver the agents may need
+	_ "github.com/bailiff/bailiff/drivers/all"        // every driver the agents may need
+	_ "github.com/bailiff/bailiff/drivers/simreg/all" // and a simulator of each
 )
 
 // Password is the password of every demo login.
@@ -49,7 +50,7 @@ type Options struct {
 type Demo struct {
 	Hub    *hub.Hub
 	Rooms  []*config.Room
-	Sims   map[string]*pjlinksim.Sim // "site/room/device" → simulator
+	Sims   map[string]simreg.Sim // "site/room/device" → simulator
 	agents []*agent.Agent
 }
 
@@ -122,13 +123,13 @@ func Run(ctx context.Context, o Options) error {
 		defer os.RemoveAll(dir)
 		o.DataDir = dir
 	}
-	d := &Demo{Sims: map[string]*pjlinksim.Sim{}}
+	d := &Demo{Sims: map[string]simreg.Sim{}}
 	defer d.closeSims()
 	rooms, err := Rooms()
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	if err := d.startSims(rooms); err != nil {
+	if err := d.startSims(rooms, o.Logger); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
 	d.Rooms = rooms
@@ -188,24 +189,22 @@ func Run(ctx context.Context, o Options) error {
 	return nil
 }
 
-// startSims starts a PJLink simulator for every device and points the device at it.
-func (d *Demo) startSims(rooms []*config.Room) error {
+// startSims starts a simulator for every device, of the transport its address names, and
+// points the device at it.
+func (d *Demo) startSims(rooms []*config.Room, log *slog.Logger) error {
 	for _, r := range rooms {
 		for i := range r.Devices {
 			dev := &r.Devices[i]
-			if dev.Driver != "pjlink" {
-				return fmt.Errorf("%s/%s/%s: the demo has no simulator for driver %q", r.Site, r.Room, dev.ID, dev.Driver)
-			}
-			sim := pjlinksim.New(pjlinksim.Config{
-				Password: dev.Options["password"], WarmUp: 3 * time.Second, CoolDown: 2 * time.Second,
-				LampHours: 1200 + 97*i, LampHourEvery: 10 * time.Second, Name: dev.Name,
-			})
-			addr, err := sim.Listen("127.0.0.1:0")
+			kind, _, err := transport.Parse(dev.Address, transport.Options{TCPPort: 1})
 			if err != nil {
-				return err
+				kind = ""
+			}
+			sim, err := simreg.Start(dev.Driver, simreg.Options{ID: dev.ID, Name: dev.Name, Options: dev.Options, Transport: kind, Logger: log})
+			if err != nil {
+				return fmt.Errorf("%s/%s: %w", r.Site, r.Room, err)
 			}
 			d.Sims[r.Site+"/"+r.Room+"/"+dev.ID] = sim
-			dev.Address = addr
+			dev.Address = sim.Address()
 		}
 	}
 	return nil
