@@ -219,11 +219,20 @@ func (a *Agent) newDevice(dc *config.Device) (*device, error) {
 		}
 	}
 	log := a.log.With("device", dc.ID)
+	d := &device{
+		a:      a,
+		id:     dc.ID,
+		driver: dc.Driver,
+		period: a.o.Room.DevicePoll(*dc),
+		queue:  make(chan queued, a.o.QueueLen),
+		log:    log,
+	}
 	dev, err := info.New(drivers.Config{
 		ID:      dc.ID,
 		Address: withDefaultPort(dc.Address, info.DefaultPort),
 		Options: maps.Clone(dc.Options),
 		Logger:  log,
+		Notify:  notifier{d},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("agent: device %q (driver %s): %w", dc.ID, dc.Driver, err)
@@ -231,16 +240,8 @@ func (a *Agent) newDevice(dc *config.Device) (*device, error) {
 	if dev == nil {
 		return nil, fmt.Errorf("agent: device %q (driver %s): driver made no device", dc.ID, dc.Driver)
 	}
-	return &device{
-		a:       a,
-		id:      dc.ID,
-		driver:  dc.Driver,
-		dev:     dev,
-		actions: drivers.Actions(dev),
-		period:  a.o.Room.DevicePoll(*dc),
-		queue:   make(chan queued, a.o.QueueLen),
-		log:     log,
-	}, nil
+	d.dev, d.actions = dev, drivers.Actions(dev)
+	return d, nil
 }
 
 // withDefaultPort adds port to a host address that has none. Serial paths and addresses

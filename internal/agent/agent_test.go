@@ -591,3 +591,29 @@ func TestNew(t *testing.T) {
 		t.Errorf("New with a password and no user = %v; want the room's agent user", err)
 	}
 }
+
+// An action that takes most of the command's deadline leaves the poll after it no time; that
+// must not make the device look unreachable.
+func TestSlowActionLeavesPollNoTime(t *testing.T) {
+	t.Parallel()
+	b := startBroker(t, freeAddr(t), nil)
+	hub := newHub(t, b.addr)
+	proj := &fakeDevice{actDelay: 400 * time.Millisecond, pollDelay: 150 * time.Millisecond}
+	room := testRoom(addFake(t, "proj", proj))
+	room.Timeout = config.Duration(500 * time.Millisecond)
+	startAgent(t, b.addr, room, nil)
+	hub.status(0, "birth", online)
+	hub.state(0, "proj", "first state", func(s wire.DeviceState) bool { return s.Reachable })
+
+	from := hub.mark()
+	hub.send("proj", "c1", wire.ActPower, map[string]any{"on": true})
+	if ack, _ := hub.ack("proj", "c1"); !ack.OK {
+		t.Fatalf("ack = %+v %+v; want ok", ack, ack.Error)
+	}
+	hub.state(from, "proj", "state with power on", func(s wire.DeviceState) bool { return s.Reachable && s.State["power"] == true })
+	for _, m := range hub.messages()[from:] {
+		if s, err := wire.DecodeDeviceState(m.payload); err == nil && m.topic == wire.DeviceTopic(site, roomID, "proj", wire.KindState) && !s.Reachable {
+			t.Errorf("device shown unreachable: %s", m.payload)
+		}
+	}
+}

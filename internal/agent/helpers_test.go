@@ -599,7 +599,11 @@ func init() {
 			if !ok {
 				return nil, fmt.Errorf("fake: no device at %q", cfg.Address)
 			}
-			return f.(*fakeDevice), nil
+			fd := f.(*fakeDevice)
+			fd.mu.Lock()
+			fd.notify = cfg.Notify
+			fd.mu.Unlock()
+			return fd, nil
 		},
 	})
 }
@@ -613,10 +617,13 @@ type fakeDevice struct {
 	fault       string        // Poll reports this fault (with the state)
 	actErr      error         // actions fail with it
 	actDelay    time.Duration // actions take this long (honouring ctx unless deaf)
+	pollDelay   time.Duration // polls take this long (honouring ctx)
 	deaf        bool          // the delay ignores ctx
 	gate        chan struct{} // when set, actions wait for it to close (or ctx)
 	started     chan string   // when set, actions report their start here
 	calls       []string      // actions done, in order
+
+	notify drivers.Notifier // what the agent gave the device
 
 	polls  atomic.Int64
 	closed atomic.Bool
@@ -644,6 +651,16 @@ func (f *fakeDevice) callLog() []string {
 
 func (f *fakeDevice) Poll(ctx context.Context) (drivers.State, error) {
 	f.polls.Add(1)
+	f.mu.Lock()
+	delay := f.pollDelay
+	f.mu.Unlock()
+	if delay > 0 {
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+			return nil, fmt.Errorf("fake: poll: %w", ctx.Err())
+		}
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.unreachable {
