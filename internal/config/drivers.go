@@ -1,22 +1,27 @@
 package config
 
-// How a driver reaches its device: the form the device's address takes.
+// How a driver reaches its device: the forms a device's address may take (the forms of
+// drivers/transport).
 const (
-	AddressTCP    = "tcp"    // host or host:port; DefaultPort is used when the port is left out
-	AddressSerial = "serial" // a serial device path, e.g. /dev/ttyUSB0 or COM3
-	AddressNone   = "none"   // no address (e.g. a driver for the agent's own GPIO or audio)
+	AddressTCP    = "tcp"    // host, host:port or tcp://host:port; DefaultPort when the port is left out
+	AddressUDP    = "udp"    // udp://host[:port]; UDPPort when the port is left out
+	AddressSerial = "serial" // serial:/dev/ttyUSB0 or /dev/ttyUSB0
+	AddressNone   = "none"   // no address (e.g. the agent's own GPIO pins or sound card)
 )
 
 // DriverSpec is what the config needs to know about a driver to check a device that uses it.
 type DriverSpec struct {
 	Options     []string // option keys the driver understands; any other key is an error
 	DefaultPort int      // port used when a tcp address has none (0: the port is required)
-	Address     string   // AddressTCP, AddressSerial or AddressNone
+	UDPPort     int      // port used when a udp address has none
+	// Address lists the forms of address the driver takes (AddressTCP, AddressUDP,
+	// AddressSerial, AddressNone), the first being its usual one.
+	Address []string
 }
 
 // Drivers lists every driver a room config may name. The hub never imports a driver package,
 // so this table is how it (and "hub validate") knows them; a test in drivers/ checks that it
 // matches the driver registry. Add a row with each new driver.
 var Drivers = map[string]DriverSpec{
-	"pjlink": {Options: []string{"password"}, DefaultPort: 4352, Address: AddressTCP},
+	"pjlink": {Options: []string{"password"}, DefaultPort: 4352, Address: []string{AddressTCP}},
 }

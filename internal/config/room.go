@@ -159,18 +159,34 @@ func (p *problems) driver(k string, d Device) {
 		p.add(k+".driver", "%s; known drivers: %s", msg, strings.Join(known, ", "))
 		return
 	}
-	switch spec.Address {
-	case AddressTCP:
-		if msg := checkHostPort(d.Address, spec.DefaultPort); msg != "" {
-			p.add(k+".address", "%s", msg)
+	form, rest := addressForm(d.Address)
+	if !slices.Contains(spec.Address, form) {
+		want := make([]string, len(spec.Address))
+		for i, f := range spec.Address {
+			want[i] = addressForms[f]
 		}
-	case AddressSerial:
-		if strings.TrimSpace(d.Address) == "" {
-			p.add(k+".address", "required (a serial device, e.g. /dev/ttyUSB0)")
+		switch {
+		case form == AddressNone && spec.Address[0] == AddressTCP:
+			p.add(k+".address", "%s", checkHostPort("", spec.DefaultPort))
+		case form == AddressNone:
+			p.add(k+".address", "required: %s", strings.Join(want, ", or "))
+		default:
+			p.add(k+".address", "driver %s does not take a %s address; want %s", d.Driver, form, strings.Join(want, ", or "))
 		}
-	case AddressNone:
-		if d.Address != "" {
-			p.add(k+".address", "driver %s takes no address", d.Driver)
+	} else {
+		switch form {
+		case AddressTCP:
+			if msg := checkHostPort(rest, spec.DefaultPort); msg != "" {
+				p.add(k+".address", "%s", msg)
+			}
+		case AddressUDP:
+			if msg := checkHostPort(rest, spec.UDPPort); msg != "" {
+				p.add(k+".address", "%s", msg)
+			}
+		case AddressSerial:
+			if !strings.HasPrefix(rest, "/") || strings.ContainsAny(rest, " \t") {
+				p.add(k+".address", "want a serial device path such as serial:/dev/ttyUSB0")
+			}
 		}
 	}
 	keys := make([]string, 0, len(d.Options))
@@ -192,6 +208,30 @@ func (p *problems) driver(k string, d Device) {
 			p.add(optKey, "unknown option for driver %s; known options: %s", d.Driver, strings.Join(spec.Options, ", "))
 		}
 	}
+}
+
+var addressForms = map[string]string{
+	AddressTCP:    "host:port (TCP)",
+	AddressUDP:    "udp://host:port",
+	AddressSerial: "serial:/dev/…",
+	AddressNone:   "no address",
+}
+
+// addressForm tells which form an address has, and its part after the scheme.
+func addressForm(a string) (form, rest string) {
+	switch {
+	case a == "":
+		return AddressNone, ""
+	case strings.HasPrefix(a, "serial:"):
+		return AddressSerial, strings.TrimPrefix(a, "serial:")
+	case strings.HasPrefix(a, "/dev/"):
+		return AddressSerial, a
+	case strings.HasPrefix(a, "udp://"):
+		return AddressUDP, strings.TrimPrefix(a, "udp://")
+	case strings.HasPrefix(a, "tcp://"):
+		return AddressTCP, strings.TrimPrefix(a, "tcp://")
+	}
+	return AddressTCP, a
 }
 
 // DriverNames lists the names in Drivers, sorted.
