@@ -204,7 +204,7 @@ type Config struct {
 	ID      string            // device ID, unique in the room
 	Address string            // see drivers/transport for the forms (host:port, udp://…, serial:…)
 	Options map[string]string // driver-specific options (e.g. "password"); may hold secrets: never log
-	Logger  *slog.Logger
+	Logger  *slog.Logger      // already carries the device's site, room and device keys
 	// Notify receives what the device reports without being asked. Never nil when the agent
 	// makes the device; a driver's own tests may pass Discard or a recorder.
 	Notify Notifier

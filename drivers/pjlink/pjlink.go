@@ -123,11 +123,7 @@ func factory(cfg drivers.Config) (drivers.Device, error) {
 	if strings.TrimSpace(cfg.Address) == "" {
 		return nil, fmt.Errorf("pjlink: device %q: no address: %w", cfg.ID, drivers.ErrBadArgs)
 	}
-	log := cfg.Logger
-	if log != nil {
-		log = log.With("device", cfg.ID)
-	}
-	return New(DialTCP(cfg.Address), Options{Password: cfg.Options["password"], Logger: log}), nil
+	return New(DialTCP(cfg.Address), Options{Password: cfg.Options["password"], Logger: cfg.Logger}), nil
 }
 
 // Close closes the connection. Calls after Close fail with drivers.ErrUnreachable.
