@@ -139,6 +139,11 @@ func New(o Options) (h *Hub, err error) {
 	}
 	h.bus = bus
 	h.router = commands.New(bus, o.CommandTimeout, h.log, h.metrics.observeCommand)
+	h.reg.Restore = func(topic string, payload []byte) {
+		if err := bus.Publish(topic, 1, true, payload); err != nil {
+			h.log.Warn("restore agent status", "topic", topic, "error", err)
+		}
+	}
 	handle := func(topic string, payload []byte, _ bool) {
 		h.metrics.messages.Inc()
 		h.reg.Handle(topic, payload)
@@ -219,7 +224,9 @@ func (h *Hub) Close() {
 			h.bus.Close()
 		}
 		if h.embedded != nil {
-			h.embedded.Close()
+			if err := h.embedded.Close(); err != nil {
+				h.log.Error("close broker", "error", err)
+			}
 		}
 		if h.store != nil {
 			h.store.Close()

@@ -55,6 +55,8 @@ func DialBus(cfg BusConfig, timeout time.Duration) (*Bus, error) {
 		SetPassword(cfg.Password).
 		SetProtocolVersion(4).
 		SetCleanSession(true).
+		// Handlers run concurrently (faster than one at a time); the registry orders states by
+		// their time, and the router matches acks by id.
 		SetOrderMatters(false).
 		SetKeepAlive(15 * time.Second).
 		SetPingTimeout(5 * time.Second).

@@ -86,8 +86,21 @@ func (e *Embedded) Addr() string { return e.tcp.Address() }
 // URL is the broker's URL for clients, tcp://host:port.
 func (e *Embedded) URL() string { return "tcp://" + e.Addr() }
 
-// Close stops the broker; its sessions and retained messages stay in its data directory.
-func (e *Embedded) Close() error { return e.srv.Close() }
+// Close stops the broker; its sessions and retained messages stay in its store. mochi's Close
+// can deadlock when a client connects or disconnects at the same moment (mochi-mqtt/server
+// issue 488), so Close gives it closeWait and then returns regardless, saying so.
+func (e *Embedded) Close() error {
+	done := make(chan error, 1)
+	go func() { done <- e.srv.Close() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(closeWait):
+		return fmt.Errorf("broker: did not stop within %s (mochi-mqtt issue 488); going on", closeWait)
+	}
+}
+
+const closeWait = 5 * time.Second
 
 // Disconnect ends the connection of a client by ID (revocation; tests), as if its network
 // had failed: its will is published.

@@ -22,6 +22,7 @@ type room struct {
 	site, room, kind, name string
 	configured             bool
 	agent                  *wire.AgentStatus
+	agentRaw               []byte // the payload of agent, as the agent published it
 	devices                map[string]*device
 }
 
@@ -40,6 +41,11 @@ type Registry struct {
 	rooms map[key]*room
 
 	bad atomic.Int64 // messages that failed to decode
+
+	// Restore, when set, is called with a room's agent topic and the newest status the hub
+	// knows when an older connection's will arrives after it: the broker has just retained
+	// the stale will, and the hub puts the newer status back.
+	Restore func(topic string, payload []byte)
 }
 
 // New returns an empty registry publishing changes on feed.
@@ -153,14 +159,19 @@ func (r *Registry) handleAgent(t wire.Topic, payload []byte) {
 	}
 	r.mu.Lock()
 	rm := r.roomLocked(k)
-	if rm.agent != nil && !a.Online && rm.agent.Online && a.Seq < rm.agent.Seq {
-		// A will from an older connection arriving after a newer birth: stale.
+	if rm.agent != nil && a.Seq < rm.agent.Seq {
+		// From an older connection (its will, arriving after a newer birth): stale.
+		current := rm.agentRaw
 		r.mu.Unlock()
+		if r.Restore != nil && current != nil {
+			r.Restore(t.String(), current)
+		}
 		return
 	}
 	changed := rm.agent == nil || rm.agent.Online != a.Online || rm.agent.Seq != a.Seq
 	wentOffline := rm.agent != nil && rm.agent.Online && !a.Online
 	rm.agent = &a
+	rm.agentRaw = append([]byte(nil), payload...)
 	r.mu.Unlock()
 	if changed {
 		r.feed.Publish("agent", map[string]any{"site": t.Site, "room": t.Room, "online": a.Online, "agent": a.Agent, "version": a.Version, "seq": a.Seq, "at": a.At})
@@ -190,6 +201,11 @@ func (r *Registry) handleState(t wire.Topic, payload []byte) {
 	r.mu.Lock()
 	rm := r.roomLocked(k)
 	d := rm.deviceLocked(t.Device)
+	if d.state != nil && s.At.Before(d.state.At) {
+		// Messages are handled concurrently; an older state must not undo a newer one.
+		r.mu.Unlock()
+		return
+	}
 	changed := d.state == nil || d.state.Reachable != s.Reachable || d.state.Error != s.Error || !reflect.DeepEqual(d.state.State, s.State)
 	lost := d.state != nil && d.state.Reachable && !s.Reachable
 	faulted := s.Reachable && s.Error != "" && (d.state == nil || d.state.Error != s.Error)

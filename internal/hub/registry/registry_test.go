@@ -2,6 +2,7 @@ package registry
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,10 +58,21 @@ func TestRegistry(t *testing.T) {
 	if online, unreachable := r.Counts(); online != 1 || unreachable != 1 {
 		t.Fatalf("counts = %d, %d", online, unreachable)
 	}
-	// A will of an older connection after a newer birth is stale.
+	// A will of an older connection after a newer birth is stale: ignored, and the newer
+	// status is put back as the retained one.
+	var restored string
+	r.Restore = func(topic string, p []byte) { restored = topic + " " + string(p) }
 	r.Handle("bailiff/v1/s/r/agent", []byte(`{"online":false,"agent":"a","version":"1","seq":4,"at":"2026-11-29T10:00:00Z"}`))
 	if v, _ := r.Room("s", "r"); !v.Online {
 		t.Fatal("stale will took the room offline")
+	}
+	if !strings.HasPrefix(restored, "bailiff/v1/s/r/agent {") || !strings.Contains(restored, `"seq":5`) {
+		t.Errorf("restored %q", restored)
+	}
+	// An older state arriving late changes nothing.
+	r.Handle("bailiff/v1/s/r/d/proj/state", []byte(`{"reachable":true,"state":{"power":"off"},"at":"2026-11-29T09:59:00Z"}`))
+	if v, _ := r.Room("s", "r"); v.Devices[1].State["power"] != "on" {
+		t.Fatal("an older state replaced a newer one")
 	}
 	// The device is lost: an alarm.
 	r.Handle("bailiff/v1/s/r/d/proj/state", []byte(`{"reachable":false,"state":{},"error":"dial: refused","at":"2026-11-29T10:00:01Z"}`))
