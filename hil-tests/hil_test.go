@@ -31,7 +31,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	bin = dir
-	cmd := exec.Command("go", "build", "-o", dir+"/", "../cmd/hub", "../cmd/agent")
+	cmd := exec.Command("go", "build", "-o", dir+"/", "../cmd/hub", "../cmd/agent", "../cmd/devsim")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "hil-tests: build:", err)
@@ -65,7 +65,11 @@ func (p *proc) output() string {
 
 func start(t *testing.T, name string, args ...string) *proc {
 	t.Helper()
-	p := &proc{cmd: exec.Command(filepath.Join(bin, name), args...), done: make(chan struct{})}
+	path := name
+	if !filepath.IsAbs(name) {
+		path = filepath.Join(bin, name)
+	}
+	p := &proc{cmd: exec.Command(path, args...), done: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = p, p
 	p.cmd.Env = append(os.Environ(), "BAILIFF_TEST=1")
 	if err := p.cmd.Start(); err != nil {

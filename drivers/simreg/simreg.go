@@ -26,9 +26,30 @@ type Options struct {
 	Options map[string]string
 	// Transport is "tcp", "udp" or "serial" ("" for the simulator's usual one).
 	Transport string
+	// SerialPath, with Transport "serial", is an existing serial device to serve on (one end
+	// of a socat pty pair, or a real port wired to the agent's); "" makes a new pty pair.
+	SerialPath string
 	// Fast shortens slow device behaviour (warm-up, cool-down) for tests.
 	Fast   bool
 	Logger *slog.Logger
+}
+
+// Inspector is a simulator that can show its device's state and what it has received, for
+// tests that check what a command did at the device.
+type Inspector interface {
+	Snapshot() any
+}
+
+// Misbehaver is a simulator that can be told to misbehave: "normal", "slow", "silent",
+// "garbage" or "drop" (and any device-specific modes it documents).
+type Misbehaver interface {
+	SetMode(mode string) error
+}
+
+// DeviceOptions is a simulator that needs options set on the device that uses it (a fake
+// GPIO pin's name, a WAV file's path); the demo and the harness merge them into the device's.
+type DeviceOptions interface {
+	DeviceOptions() map[string]string
 }
 
 // Factory starts a simulator listening on loopback (or on a new pty pair for serial).

@@ -2,6 +2,8 @@ package pjlinksim
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/bailiff/bailiff/drivers/simreg"
@@ -28,3 +30,20 @@ func init() {
 type registered struct{ *Sim }
 
 func (r registered) Address() string { return r.Addr() }
+
+// Snapshot is the projector's state (simreg.Inspector).
+func (r registered) Snapshot() any { return r.State() }
+
+// SetMode sets a misbehaviour by name (simreg.Misbehaver).
+func (r registered) SetMode(mode string) error {
+	for m := Normal; m <= DropOnce; m++ {
+		if strings.EqualFold(m.String(), mode) {
+			if m == Slow {
+				r.Sim.SetDelay(2 * time.Second)
+			}
+			r.Sim.SetMode(m)
+			return nil
+		}
+	}
+	return fmt.Errorf("pjlinksim: unknown mode %q", mode)
+}

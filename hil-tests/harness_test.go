@@ -1,0 +1,217 @@
+package hiltests
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/bailiff/bailiff/drivers/transport"
+	"github.com/bailiff/bailiff/internal/config"
+	"github.com/bailiff/bailiff/internal/testutil"
+)
+
+// simProc is one device simulator running as a process of its own (cmd/devsim).
+type simProc struct {
+	p       *proc
+	Driver  string            `json:"driver"`
+	ID      string            `json:"id"`
+	Address string            `json:"address"`
+	Control string            `json:"control"`
+	Options map[string]string `json:"options"`
+}
+
+// state returns the simulator's snapshot from its control API.
+func (s *simProc) state(t *testing.T) map[string]any {
+	t.Helper()
+	resp, err := http.Get(s.Control + "/state")
+	if err != nil {
+		t.Fatalf("%s state: %v", s.ID, err)
+	}
+	defer resp.Body.Close()
+	out := map[string]any{}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatalf("%s state: %v", s.ID, err)
+	}
+	return out
+}
+
+// setMode tells the simulator to misbehave.
+func (s *simProc) setMode(t *testing.T, mode string) {
+	t.Helper()
+	resp, err := http.Post(s.Control+"/mode", "application/json", strings.NewReader(`{"mode":"`+mode+`"}`))
+	if err != nil || resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("%s mode %s: %v %v", s.ID, mode, resp, err)
+	}
+	resp.Body.Close()
+}
+
+// socatPair links two ptys with socat, as a null-modem cable: the simulator opens one end,
+// the agent the other.
+func socatPair(t *testing.T, dir, id string) (simEnd, agentEnd string) {
+	t.Helper()
+	bin, err := exec.LookPath("socat")
+	if err != nil {
+		t.Fatal("socat is not installed: run ./scripts/test.sh, which installs it")
+	}
+	simEnd, agentEnd = filepath.Join(dir, id+"-sim"), filepath.Join(dir, id+"-agent")
+	p := start(t, bin, "-d", "-d",
+		"pty,raw,echo=0,link="+simEnd, "pty,raw,echo=0,link="+agentEnd)
+	_ = p
+	testutil.Eventually(t, 5*time.Second, "socat's ptys", func() bool {
+		_, e1 := os.Stat(simEnd)
+		_, e2 := os.Stat(agentEnd)
+		return e1 == nil && e2 == nil
+	})
+	return simEnd, agentEnd
+}
+
+// simulateRoom starts a simulator process for every device of the room config at path,
+// and writes a copy of the config pointing at them (serial devices through socat pairs).
+// With BAILIFF_HIL_REAL set, it starts nothing and returns the config as it is, so the
+// scenarios run against the real gear the config names.
+func simulateRoom(t *testing.T, path, outDir string) (*config.Room, string, map[string]*simProc) {
+	t.Helper()
+	r, err := config.LoadRoom(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if os.Getenv("BAILIFF_HIL_REAL") != "" {
+		return r, path, nil
+	}
+	sims := map[string]*simProc{}
+	for i := range r.Devices {
+		d := &r.Devices[i]
+		kind, _, err := transport.Parse(d.Address, transport.Options{TCPPort: 1, UDPPort: 1})
+		if err != nil || d.Address == "" {
+			kind = ""
+		}
+		args := []string{"--driver", d.Driver, "--id", d.ID, "--name", d.Name, "--fast"}
+		if kind != "" {
+			args = append(args, "--transport", kind)
+		}
+		for k, v := range d.Options {
+			args = append(args, "--option", k+"="+v)
+		}
+		agentEnd := ""
+		if kind == transport.Serial {
+			var simEnd string
+			simEnd, agentEnd = socatPair(t, outDir, d.ID)
+			args = append(args, "--serial", simEnd)
+		}
+		p := start(t, "devsim", args...)
+		s := &simProc{p: p}
+		testutil.Eventually(t, 10*time.Second, d.ID+" simulator ready", func() bool {
+			line, _, ok := strings.Cut(p.output(), "\n")
+			return ok && json.Unmarshal([]byte(line), s) == nil && s.Control != ""
+		})
+		s.p = p
+		sims[d.ID] = s
+		d.Address = s.Address
+		if agentEnd != "" {
+			d.Address = "serial:" + agentEnd
+		}
+		for k, v := range s.Options {
+			if d.Options == nil {
+				d.Options = map[string]string{}
+			}
+			d.Options[k] = v
+		}
+	}
+	b, err := yaml.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(outDir, "rooms", filepath.Base(path))
+	os.MkdirAll(filepath.Dir(out), 0o755)
+	if err := os.WriteFile(out, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return r, out, sims
+}
+
+// hubWithRooms runs the hub binary with the given rendered room configs, a judge user and
+// each room's agent binary.
+type site struct {
+	t     *testing.T
+	api   *api
+	hub   *proc
+	agent map[string]*proc
+}
+
+func startSite(t *testing.T, dir string, rooms []*config.Room, files []string) *site {
+	t.Helper()
+	httpAddr, mqttAddr := testutil.FreePort(t), testutil.FreePort(t)
+	hubYAML := filepath.Join(dir, "hub.yaml")
+	os.WriteFile(hubYAML, []byte(fmt.Sprintf("http:\n  listen: %s\nmqtt:\n  listen: %s\ndata: data\nrooms: rooms\n", httpAddr, mqttAddr)), 0o644)
+	if out, code := run(t, "", "hub", "validate", hubYAML); code != 0 {
+		t.Fatalf("validate: %s", out)
+	}
+	if out, code := run(t, "judge-pw\n", "hub", "users", "add", "judge", "judge", "--config", hubYAML); code != 0 {
+		t.Fatalf("users add: %s", out)
+	}
+	s := &site{t: t, agent: map[string]*proc{}}
+	s.hub = start(t, "hub", "--config", hubYAML)
+	s.hub.waitOutput(t, 15*time.Second, "Bailiff hub: http://")
+	for i, r := range rooms {
+		creds, code := run(t, "", "hub", "agents", "add", r.Site+"/"+r.Room, "--config", hubYAML)
+		if code != 0 {
+			t.Fatalf("agents add: %s", creds)
+		}
+		cf := filepath.Join(dir, r.Room+".creds")
+		os.WriteFile(cf, []byte(creds), 0o600)
+		s.agent[r.Room] = start(t, "agent", "--config", files[i], "--credentials", cf)
+	}
+	s.api = &api{t: t, base: "http://" + httpAddr}
+	s.api.login("judge", "judge-pw")
+	return s
+}
+
+// waitReady waits until every device of the room is reachable.
+func (s *site) waitReady(r *config.Room) {
+	s.t.Helper()
+	testutil.Eventually(s.t, 20*time.Second, r.Room+" online with every device reachable", func() bool {
+		st, body := s.api.call("GET", "/api/v1/rooms/"+r.Site+"/"+r.Room, nil)
+		if st != 200 || body["online"] != true {
+			return false
+		}
+		devs, _ := body["devices"].([]any)
+		if len(devs) != len(r.Devices) {
+			return false
+		}
+		for _, d := range devs {
+			if d.(map[string]any)["reachable"] != true {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// command sends a command and fails the test unless it is acked ok.
+func (s *site) command(r *config.Room, dev, action string, args any) map[string]any {
+	s.t.Helper()
+	st, body := s.api.call("POST", "/api/v1/rooms/"+r.Site+"/"+r.Room+"/devices/"+dev+"/commands", map[string]any{"action": action, "args": args})
+	if st != 200 || body["ok"] != true {
+		s.t.Fatalf("%s %s %v: %d %v", dev, action, args, st, body)
+	}
+	state, _ := body["state"].(map[string]any)
+	return state
+}
+
+// commandErr sends a command that must fail with code.
+func (s *site) commandErr(r *config.Room, dev, action string, args any, code string) {
+	s.t.Helper()
+	st, body := s.api.call("POST", "/api/v1/rooms/"+r.Site+"/"+r.Room+"/devices/"+dev+"/commands", map[string]any{"action": action, "args": args})
+	e, _ := body["error"].(map[string]any)
+	if st == 200 || e == nil || e["code"] != code {
+		s.t.Fatalf("%s %s %v: %d %v, want error %s", dev, action, args, st, body, code)
+	}
+}
