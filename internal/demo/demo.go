@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
 	"sort"
@@ -205,6 +206,12 @@ func (d *Demo) startSims(rooms []*config.Room, log *slog.Logger) error {
 			}
 			d.Sims[r.Site+"/"+r.Room+"/"+dev.ID] = sim
 			dev.Address = sim.Address()
+			if do, ok := sim.(simreg.DeviceOptions); ok {
+				if dev.Options == nil {
+					dev.Options = map[string]string{}
+				}
+				maps.Copy(dev.Options, do.DeviceOptions())
+			}
 		}
 	}
 	return nil
