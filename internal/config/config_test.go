@@ -84,6 +84,7 @@ func TestParseRoomGood(t *testing.T) {
 
 func TestParseRoomErrors(t *testing.T) {
 	const f = "rooms/courtroom-1.yaml"
+	known := strings.Join(config.DriverNames(), ", ")
 	edit := func(old, new string) string {
 		if !strings.Contains(goodRoom, old) {
 			panic("no " + old)
@@ -130,7 +131,7 @@ func TestParseRoomErrors(t *testing.T) {
 		{"name too long", edit("name: Courtroom 1", "name: "+strings.Repeat("x", 201)),
 			[]string{f + ":4: name: too long: 201 characters, at most 200"}},
 		{"unknown driver", edit("driver: pjlink\n    address: 10.0.0.5", "driver: pjlnk\n    address: 10.0.0.5"),
-			[]string{f + `:7: devices[0].driver: unknown driver "pjlnk" (did you mean "pjlink"?); known drivers: pjlink`}},
+			[]string{f + `:7: devices[0].driver: unknown driver "pjlnk" (did you mean "pjlink"?); known drivers: ` + known}},
 		{"unknown option", edit("password: secret", "password: secret\n      passwd: secret"),
 			[]string{f + `:11: devices[0].options.passwd: unknown option for driver pjlink; did you mean "password"?`}},
 		{"duplicate device id", edit("id: display-left", "id: projector"),
@@ -156,13 +157,13 @@ devices:
     driver: pjlink
     address: "10.0.0.5:"
   - id: projector
-    driver: visca
+    driver: teleporter
 `, []string{
 			f + ":1: site: invalid site ID \"Demo\": want 1-63 characters of a-z, 0-9 and '-', not starting with '-'",
 			f + ":2: room: required",
 			f + `:8: devices[0].address: "10.0.0.5:": missing port`,
 			f + `:9: devices[1].id: duplicate device ID "projector" (also devices[0])`,
-			f + `:10: devices[1].driver: unknown driver "visca"; known drivers: pjlink`,
+			f + `:10: devices[1].driver: unknown driver "teleporter"; known drivers: ` + known,
 		}},
 	}
 	for _, tt := range tests {

@@ -24,4 +24,6 @@ type DriverSpec struct {
 // matches the driver registry. Add a row with each new driver.
 var Drivers = map[string]DriverSpec{
 	"pjlink": {Options: []string{"password"}, DefaultPort: 4352, Address: []string{AddressTCP}},
+	"shure":  {Options: []string{"model", "channels", "meter_rate_ms"}, DefaultPort: 2202, Address: []string{AddressTCP}},
+	"escpos": {Options: []string{"width", "encoding", "baud", "data_bits", "parity", "stop_bits"}, DefaultPort: 9100, Address: []string{AddressTCP, AddressSerial}},
 }
