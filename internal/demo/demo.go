@@ -196,9 +196,9 @@ func (d *Demo) startSims(rooms []*config.Room, log *slog.Logger) error {
 	for _, r := range rooms {
 		for i := range r.Devices {
 			dev := &r.Devices[i]
-			kind, _, err := transport.Parse(dev.Address, transport.Options{TCPPort: 1})
-			if err != nil {
-				kind = ""
+			kind, _, err := transport.Parse(dev.Address, transport.Options{TCPPort: 1, UDPPort: 1})
+			if err != nil || dev.Address == "" {
+				kind = "" // no address (GPIO pins, a sound card): the simulator's own way
 			}
 			sim, err := simreg.Start(dev.Driver, simreg.Options{ID: dev.ID, Name: dev.Name, Options: dev.Options, Transport: kind, Logger: log})
 			if err != nil {
