@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 )
 
@@ -95,4 +96,18 @@ func Drivers() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// ModeByName returns the mode among first…last whose String() is name (case-insensitive): for
+// simulators whose modes are a numbered type, to implement Misbehaver.
+func ModeByName[M interface {
+	~int
+	String() string
+}](name string, first, last M) (M, error) {
+	for m := first; m <= last; m++ {
+		if strings.EqualFold(m.String(), name) {
+			return m, nil
+		}
+	}
+	return first, fmt.Errorf("simreg: unknown mode %q", name)
 }

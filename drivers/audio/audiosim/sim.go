@@ -252,3 +252,23 @@ func speech(cfg Config) []float32 {
 func frames(cfg Config) int {
 	return max(int(cfg.Duration.Seconds()*float64(cfg.SampleRate)), 1)
 }
+
+// Snapshot is the simulated microphone's file and whether it is there (simreg.Inspector).
+func (s *Sim) Snapshot() any {
+	_, err := os.Stat(s.path)
+	return map[string]any{"file": s.path, "present": err == nil}
+}
+
+// SetMode simulates the microphone's faults (simreg.Misbehaver): "normal" restores the file,
+// "drop" removes it (an unplugged device), "garbage" corrupts it.
+func (s *Sim) SetMode(mode string) error {
+	switch mode {
+	case "normal":
+		return s.Restore()
+	case "drop":
+		return s.Remove()
+	case "garbage":
+		return s.Corrupt()
+	}
+	return fmt.Errorf("audiosim: mode %q: want normal, drop or garbage", mode)
+}

@@ -2,8 +2,6 @@ package pjlinksim
 
 import (
 	"errors"
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/bailiff/bailiff/drivers/simreg"
@@ -36,14 +34,13 @@ func (r registered) Snapshot() any { return r.State() }
 
 // SetMode sets a misbehaviour by name (simreg.Misbehaver).
 func (r registered) SetMode(mode string) error {
-	for m := Normal; m <= DropOnce; m++ {
-		if strings.EqualFold(m.String(), mode) {
-			if m == Slow {
-				r.Sim.SetDelay(2 * time.Second)
-			}
-			r.Sim.SetMode(m)
-			return nil
-		}
+	m, err := simreg.ModeByName(mode, Normal, DropOnce)
+	if err != nil {
+		return err
 	}
-	return fmt.Errorf("pjlinksim: unknown mode %q", mode)
+	if m == Slow {
+		r.Sim.SetDelay(2 * time.Second)
+	}
+	r.Sim.SetMode(m)
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/bailiff/bailiff/drivers/simreg"
 )
@@ -47,3 +48,19 @@ func init() {
 type registered struct{ *Sim }
 
 func (r registered) Address() string { return r.Addr() }
+
+// Snapshot is the device's state (simreg.Inspector).
+func (r registered) Snapshot() any { return r.State() }
+
+// SetMode sets a misbehaviour by name (simreg.Misbehaver); "slow" waits 2 s per command.
+func (r registered) SetMode(name string) error {
+	m, err := simreg.ModeByName(name, Normal, Refuse)
+	if err != nil {
+		return err
+	}
+	if m == Slow {
+		r.Sim.SetDelay(2 * time.Second)
+	}
+	r.Sim.SetMode(m)
+	return nil
+}

@@ -23,6 +23,17 @@ func TestEveryDriverHasASimulator(t *testing.T) {
 		if _, ok := s.(simreg.DeviceOptions); s.Address() == "" && !ok {
 			t.Errorf("%s: no address and no device options", d)
 		}
+		// The harness reads every simulator's state and makes each misbehave.
+		if _, ok := s.(simreg.Inspector); !ok {
+			t.Errorf("%s: not a simreg.Inspector", d)
+		}
+		if m, ok := s.(simreg.Misbehaver); !ok {
+			t.Errorf("%s: not a simreg.Misbehaver", d)
+		} else if err := m.SetMode("no-such-mode"); err == nil {
+			t.Errorf("%s: accepted an unknown mode", d)
+		} else if err := m.SetMode("normal"); err != nil {
+			t.Errorf("%s: mode normal: %v", d, err)
+		}
 		s.Close()
 	}
 }
