@@ -9,6 +9,7 @@ need=()
 command -v mosquitto >/dev/null || need+=(mosquitto)
 command -v mosquitto_sub >/dev/null || need+=(mosquitto-clients)
 command -v socat >/dev/null || need+=(socat)
+command -v ffmpeg >/dev/null || need+=(ffmpeg)   # decodes recorded segments in the recorder's tests
 if [ ${#need[@]} -gt 0 ]; then
   echo "== installing ${need[*]}"
   if [ "$(id -u)" != 0 ]; then sudo=sudo; else sudo=; fi
