@@ -4,6 +4,7 @@ package hub
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -24,6 +25,7 @@ import (
 	"github.com/bailiff/bailiff/internal/hub/registry"
 	"github.com/bailiff/bailiff/internal/store"
 	"github.com/bailiff/bailiff/internal/wire"
+	"github.com/bailiff/bailiff/media/record"
 )
 
 // ExternalBroker is a broker the hub uses instead of embedding one.
@@ -59,6 +61,7 @@ type Hub struct {
 	http      *http.Server
 	httpLn    net.Listener
 	brokerURL string
+	recKey    ed25519.PrivateKey // signs recording manifests
 
 	cancel    context.CancelFunc
 	serveDone chan struct{}
@@ -106,6 +109,9 @@ func New(o Options) (h *Hub, err error) {
 		return nil, fmt.Errorf("hub: data directory: %w", err)
 	}
 	if h.store, err = store.Open(filepath.Join(o.DataDir, "hub.db")); err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
+	}
+	if h.recKey, err = RecordingKey(o.DataDir); err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
 
@@ -278,6 +284,35 @@ func (a storeAuth) Authenticate(ctx context.Context, user, password string) erro
 		return err
 	}
 	return auth.CheckPassword(u.Hash, password)
+}
+
+// Key paths in the data directory.
+const (
+	recordingKeyFile = "keys/recording.key" // the hub's ed25519 key for recording manifests
+	keyringFile      = "keys/keyring.pem"   // every public key that ever signed, for verification
+)
+
+// RecordingKey loads the hub's recording key from the data directory, making one on first
+// start, and makes sure its public half is in the keyring (so recordings it signs still
+// verify after the key is rotated).
+func RecordingKey(dataDir string) (ed25519.PrivateKey, error) {
+	key, err := record.LoadOrCreateKey(filepath.Join(dataDir, recordingKeyFile))
+	if err != nil {
+		return nil, err
+	}
+	if err := record.AddToKeyring(filepath.Join(dataDir, keyringFile), key.Public().(ed25519.PublicKey)); err != nil {
+		return nil, err
+	}
+	return key, nil
+}
+
+// VerifyRecording checks a recording directory against the keyring of the data directory.
+func VerifyRecording(dataDir, dir string) (*record.Report, error) {
+	ring, err := record.LoadKeyring(filepath.Join(dataDir, keyringFile))
+	if err != nil {
+		return nil, err
+	}
+	return record.VerifyWithKeyring(dir, ring)
 }
 
 // Bus is the hub's MQTT client.

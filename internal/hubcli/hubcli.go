@@ -38,6 +38,8 @@ const usage = `Usage:
                                    BAILIFF_USER_PASSWORD or the first line of standard input
   hub observers add NAME           add a read-only MQTT user (password as for users)
   hub mosquitto-acl                print a mosquitto acl_file for the configured rooms
+  hub verify-recording DIR…        check recordings' segments against their signed manifests;
+                                   exit 1 if any was changed, removed, added or reordered
   hub version
 
 The admin commands take --config FILE (default hub.yaml if present) to find the data directory.
@@ -49,7 +51,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		switch args[0] {
 		case "validate":
 			return validate(args[1:], stdout, stderr)
-		case "agents", "users", "observers", "mosquitto-acl":
+		case "agents", "users", "observers", "mosquitto-acl", "verify-recording":
 			return admin(args, stdin, stdout, stderr)
 		case "version":
 			fmt.Fprintln(stdout, "bailiff hub", Version)
@@ -188,7 +190,7 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cfgFile := fs.String("config", "", "hub config file")
 	dataDir := fs.String("data", "", "data directory (overrides the config's)")
 	verb, rest := "", args[1:]
-	if args[0] != "mosquitto-acl" {
+	if args[0] != "mosquitto-acl" && args[0] != "verify-recording" {
 		if len(rest) == 0 {
 			fmt.Fprint(stderr, usage)
 			return 2
@@ -219,6 +221,9 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	dir := cfg.DataDir()
 	if *dataDir != "" {
 		dir = *dataDir
+	}
+	if args[0] == "verify-recording" {
+		return verifyRecordings(dir, a, stdout, stderr)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		fmt.Fprintln(stderr, "hub:", err)
@@ -327,4 +332,28 @@ func readPassword(stdin io.Reader) (string, error) {
 		return "", errors.New("no password: set BAILIFF_USER_PASSWORD or write it on standard input")
 	}
 	return line, nil
+}
+
+func verifyRecordings(dataDir string, dirs []string, stdout, stderr io.Writer) int {
+	if len(dirs) == 0 {
+		fmt.Fprintln(stderr, "hub verify-recording: name one or more recording directories")
+		return 2
+	}
+	bad := 0
+	for _, d := range dirs {
+		rep, err := hub.VerifyRecording(dataDir, d)
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", d, err)
+			bad++
+			continue
+		}
+		fmt.Fprintf(stdout, "%s: %s\n", d, rep.String())
+		if !rep.OK() {
+			bad++
+		}
+	}
+	if bad > 0 {
+		return 1
+	}
+	return 0
 }
