@@ -24,6 +24,8 @@ type DriverSpec struct {
 // matches the driver registry. Add a row with each new driver.
 var Drivers = map[string]DriverSpec{
 	"audio":  {Options: []string{"source", "device", "backend", "channels", "sample_rate", "sample_format", "file", "loop", "meter_rate_ms"}, Address: []string{AddressNone}},
+	"gpio":   {Options: []string{"pin", "mode", "active_low", "debounce_ms", "pull"}, Address: []string{AddressNone}},
+	"onvif":  {Options: []string{"username", "password", "profile"}, DefaultPort: 80, Address: []string{AddressTCP}},
 	"pjlink": {Options: []string{"password"}, DefaultPort: 4352, Address: []string{AddressTCP}},
 	"shure":  {Options: []string{"model", "channels", "meter_rate_ms"}, DefaultPort: 2202, Address: []string{AddressTCP}},
 	"escpos": {Options: []string{"width", "encoding", "baud", "data_bits", "parity", "stop_bits"}, DefaultPort: 9100, Address: []string{AddressTCP, AddressSerial}},

@@ -1,0 +1,57 @@
+package onvifsim
+
+import (
+	"errors"
+	"time"
+
+	"github.com/bailiff/bailiff/drivers/simreg"
+)
+
+func init() {
+	simreg.Register("onvif", func(o simreg.Options) (simreg.Sim, error) {
+		if o.Transport != "" && o.Transport != "tcp" {
+			return nil, errors.New("ONVIF runs over TCP (HTTP) only")
+		}
+		cfg := Config{Username: o.Options["username"], Password: o.Options["password"], Logger: o.Logger}
+		if p := o.Options["profile"]; p != "" {
+			// The room config names a profile token: the simulated camera has it, with PTZ.
+			cfg.Profiles = []Profile{{Token: p, Name: "Main", PTZ: true}}
+		}
+		if o.Fast {
+			cfg.Speed = 5
+		}
+		s := New(cfg)
+		if _, err := s.Listen("127.0.0.1:0"); err != nil {
+			return nil, err
+		}
+		return registered{s}, nil
+	})
+}
+
+type registered struct{ *Sim }
+
+func (r registered) Address() string { return r.Addr() }
+
+// Snapshot is the camera's state (simreg.Inspector).
+func (r registered) Snapshot() any { return r.State() }
+
+// SetMode sets a misbehaviour by name (simreg.Misbehaver): normal, slow (2 s), silent,
+// garbage, drop, drop-once, and "fault", which answers every operation with
+// env:Receiver/ter:CriticalError until the mode is set again.
+func (r registered) SetMode(mode string) error {
+	if mode == "fault" {
+		r.Sim.SetMode(Normal)
+		r.Sim.SetFault("", FaultCritical)
+		return nil
+	}
+	m, err := simreg.ModeByName(mode, Normal, DropOnce)
+	if err != nil {
+		return err
+	}
+	if m == Slow {
+		r.Sim.SetDelay(2 * time.Second)
+	}
+	r.Sim.SetFault("", nil)
+	r.Sim.SetMode(m)
+	return nil
+}
