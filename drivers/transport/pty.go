@@ -63,3 +63,32 @@ func makeRaw(fd int) error {
 	t.Cc[unix.VTIME] = 0
 	return unix.IoctlSetTermios(fd, unix.TCSETS, t)
 }
+
+// OpenLineEnd opens an existing terminal device (one end of a socat pty pair, a real port)
+// for a simulator: raw, and pollable, so that closing it ends a read in progress.
+func OpenLineEnd(path string) (*os.File, error) {
+	fd, err := unix.Open(path, unix.O_RDWR|unix.O_NOCTTY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("transport: open %s: %w", path, err)
+	}
+	if err := makeRaw(fd); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("transport: raw %s: %w", path, err)
+	}
+	return os.NewFile(uintptr(fd), path), nil // non-blocking: the runtime poller serves it
+}
+
+// Pollable returns a duplicate of the pty's simulator end in non-blocking mode, so that a
+// Close ends a read blocked on it (the Device file itself stays blocking). The caller
+// closes the duplicate.
+func (p *PTY) Pollable() (*os.File, error) {
+	fd, err := unix.Dup(int(p.Device.Fd()))
+	if err != nil {
+		return nil, fmt.Errorf("transport: pty: %w", err)
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("transport: pty: %w", err)
+	}
+	return os.NewFile(uintptr(fd), p.path+" (simulator end)"), nil
+}

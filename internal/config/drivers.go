@@ -23,9 +23,13 @@ type DriverSpec struct {
 // so this table is how it (and "hub validate") knows them; a test in drivers/ checks that it
 // matches the driver registry. Add a row with each new driver.
 var Drivers = map[string]DriverSpec{
-	"audio":  {Options: []string{"source", "device", "backend", "channels", "sample_rate", "sample_format", "file", "loop", "meter_rate_ms"}, Address: []string{AddressNone}},
-	"gpio":   {Options: []string{"pin", "mode", "active_low", "debounce_ms", "pull"}, Address: []string{AddressNone}},
-	"onvif":  {Options: []string{"username", "password", "profile"}, DefaultPort: 80, Address: []string{AddressTCP}},
+	"audio":      {Options: []string{"source", "device", "backend", "channels", "sample_rate", "sample_format", "file", "loop", "meter_rate_ms"}, Address: []string{AddressNone}},
+	"extron":     {Options: []string{"password", "inputs", "outputs", "baud", "data_bits", "parity", "stop_bits"}, DefaultPort: 23, Address: []string{AddressTCP, AddressSerial}},
+	"samsungmdc": {Options: []string{"id", "baud", "data_bits", "parity", "stop_bits"}, DefaultPort: 1515, Address: []string{AddressTCP, AddressSerial}},
+	"gpio":       {Options: []string{"pin", "mode", "active_low", "debounce_ms", "pull"}, Address: []string{AddressNone}},
+	"onvif":      {Options: []string{"username", "password", "profile"}, DefaultPort: 80, Address: []string{AddressTCP}},
+	"visca": {Options: []string{"camera", "baud", "data_bits", "parity", "stop_bits", "max_pan_speed", "max_tilt_speed"},
+		DefaultPort: 1259, UDPPort: 52381, Address: []string{AddressTCP, AddressUDP, AddressSerial}},
 	"pjlink": {Options: []string{"password"}, DefaultPort: 4352, Address: []string{AddressTCP}},
 	"shure":  {Options: []string{"model", "channels", "meter_rate_ms"}, DefaultPort: 2202, Address: []string{AddressTCP}},
 	"escpos": {Options: []string{"width", "encoding", "baud", "data_bits", "parity", "stop_bits"}, DefaultPort: 9100, Address: []string{AddressTCP, AddressSerial}},

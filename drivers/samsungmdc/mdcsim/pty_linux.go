@@ -1,0 +1,57 @@
+//go:build linux
+
+package mdcsim
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+
+	"github.com/bailiff/bailiff/drivers/transport"
+)
+
+// ListenPTY makes a new pty pair, serves the display's end of it, and returns the address a
+// driver opens, "serial:/dev/pts/N". Close closes the pair.
+func (s *Sim) ListenPTY() (string, error) {
+	p, err := transport.OpenPTY()
+	if err != nil {
+		return "", fmt.Errorf("mdcsim: %w", err)
+	}
+	line, err := pollable(p.Device)
+	if err != nil {
+		p.Close()
+		return "", fmt.Errorf("mdcsim: %w", err)
+	}
+	s.cmu.Lock()
+	if s.closed {
+		s.cmu.Unlock()
+		line.Close()
+		p.Close()
+		return "", errors.New("mdcsim: listen: simulator closed")
+	}
+	s.ptys = append(s.ptys, p)
+	s.cmu.Unlock()
+	if !s.track(line) {
+		return "", errors.New("mdcsim: listen: simulator closed")
+	}
+	go func() {
+		defer s.wg.Done()
+		s.serve(line, true)
+	}()
+	return p.Address(), nil
+}
+
+// pollable returns a second *os.File for f's descriptor in non-blocking mode, so the runtime
+// poller serves it and Close interrupts a read blocked on it (OpenPTY left f blocking).
+func pollable(f *os.File) (*os.File, error) {
+	fd, err := syscall.Dup(int(f.Fd()))
+	if err != nil {
+		return nil, fmt.Errorf("dup pty: %w", err)
+	}
+	if err := syscall.SetNonblock(fd, true); err != nil {
+		syscall.Close(fd)
+		return nil, fmt.Errorf("pty non-blocking: %w", err)
+	}
+	return os.NewFile(uintptr(fd), f.Name()), nil
+}
