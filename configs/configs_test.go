@@ -72,6 +72,9 @@ func TestRoomFiles(t *testing.T) {
 			t.Errorf("%s: no devices", name)
 		}
 		for _, d := range r.Devices {
+			if d.Address == "" {
+				continue // the agent host's own pins and sound card
+			}
 			if other, dup := addrs[d.Address]; dup {
 				t.Errorf("%s: %s: address %s also used in %s", name, d.ID, d.Address, other)
 			}
