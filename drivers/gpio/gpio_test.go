@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"periph.io/x/conn/v3/gpio/gpiotest"
 	"reflect"
 	"strings"
 	"sync"
@@ -92,7 +93,7 @@ var bg = context.Background()
 func TestRelaySet(t *testing.T) {
 	for _, activeLow := range []bool{false, true} {
 		t.Run(fmt.Sprintf("active_low=%v", activeLow), func(t *testing.T) {
-			p := &fakePin{N: "GPIO17"}
+			p := newFakePin(&gpiotest.Pin{N: "GPIO17"})
 			r := gpio.NewRelay(p, gpio.Options{ActiveLow: activeLow})
 			defer r.Close()
 			if len(p.outs()) != 0 {
@@ -132,7 +133,7 @@ func levelName(l pgpio.Level) string {
 func TestRelayPulse(t *testing.T) {
 	for _, activeLow := range []bool{false, true} {
 		t.Run(fmt.Sprintf("active_low=%v", activeLow), func(t *testing.T) {
-			p := &fakePin{N: "DOOR"}
+			p := newFakePin(&gpiotest.Pin{N: "DOOR"})
 			rec := &recorder{}
 			r := gpio.NewRelay(p, gpio.Options{ActiveLow: activeLow, Notify: rec})
 			defer r.Close()
@@ -161,7 +162,7 @@ func TestRelayPulse(t *testing.T) {
 }
 
 func TestRelayPulseCutShort(t *testing.T) {
-	p := &fakePin{N: "LAMP"}
+	p := newFakePin(&gpiotest.Pin{N: "LAMP"})
 	rec := &recorder{}
 	r := gpio.NewRelay(p, gpio.Options{Notify: rec})
 	if err := r.Pulse(bg, 50); err != nil {
@@ -203,7 +204,7 @@ func TestRelayPulseCutShort(t *testing.T) {
 }
 
 func TestRelayErrors(t *testing.T) {
-	p := &fakePin{N: "GPIO5"}
+	p := newFakePin(&gpiotest.Pin{N: "GPIO5"})
 	r := gpio.NewRelay(p, gpio.Options{})
 	defer r.Close()
 	for _, ms := range []int{0, -1, 60001} {
@@ -241,7 +242,7 @@ func TestButtonGolden(t *testing.T) {
 		}
 		t.Run(c.Name, func(t *testing.T) {
 			c.Debounce *= liveScale
-			p := &fakePin{N: "BTN", L: pgpio.Level(c.StartHigh), EdgesChan: make(chan pgpio.Level, 16)}
+			p := newFakePin(&gpiotest.Pin{N: "BTN", L: pgpio.Level(c.StartHigh), EdgesChan: make(chan pgpio.Level, 16)})
 			rec := &recorder{}
 			b := gpio.NewButton(p, gpio.Options{ActiveLow: c.ActiveLow, Debounce: c.Debounce, Notify: rec})
 			defer b.Close()
@@ -305,7 +306,7 @@ func pressedOf(events []golden.Event) []bool {
 
 func TestButtonWithoutEdgeDetection(t *testing.T) {
 	// gpiotest's pin refuses edges while EdgesChan is nil: the Button samples it.
-	p := &fakePin{N: "BTN"}
+	p := newFakePin(&gpiotest.Pin{N: "BTN"})
 	rec := &recorder{}
 	b := gpio.NewButton(p, gpio.Options{Debounce: 15 * time.Millisecond, Pull: pgpio.PullDown, PollEvery: 2 * time.Millisecond, Notify: rec})
 	defer b.Close()
@@ -328,7 +329,7 @@ func TestButtonWithoutEdgeDetection(t *testing.T) {
 }
 
 func TestButtonClose(t *testing.T) {
-	p := &fakePin{N: "BTN", EdgesChan: make(chan pgpio.Level, 4)}
+	p := newFakePin(&gpiotest.Pin{N: "BTN", EdgesChan: make(chan pgpio.Level, 4)})
 	rec := &recorder{}
 	b := gpio.NewButton(p, gpio.Options{Debounce: 5 * time.Millisecond, Notify: rec})
 	if err := b.Close(); err != nil { // never started
