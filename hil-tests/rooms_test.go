@@ -3,9 +3,9 @@ package hiltests
 import (
 	"encoding/json"
 	"os"
-	"strings"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
