@@ -268,10 +268,15 @@ type probe struct {
 
 func ffprobe(t testing.TB, path string) probe {
 	t.Helper()
-	out, err := exec.Command("ffprobe", "-v", "error", "-count_frames", "-show_entries",
-		"stream=codec_name,width,height,nb_read_frames:format=duration", "-of", "json", path).CombinedOutput()
+	// JSON on stdout only: ffprobe reports a segment cut by a crash ("File ended
+	// prematurely") on stderr, which must not spoil the JSON.
+	cmd := exec.Command("ffprobe", "-v", "error", "-count_frames", "-show_entries",
+		"stream=codec_name,width,height,nb_read_frames:format=duration", "-of", "json", path)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("ffprobe %s: %v\n%s", path, err, out)
+		t.Fatalf("ffprobe %s: %v\n%s", path, err, stderr.Bytes())
 	}
 	var j struct {
 		Streams []struct {
