@@ -1,0 +1,230 @@
+package sfu
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"slices"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/interceptor/pkg/report"
+	"github.com/pion/logging"
+	"github.com/pion/webrtc/v4"
+)
+
+// Codecs the hub forwards. Each side of a session negotiates from these;
+// nothing is transcoded, so a viewer gets a track in the publisher's codec
+// or not at all. RTX, RED and FEC are left out: retransmissions come on
+// the media SSRC, which is what the NACK interceptors do.
+var (
+	videoFeedback = []webrtc.RTCPFeedback{
+		{Type: webrtc.TypeRTCPFBNACK},
+		{Type: webrtc.TypeRTCPFBNACK, Parameter: "pli"},
+		{Type: webrtc.TypeRTCPFBCCM, Parameter: "fir"},
+	}
+	codecList = []webrtc.RTPCodecParameters{
+		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2,
+			SDPFmtpLine: "minptime=10;useinbandfec=1"}, PayloadType: 111},
+		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, PayloadType: 96},
+		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000,
+			SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"}, PayloadType: 102},
+		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000,
+			SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f"}, PayloadType: 104},
+		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000,
+			SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=4d001f"}, PayloadType: 106},
+		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000,
+			SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=640032"}, PayloadType: 108},
+	}
+)
+
+func newMediaEngine() (*webrtc.MediaEngine, error) {
+	m := &webrtc.MediaEngine{}
+	for _, c := range codecList {
+		kind := webrtc.RTPCodecTypeAudio
+		if c.MimeType != webrtc.MimeTypeOpus {
+			kind = webrtc.RTPCodecTypeVideo
+			c.RTCPFeedback = slices.Clone(videoFeedback)
+		}
+		if err := m.RegisterCodec(c, kind); err != nil {
+			return nil, fmt.Errorf("sfu: register codec %s: %w", c.MimeType, err)
+		}
+	}
+	return m, nil
+}
+
+// apis holds the two pion APIs: publishers' peer connections generate
+// NACKs, receiver reports and TWCC feedback; viewers' answer NACKs from a
+// per-viewer buffer and send sender reports.
+type apis struct {
+	publish, view *webrtc.API
+	mux           io.Closer // the UDP mux, when Network.UDPAddr is set
+	muxAddrs      []net.Addr
+}
+
+func newAPIs(o *Options) (*apis, error) {
+	se, mux, addrs, err := settingEngine(o)
+	if err != nil {
+		return nil, err
+	}
+	a := &apis{mux: mux, muxAddrs: addrs}
+	fail := func(err error) (*apis, error) {
+		if mux != nil {
+			_ = mux.Close()
+		}
+		return nil, err
+	}
+
+	// Publishers.
+	pm, err := newMediaEngine()
+	if err != nil {
+		return fail(err)
+	}
+	pr := &interceptor.Registry{}
+	gen, err := nack.NewGeneratorInterceptor()
+	if err != nil {
+		return fail(fmt.Errorf("sfu: nack generator: %w", err))
+	}
+	pr.Add(gen)
+	rr, err := report.NewReceiverInterceptor()
+	if err != nil {
+		return fail(fmt.Errorf("sfu: receiver reports: %w", err))
+	}
+	pr.Add(rr)
+	if err := webrtc.ConfigureTWCCSender(pm, pr); err != nil {
+		return fail(fmt.Errorf("sfu: twcc: %w", err))
+	}
+	a.publish = webrtc.NewAPI(webrtc.WithMediaEngine(pm), webrtc.WithInterceptorRegistry(pr), webrtc.WithSettingEngine(*se))
+
+	// Viewers. The packets a viewer is sent are never changed after they
+	// are queued (see viewer.write), so the responder keeps them uncopied.
+	vm, err := newMediaEngine()
+	if err != nil {
+		return fail(err)
+	}
+	vr := &interceptor.Registry{}
+	resp, err := nack.NewResponderInterceptor(nack.ResponderSize(o.NACKBuffer), nack.DisableCopy())
+	if err != nil {
+		return fail(fmt.Errorf("sfu: nack responder: %w", err))
+	}
+	vr.Add(resp)
+	sr, err := report.NewSenderInterceptor()
+	if err != nil {
+		return fail(fmt.Errorf("sfu: sender reports: %w", err))
+	}
+	vr.Add(sr)
+	a.view = webrtc.NewAPI(webrtc.WithMediaEngine(vm), webrtc.WithInterceptorRegistry(vr), webrtc.WithSettingEngine(*se))
+	return a, nil
+}
+
+func (a *apis) close() error {
+	if a.mux != nil {
+		return a.mux.Close()
+	}
+	return nil
+}
+
+func settingEngine(o *Options) (*webrtc.SettingEngine, io.Closer, []net.Addr, error) {
+	n := &o.Network
+	se := &webrtc.SettingEngine{LoggerFactory: pionLogs{o.Logger}}
+	types := []webrtc.NetworkType{webrtc.NetworkTypeUDP4}
+	iceTypes := []ice.NetworkType{ice.NetworkTypeUDP4}
+	if n.IPv6 {
+		types = append(types, webrtc.NetworkTypeUDP6)
+		iceTypes = append(iceTypes, ice.NetworkTypeUDP6)
+	}
+	se.SetNetworkTypes(types)
+	// mDNS would send multicast queries for .local candidates: the hub
+	// learns a browser's address from its connectivity checks instead
+	// (peer-reflexive candidates).
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetIncludeLoopbackCandidate(n.Loopback)
+	var ifaceFilter func(string) bool
+	if len(n.Interfaces) > 0 {
+		ifaceFilter = func(name string) bool { return slices.Contains(n.Interfaces, name) }
+		se.SetInterfaceFilter(ifaceFilter)
+	}
+	if n.RemoteIPFilter != nil {
+		se.SetRemoteIPFilter(n.RemoteIPFilter)
+	}
+	if !n.Loopback {
+		se.SetIPFilter(func(ip net.IP) bool { return !ip.IsLoopback() })
+	}
+	if len(n.NAT1To1IPs) > 0 {
+		err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{
+			External: slices.Clone(n.NAT1To1IPs), AsCandidateType: webrtc.ICECandidateTypeHost,
+			Mode: webrtc.ICEAddressRewriteReplace,
+		})
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("sfu: Options.Network.NAT1To1IPs: %w", err)
+		}
+	}
+	if n.UDPAddr == "" {
+		if n.PortMin != 0 || n.PortMax != 0 {
+			if err := se.SetEphemeralUDPPortRange(n.PortMin, n.PortMax); err != nil {
+				return nil, nil, nil, fmt.Errorf("sfu: Options.Network port range: %w", err)
+			}
+		}
+		return se, nil, nil, nil
+	}
+	ua, err := net.ResolveUDPAddr("udp", n.UDPAddr)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("sfu: Options.Network.UDPAddr %q: %w", n.UDPAddr, err)
+	}
+	logger := pionLogs{o.Logger}.NewLogger("ice")
+	if ua.IP == nil || ua.IP.IsUnspecified() {
+		opts := []ice.UDPMuxFromPortOption{ice.UDPMuxFromPortWithNetworks(iceTypes...), ice.UDPMuxFromPortWithLogger(logger)}
+		if n.Loopback {
+			opts = append(opts, ice.UDPMuxFromPortWithLoopback())
+		}
+		if ifaceFilter != nil {
+			opts = append(opts, ice.UDPMuxFromPortWithInterfaceFilter(ifaceFilter))
+		}
+		mux, err := ice.NewMultiUDPMuxFromPort(ua.Port, opts...)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("sfu: listen on UDP %s: %w", n.UDPAddr, err)
+		}
+		se.SetICEUDPMux(mux)
+		return se, mux, mux.GetListenAddresses(), nil
+	}
+	conn, err := net.ListenUDP("udp", ua)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("sfu: listen on UDP %s: %w", n.UDPAddr, err)
+	}
+	// Room for bursts of a publisher's keyframes; the kernel caps it.
+	_ = conn.SetReadBuffer(4 << 20)
+	_ = conn.SetWriteBuffer(4 << 20)
+	mux := ice.NewUDPMuxDefault(ice.UDPMuxParams{Logger: logger, UDPConn: conn})
+	se.SetICEUDPMux(mux)
+	return se, mux, []net.Addr{conn.LocalAddr()}, nil
+}
+
+// pionLogs sends pion's errors to slog at Warn and its warnings at Debug:
+// pion warns of much that is routine for a server (a peer that went away).
+type pionLogs struct{ l *slog.Logger }
+
+func (p pionLogs) NewLogger(scope string) logging.LeveledLogger {
+	return pionLogger{p.l.With("pion", scope)}
+}
+
+type pionLogger struct{ l *slog.Logger }
+
+func (p pionLogger) Trace(string)          {}
+func (p pionLogger) Tracef(string, ...any) {}
+func (p pionLogger) Debug(string)          {}
+func (p pionLogger) Debugf(string, ...any) {}
+func (p pionLogger) Info(string)           {}
+func (p pionLogger) Infof(string, ...any)  {}
+func (p pionLogger) Warn(msg string)       { p.l.Debug(msg) }
+func (p pionLogger) Warnf(f string, a ...any) {
+	if p.l.Enabled(context.Background(), slog.LevelDebug) {
+		p.l.Debug(fmt.Sprintf(f, a...))
+	}
+}
+func (p pionLogger) Error(msg string) { p.l.Warn(msg) }
+func (p pionLogger) Errorf(f string, a ...any) {
+	p.l.Warn(fmt.Sprintf(f, a...))
+}

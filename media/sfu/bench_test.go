@@ -1,0 +1,365 @@
+package sfu
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/bailiff/bailiff/media/sfu/sfutest"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+// The forwarding benchmark: one publisher sends ≈2.5 Mb/s of H.264 (720p,
+// 30 fps) and 64 kb/s of Opus to N viewers on loopback. The viewers run
+// in a child process (this test binary again, TestViewerFarm), so the
+// CPU the benchmark reports for the hub is the hub's (and the one
+// publisher's), not the receivers'. Reported per N:
+//
+//	hub-cores     CPU of this process (hub + publisher) in cores
+//	cpu%/viewer   hub-cores / N, in % of one core
+//	farm-cores    CPU of the viewers' process
+//	loss%         packets sent in the window that a viewer never read
+//	p50-ms p90-ms p99-ms max-ms  publisher write → viewer read, every packet of every viewer
+//	Mbps          the publisher's payload rate
+//
+// Run: go test -run '^$' -bench BenchmarkForward -benchtime 1x ./media/sfu/
+// SFU_BENCH_VIEWERS (default "10,50,100,300") and SFU_BENCH_SECONDS
+// (default 5) change the sizes and the measuring window; SFU_BENCH_PACE=2.5
+// makes the publisher pace its video like a browser (default: each frame
+// in one burst, as a forwarded camera stream comes).
+
+var benchSpec = sfutest.Spec{Size: "1280x720", FPS: 30, Seconds: 6, VideoBitrate: "2500k", AudioBitrate: "64k", Noise: 12}
+
+var benchKey = Key{Site: "bench", Room: "room", Name: "cam"}
+
+func benchEnvInts(name string, def []int) []int {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	var out []int
+	for _, f := range strings.Split(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err == nil && n > 0 {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func BenchmarkForward(b *testing.B) {
+	for _, n := range benchEnvInts("SFU_BENCH_VIEWERS", []int{10, 50, 100, 300}) {
+		b.Run("viewers="+strconv.Itoa(n), func(b *testing.B) {
+			for range b.N {
+				benchForward(b, n)
+			}
+		})
+	}
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func benchForward(b *testing.B, n int) {
+	seconds := benchEnvInts("SFU_BENCH_SECONDS", []int{5})[0]
+	clips := sfutest.Load(b, benchSpec)
+	o := testOptions()
+	o.MaxViewers = n + 10
+	s := newTestSFU(b, o)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		offer, _ := io.ReadAll(io.LimitReader(r.Body, MaxSDP))
+		_, answer, err := s.View(r.Context(), benchKey, string(offer))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		_, _ = io.WriteString(w, answer)
+	}))
+	defer srv.Close()
+
+	// The publisher notes when it writes each packet.
+	var sendAt [2][65536]atomic.Int64
+	var payload atomic.Int64
+	p, err := sfutest.NewPublisher(clientAPI(b, false), webrtc.MimeTypeH264)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if v := os.Getenv("SFU_BENCH_PACE"); v != "" {
+		p.Pace, _ = strconv.ParseFloat(v, 64)
+	}
+	p.OnSend = func(kind string, pkt *rtp.Packet) {
+		k := 0
+		if kind == "video" {
+			k = 1
+		}
+		payload.Add(int64(len(pkt.Payload)))
+		sendAt[k][pkt.SequenceNumber].Store(time.Now().UnixNano())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	offer, err := p.Offer(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ps, answer, err := s.Publish(ctx, benchKey, offer)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := p.SetAnswer(answer); err != nil {
+		b.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); p.Run(ctx, clips.H264, clips.Opus) }()
+	defer func() { cancel(); wg.Wait(); _ = p.Close() }()
+	if !sfutest.WaitFor(10*time.Second, func() bool { return len(ps.Stream().Tracks()) == 2 }) {
+		b.Fatal("the publisher's tracks did not arrive")
+	}
+
+	out := filepath.Join(b.TempDir(), "farm.bin")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestViewerFarm$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "SFU_FARM_URL="+srv.URL, "SFU_FARM_N="+strconv.Itoa(n),
+		"SFU_FARM_SECONDS="+strconv.Itoa(seconds), "SFU_FARM_OUT="+out)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	lines := bufio.NewScanner(stdout)
+	var t0, t1 int64
+	var farmCPU time.Duration
+	var hubCPU time.Duration
+	var p0 int64
+	for lines.Scan() {
+		f := strings.Fields(lines.Text())
+		switch {
+		case len(f) == 2 && f[0] == "FARM-START":
+			t0, _ = strconv.ParseInt(f[1], 10, 64)
+			hubCPU = -cpuTime()
+			p0 = payload.Load()
+		case len(f) == 4 && f[0] == "FARM-END":
+			hubCPU += cpuTime()
+			t1, _ = strconv.ParseInt(f[1], 10, 64)
+			ns, _ := strconv.ParseInt(f[2], 10, 64)
+			farmCPU = time.Duration(ns)
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		b.Fatalf("viewer farm: %v", err)
+	}
+	if t1 == 0 {
+		b.Fatal("the viewer farm reported no window")
+	}
+	window := time.Duration(t1 - t0)
+	mbps := float64(payload.Load()-p0) * 8 / window.Seconds() / 1e6
+
+	// Every packet written inside the window (with 300 ms of margin) must
+	// reach every viewer.
+	lo, hi := t0+int64(300*time.Millisecond), t1-int64(300*time.Millisecond)
+	var sentIn [2][65536]bool
+	expected := 0
+	for k := range 2 {
+		for seq := range 65536 {
+			if ts := sendAt[k][seq].Load(); ts >= lo && ts <= hi {
+				sentIn[k][seq] = true
+				expected++
+			}
+		}
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	r := bufio.NewReader(f)
+	var rec [11]byte
+	var lat []int64
+	received := 0
+	for {
+		if _, err := io.ReadFull(r, rec[:]); err != nil {
+			break
+		}
+		k, seq, at := int(rec[0]), binary.LittleEndian.Uint16(rec[1:]), int64(binary.LittleEndian.Uint64(rec[3:]))
+		if k > 1 {
+			continue
+		}
+		if sentIn[k][seq] {
+			received++
+			lat = append(lat, at-sendAt[k][seq].Load())
+		}
+	}
+	slices.Sort(lat)
+	pct := func(q float64) float64 {
+		if len(lat) == 0 {
+			return 0
+		}
+		return float64(lat[int(q*float64(len(lat)-1))]) / 1e6
+	}
+	loss := 100 * (1 - float64(received)/float64(expected*n))
+	hubCores := hubCPU.Seconds() / window.Seconds()
+	b.ReportMetric(hubCores, "hub-cores")
+	b.ReportMetric(100*hubCores/float64(n), "cpu%/viewer")
+	b.ReportMetric(farmCPU.Seconds()/window.Seconds(), "farm-cores")
+	b.ReportMetric(loss, "loss%")
+	b.ReportMetric(pct(0.5), "p50-ms")
+	b.ReportMetric(pct(0.9), "p90-ms")
+	b.ReportMetric(pct(0.99), "p99-ms")
+	b.ReportMetric(pct(1), "max-ms")
+	b.ReportMetric(mbps, "Mbps")
+	var dropped int64
+	s.mu.Lock()
+	for sess := range s.sessions {
+		dropped += sess.Stats().Dropped
+	}
+	s.mu.Unlock()
+	b.ReportMetric(float64(dropped), "queue-drops")
+}
+
+// TestViewerFarm is the benchmark's child process: N WHEP-like viewers
+// (offer POSTed to SFU_FARM_URL) that note when each packet arrives.
+// It does nothing unless SFU_FARM_URL is set.
+func TestViewerFarm(t *testing.T) {
+	url := os.Getenv("SFU_FARM_URL")
+	if url == "" {
+		t.Skip("the viewer farm of BenchmarkForward")
+	}
+	n, _ := strconv.Atoi(os.Getenv("SFU_FARM_N"))
+	seconds, _ := strconv.Atoi(os.Getenv("SFU_FARM_SECONDS"))
+	type sample struct {
+		kind byte
+		seq  uint16
+		at   int64
+	}
+	var recording atomic.Bool
+	logs := make([][2][]sample, n)
+	locks := make([][2]sync.Mutex, n)
+	api := clientAPI(t, false)
+	viewers := make([]*sfutest.Viewer, n)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	var failed atomic.Int32
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			v, err := sfutest.NewViewer(api, sfutest.ViewerOptions{OnPacket: func(kind string, p *rtp.Packet) {
+				if !recording.Load() {
+					return
+				}
+				k := byte(0)
+				if kind == "video" {
+					k = 1
+				}
+				at := time.Now().UnixNano()
+				locks[i][k].Lock()
+				logs[i][k] = append(logs[i][k], sample{k, p.SequenceNumber, at})
+				locks[i][k].Unlock()
+			}})
+			if err != nil {
+				failed.Add(1)
+				return
+			}
+			viewers[i] = v
+			offer, err := v.Offer(context.Background())
+			if err != nil {
+				failed.Add(1)
+				return
+			}
+			resp, err := http.Post(url, "application/sdp", strings.NewReader(offer))
+			if err != nil {
+				failed.Add(1)
+				return
+			}
+			answer, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || v.SetAnswer(string(answer)) != nil {
+				failed.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if failed.Load() > 0 {
+		t.Fatalf("%d viewers failed to connect", failed.Load())
+	}
+	ok := sfutest.WaitFor(60*time.Second, func() bool {
+		for _, v := range viewers {
+			if v.Packets("video") == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	if !ok {
+		t.Fatal("not every viewer receives")
+	}
+	time.Sleep(time.Second) // warm up
+	for i := range logs {
+		for k := range 2 {
+			locks[i][k].Lock()
+			logs[i][k] = make([]sample, 0, 400*seconds)
+			locks[i][k].Unlock()
+		}
+	}
+	cpu0 := cpuTime()
+	t0 := time.Now().UnixNano()
+	recording.Store(true)
+	fmt.Printf("FARM-START %d\n", t0)
+	time.Sleep(time.Duration(seconds) * time.Second)
+	recording.Store(false)
+	t1 := time.Now().UnixNano()
+	cpu := cpuTime() - cpu0
+	// Let the last packets' callbacks finish before reading the logs.
+	time.Sleep(100 * time.Millisecond)
+	f, err := os.Create(os.Getenv("SFU_FARM_OUT"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	var rec [11]byte
+	for i := range logs {
+		for k := range 2 {
+			locks[i][k].Lock()
+			samples := logs[i][k]
+			locks[i][k].Unlock()
+			for _, s := range samples {
+				rec[0] = s.kind
+				binary.LittleEndian.PutUint16(rec[1:], s.seq)
+				binary.LittleEndian.PutUint64(rec[3:], uint64(s.at))
+				_, _ = w.Write(rec[:])
+			}
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	_ = f.Close()
+	fmt.Printf("FARM-END %d %d %d\n", t1, int64(cpu), n)
+	for _, v := range viewers {
+		_ = v.Close()
+	}
+}

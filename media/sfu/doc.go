@@ -1,0 +1,82 @@
+// Package sfu is the hub's selective forwarding unit: publishers' tracks
+// (Opus, VP8, H.264; never transcoded) forwarded to any number of
+// downstreams: WHEP viewers, the recorder, anything that implements Sink.
+// The HTTP side (WHIP, WHEP) is package media/whip; this package speaks
+// SDP offers and answers and ICE, on pion/webrtc v4.
+//
+// # Model
+//
+// A Stream is keyed by site, room and name (Key). SFU.Publish answers a
+// publisher's offer and makes its stream; a new publisher of a key
+// replaces the stream before it, whose downstreams see it end. Each of
+// the publisher's tracks becomes a Track, named by kind and place
+// ("audio0", "video0"): one goroutine reads it and hands every packet to
+// each Sink attached to it, in order, without copying. A Downstream is
+// offered every track of a stream, now and later (Stream.Attach); viewers
+// are Downstreams exactly like the recorder:
+//
+//	cancel := s.Watch(func(st *sfu.Stream) { // every stream, now and later
+//		if !recording(st.Key()) {
+//			return
+//		}
+//		st.Attach(sfu.DownstreamFunc(func(t *sfu.Track) (sfu.Sink, error) {
+//			i := t.Info()
+//			return rec.AddTrack(record.Track{ID: st.Key().Name + "-" + i.ID,
+//				MimeType: i.MimeType, ClockRate: i.ClockRate, Channels: i.Channels,
+//				RequestKeyframe: t.RequestKeyframe})
+//		}))
+//	})
+//
+// *record.TrackWriter is a Sink: WriteRTP never blocks, and its Close (the
+// SFU closes a sink that has one when its track ends) seals its segment.
+//
+// # Viewers
+//
+// SFU.View answers a viewer's offer with each of the stream's tracks its
+// offer can receive in the publisher's codec (a track whose codec the
+// viewer lacks is left out; none at all is ErrNoCodec). A viewer joins
+// the stream when its peer connection connects: a keyframe is asked for
+// then. Each viewer has one bounded queue (Options.ViewerQueue packets,
+// all its tracks) and one writer goroutine: a viewer that cannot keep up
+// loses packets from its own queue, counted in Session.Stats, and never
+// slows the publisher's read loop or another viewer. Packets keep the
+// publisher's sequence numbers and timestamps; the viewer's own SSRC and
+// payload type are set, header extensions dropped.
+//
+// # RTCP
+//
+// Publishers' peer connections run pion's NACK generator, receiver
+// reports and TWCC feedback (the publisher's congestion control sees the
+// hub's uplink); viewers' run a NACK responder (Options.NACKBuffer
+// packets a video track, kept uncopied: forwarded packets are never
+// changed) and sender reports. Viewers' PLIs and FIRs, a joining viewer
+// and Track.RequestKeyframe (the recorder) ask the publisher for a
+// keyframe with a PLI, at most once per Options.KeyframeInterval a track.
+// RTX, RED, FEC and simulcast are not negotiated.
+//
+// # Sessions and limits
+//
+// Each Publish or View makes a Session. It ends when the peer goes (DTLS
+// close, ICE failure), when it has not connected within
+// Options.ConnectTimeout, when its stream ends (a viewer), or on
+// Session.Close, which returns when its peer connection and goroutines are
+// gone. Offers are checked before pion sees them (MaxSDP bytes,
+// MaxMediaSections, mids, credentials, fingerprint, direction) and are
+// answered with every candidate (gathering is bounded by
+// Options.GatherTimeout). Options.MaxViewers bounds a stream's viewers.
+// ICE restarts come as new credentials (Session.RestartICE, for a WHIP
+// PATCH), trickled candidates through Session.AddICECandidate.
+//
+// # Network
+//
+// Options.Network says where ICE listens: one UDP port for every session
+// (UDPAddr: "127.0.0.1:0" in tests, ":8189" in production) or a port
+// range; NAT1To1IPs for a hub behind a 1:1 NAT; Interfaces to restrict
+// gathering; RemoteIPFilter to refuse remote candidates (tests allow
+// loopback only, so a hostile candidate never makes the hub send a
+// packet off the machine). mDNS is off: a browser's hidden address is
+// learnt from its connectivity checks.
+//
+// Subpackage sfutest has what tests need: clips encoded by ffmpeg, and
+// pion publishers and viewers that run on loopback only.
+package sfu

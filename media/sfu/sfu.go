@@ -1,0 +1,332 @@
+package sfu
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"slices"
+	"sync"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// SFU forwards published streams to their downstreams. Create it with New
+// and stop it with Close.
+type SFU struct {
+	o    Options
+	log  *slog.Logger
+	apis *apis
+
+	mu       sync.Mutex
+	closed   bool
+	streams  map[Key]*Stream
+	sessions map[*Session]struct{}
+	pcs      int
+	watchers map[int]func(*Stream)
+	nextW    int
+}
+
+// Stats counts what the SFU holds.
+type Stats struct {
+	Streams         int
+	Publishers      int
+	Viewers         int
+	PeerConnections int // not yet fully closed
+}
+
+// New starts an SFU: with Options.Network.UDPAddr set, it listens there.
+func New(o Options) (*SFU, error) {
+	if err := o.setDefaults(); err != nil {
+		return nil, err
+	}
+	a, err := newAPIs(&o)
+	if err != nil {
+		return nil, err
+	}
+	s := &SFU{o: o, log: o.Logger, apis: a, streams: map[Key]*Stream{},
+		sessions: map[*Session]struct{}{}, watchers: map[int]func(*Stream){}}
+	if len(a.muxAddrs) > 0 {
+		s.log.Info("sfu: ICE listens", "udp", fmt.Sprint(a.muxAddrs))
+	}
+	return s, nil
+}
+
+// UDPAddrs returns the addresses the shared UDP port listens on (empty
+// without Network.UDPAddr).
+func (s *SFU) UDPAddrs() []net.Addr { return slices.Clone(s.apis.muxAddrs) }
+
+// Close ends every session and stream and releases the UDP port.
+func (s *SFU) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	sessions := make([]*Session, 0, len(s.sessions))
+	for sess := range s.sessions {
+		sessions = append(sessions, sess)
+	}
+	s.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, sess := range sessions {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = sess.Close()
+		}()
+	}
+	wg.Wait()
+	return s.apis.close()
+}
+
+// Publish answers a publisher's offer (WHIP) for the stream key: the
+// answer carries every candidate of the hub. The stream replaces one
+// already published under the same key (whose viewers see it end).
+func (s *SFU) Publish(ctx context.Context, key Key, offer string) (*Session, string, error) {
+	if err := key.Valid(); err != nil {
+		return nil, "", err
+	}
+	if _, err := checkOffer(offer, true); err != nil {
+		return nil, "", err
+	}
+	sess, err := s.newSession(s.apis.publish, key, true)
+	if err != nil {
+		return nil, "", err
+	}
+	st := newStream(s, key, sess, 0)
+	sess.stream = st
+	sess.pc.OnTrack(func(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) { sess.onTrack(remote, recv) })
+	answer, err := sess.negotiate(ctx, offer, nil)
+	if err == nil {
+		if n := acceptedSections(answer); n == 0 {
+			err = fmt.Errorf("%w: the hub takes none of the offered media", ErrNoCodec)
+		} else {
+			st.mu.Lock()
+			st.expected = n
+			st.mu.Unlock()
+		}
+	}
+	if err != nil {
+		_ = sess.Close()
+		return nil, "", err
+	}
+
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		_ = sess.Close()
+		return nil, "", fmt.Errorf("%w: sfu", ErrClosed)
+	}
+	old := s.streams[key]
+	s.streams[key] = st
+	watchers := make([]func(*Stream), 0, len(s.watchers))
+	for _, f := range s.watchers {
+		watchers = append(watchers, f)
+	}
+	s.mu.Unlock()
+	if old != nil {
+		st.log.Info("sfu: a new publisher replaces the stream")
+		old.close()
+		old.pub.closeAsync()
+	}
+	st.log.Info("sfu: stream published")
+	for _, f := range watchers {
+		f(st)
+	}
+	return sess, answer, nil
+}
+
+// onTrack adds a publisher's remote track to its stream and starts
+// forwarding it.
+func (sess *Session) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
+	index := 0
+	for _, tr := range sess.pc.GetTransceivers() {
+		if tr.Receiver() == recv {
+			break
+		}
+		if tr.Kind() == remote.Kind() {
+			index++
+		}
+	}
+	t := newTrack(sess.stream, trackInfo(remote, index), remote, sess.pc)
+	if !sess.stream.addTrack(t) {
+		return
+	}
+	if !sess.spawn(func() { t.readLoop(func() {}) }) {
+		return
+	}
+	sess.spawn(func() { rtcpLoop(recv, func() {}) })
+	if t.info.Kind == "video" {
+		sess.spawn(func() { t.keyframeLoop(sess.sfu.o.KeyframeInterval) })
+	}
+}
+
+// View answers a viewer's offer (WHEP) for a published stream: the viewer
+// is sent each of the stream's tracks its offer can receive, from the
+// moment it connects (when a keyframe is asked for) until either side
+// goes. A stream whose publisher has just come is waited for (up to
+// Options.TrackWait) until its tracks are here.
+func (s *SFU) View(ctx context.Context, key Key, offer string) (*Session, string, error) {
+	if err := key.Valid(); err != nil {
+		return nil, "", err
+	}
+	if _, err := checkOffer(offer, false); err != nil {
+		return nil, "", err
+	}
+	st := s.Stream(key)
+	if st == nil {
+		return nil, "", fmt.Errorf("%w: %s", ErrNoStream, key)
+	}
+	if int(st.viewers.Add(1)) > s.o.MaxViewers {
+		st.viewers.Add(-1)
+		return nil, "", fmt.Errorf("%w: %s has %d", ErrTooManyViewers, key, s.o.MaxViewers)
+	}
+	tracks, err := st.waitTracks(ctx, s.o.TrackWait)
+	if err == nil && len(tracks) == 0 {
+		err = fmt.Errorf("%w: %s", ErrNotReady, key)
+	}
+	if err != nil {
+		st.viewers.Add(-1)
+		return nil, "", err
+	}
+	sess, err := s.newSession(s.apis.view, key, false)
+	if err != nil {
+		st.viewers.Add(-1)
+		return nil, "", err
+	}
+	sess.stream = st // from here sess.Close gives the viewer's place back
+	v := newViewer(sess, s.o.ViewerQueue)
+	sess.viewer = v
+	answer, err := sess.negotiate(ctx, offer, func() error { return v.addTracks(offer, tracks) })
+	if err != nil {
+		_ = sess.Close()
+		return nil, "", err
+	}
+	return sess, answer, nil
+}
+
+// addTracks adds to the viewer's peer connection each track whose kind
+// and codec its offer can receive.
+func (v *viewer) addTracks(offer string, tracks []*Track) error {
+	pc := v.sess.pc
+	kinds := map[string][]webrtc.RTPCodecParameters{}
+	for _, k := range []string{"audio", "video"} {
+		kinds[k] = offeredCodecs(offer, k)
+	}
+	skipped := 0
+	for _, t := range tracks {
+		if _, ok := matchCodec(t.info, kinds[t.info.Kind]); !ok {
+			skipped++
+			continue
+		}
+		lt := &localTrack{v: v, src: t}
+		sender, err := pc.AddTrack(lt)
+		if err != nil {
+			return fmt.Errorf("sfu: add track %s: %w", t.info.ID, err)
+		}
+		var tr *webrtc.RTPTransceiver
+		for _, x := range pc.GetTransceivers() {
+			if x.Sender() == sender {
+				tr = x
+			}
+		}
+		if tr == nil || tr.Mid() == "" {
+			// No section of the offer is left for it.
+			_ = pc.RemoveTrack(sender)
+			continue
+		}
+		lt.sender = sender
+		v.tracks = append(v.tracks, lt)
+	}
+	if len(v.tracks) == 0 {
+		if skipped > 0 {
+			return fmt.Errorf("%w: the viewer receives none of the stream's codecs", ErrNoCodec)
+		}
+		return fmt.Errorf("%w: the offer receives none of the stream's tracks", ErrBadOffer)
+	}
+	return nil
+}
+
+// Stream returns the stream published under key, or nil.
+func (s *SFU) Stream(key Key) *Stream {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.streams[key]
+}
+
+// Streams describes every live stream, ordered by key.
+func (s *SFU) Streams() []StreamInfo {
+	s.mu.Lock()
+	list := make([]*Stream, 0, len(s.streams))
+	for _, st := range s.streams {
+		list = append(list, st)
+	}
+	s.mu.Unlock()
+	out := make([]StreamInfo, 0, len(list))
+	for _, st := range list {
+		out = append(out, st.Info())
+	}
+	slices.SortFunc(out, func(a, b StreamInfo) int {
+		return cmp.Or(cmp.Compare(a.Site, b.Site), cmp.Compare(a.Room, b.Room), cmp.Compare(a.Name, b.Name))
+	})
+	return out
+}
+
+// Watch calls f with every stream published now and, until cancel is
+// called, with each stream published later (a new publisher of a key is a
+// new stream). f runs on the publishing goroutine: it should attach what
+// it needs (the recorder) and return.
+func (s *SFU) Watch(f func(*Stream)) (cancel func()) {
+	s.mu.Lock()
+	id := s.nextW
+	s.nextW++
+	s.watchers[id] = f
+	now := make([]*Stream, 0, len(s.streams))
+	for _, st := range s.streams {
+		now = append(now, st)
+	}
+	s.mu.Unlock()
+	for _, st := range now {
+		f(st)
+	}
+	return func() {
+		s.mu.Lock()
+		delete(s.watchers, id)
+		s.mu.Unlock()
+	}
+}
+
+// Stats counts streams and sessions.
+func (s *SFU) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := Stats{Streams: len(s.streams), PeerConnections: s.pcs}
+	for sess := range s.sessions {
+		if sess.publish {
+			st.Publishers++
+		} else {
+			st.Viewers++
+		}
+	}
+	return st
+}
+
+func (s *SFU) sessionEnded(sess *Session) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.sessions[sess]; ok {
+		delete(s.sessions, sess)
+		s.pcs--
+	}
+}
+
+func (s *SFU) streamEnded(st *Stream) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.streams[st.key] == st {
+		delete(s.streams, st.key)
+	}
+}

@@ -1,0 +1,266 @@
+package sfu
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
+	"github.com/pion/webrtc/v4"
+)
+
+// viewer forwards a stream to one WHEP peer. It is a Downstream of the
+// stream like any other: each of its tracks is a Sink that only queues;
+// one goroutine per viewer drains the queue into the peer connection, so
+// a viewer that cannot keep up loses packets from its own queue and slows
+// nobody else.
+type viewer struct {
+	sess   *Session
+	q      chan queued
+	stop   chan struct{}
+	closed atomic.Bool
+	tracks []*localTrack
+
+	mu     sync.Mutex
+	detach func()
+
+	// testHook, when set, runs before each write (tests stall a viewer).
+	testHook atomic.Pointer[func()]
+}
+
+type queued struct {
+	lt *localTrack
+	p  *rtp.Packet
+}
+
+func newViewer(sess *Session, queue int) *viewer {
+	return &viewer{sess: sess, q: make(chan queued, queue), stop: make(chan struct{})}
+}
+
+// AddTrack gives the stream the sink of a track this viewer negotiated.
+func (v *viewer) AddTrack(t *Track) (Sink, error) {
+	for _, lt := range v.tracks {
+		if lt.src == t && lt.bound.Load() {
+			return lt, nil
+		}
+	}
+	return nil, nil
+}
+
+// start runs once the peer connection is up: the viewer joins the stream,
+// asks for keyframes, and forwards until closed.
+func (v *viewer) start() {
+	for _, lt := range v.tracks {
+		if lt.sender != nil {
+			sender, lt := lt.sender, lt
+			v.sess.spawn(func() { lt.rtcpLoop(sender) })
+		}
+	}
+	detach, err := v.sess.stream.Attach(v)
+	if err != nil {
+		v.sess.closeAsync()
+		return
+	}
+	v.mu.Lock()
+	if v.closed.Load() {
+		v.mu.Unlock()
+		detach()
+		return
+	}
+	v.detach = detach
+	v.mu.Unlock()
+	for _, lt := range v.tracks {
+		lt.src.RequestKeyframe()
+	}
+	v.run()
+}
+
+func (v *viewer) run() {
+	for {
+		select {
+		case <-v.stop:
+			return
+		case it := <-v.q:
+			if h := v.testHook.Load(); h != nil {
+				(*h)()
+			}
+			it.lt.write(it.p)
+		}
+	}
+}
+
+// close detaches the viewer from its stream and stops its writer.
+func (v *viewer) close() {
+	v.mu.Lock()
+	if v.closed.Swap(true) {
+		v.mu.Unlock()
+		return
+	}
+	detach := v.detach
+	v.detach = nil
+	v.mu.Unlock()
+	close(v.stop)
+	if detach != nil {
+		detach()
+	}
+}
+
+func (v *viewer) stats() SessionStats {
+	st := SessionStats{Queued: len(v.q)}
+	for _, lt := range v.tracks {
+		st.Sent += lt.sent.Load()
+		st.Dropped += lt.dropped.Load()
+		st.Errors += lt.errors.Load()
+	}
+	return st
+}
+
+// localTrack is one of a stream's tracks as sent to one viewer: a pion
+// TrackLocal on the viewer's peer connection and the stream's Sink for it.
+type localTrack struct {
+	v      *viewer
+	src    *Track
+	sender *webrtc.RTPSender
+
+	bound atomic.Bool
+	pt    uint8
+	ssrc  uint32
+	ws    webrtc.TrackLocalWriter
+
+	sent, dropped, errors atomic.Int64
+}
+
+// Bind picks the viewer's payload type for the publisher's codec.
+func (lt *localTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
+	c, ok := matchCodec(lt.src.info, ctx.CodecParameters())
+	if !ok {
+		return webrtc.RTPCodecParameters{}, fmt.Errorf("%w: viewer cannot receive %s %s", ErrNoCodec,
+			lt.src.info.MimeType, lt.src.info.Fmtp)
+	}
+	lt.pt = uint8(c.PayloadType)
+	lt.ssrc = uint32(ctx.SSRC())
+	lt.ws = ctx.WriteStream()
+	lt.bound.Store(true)
+	return c, nil
+}
+
+// Unbind is called when the sender stops.
+func (lt *localTrack) Unbind(webrtc.TrackLocalContext) error {
+	lt.bound.Store(false)
+	return nil
+}
+
+// ID is the track's ID in the stream.
+func (lt *localTrack) ID() string { return lt.src.info.ID }
+
+// RID is empty: no simulcast.
+func (lt *localTrack) RID() string { return "" }
+
+// StreamID is the stream's name (the msid the viewer sees).
+func (lt *localTrack) StreamID() string { return lt.src.stream.key.Name }
+
+// Kind is the track's kind.
+func (lt *localTrack) Kind() webrtc.RTPCodecType { return webrtc.NewRTPCodecType(lt.src.info.Kind) }
+
+// WriteRTP queues a packet for the viewer, or drops it if the queue is
+// full. It never blocks.
+func (lt *localTrack) WriteRTP(p *rtp.Packet) error {
+	if lt.v.closed.Load() {
+		return ErrClosed
+	}
+	select {
+	case lt.v.q <- queued{lt, p}:
+	default:
+		lt.dropped.Add(1)
+	}
+	return nil
+}
+
+// Close ends the viewer: its stream ended.
+func (lt *localTrack) Close() error {
+	lt.v.sess.closeAsync()
+	return nil
+}
+
+// write sends one packet with the viewer's SSRC and payload type. The
+// header is new for each write and never changed after: the NACK
+// responder keeps it (and the shared payload) uncopied for retransmission.
+// Header extensions are dropped: their IDs were the publisher's.
+func (lt *localTrack) write(p *rtp.Packet) {
+	if !lt.bound.Load() {
+		return
+	}
+	h := &rtp.Header{
+		Version: 2, Marker: p.Marker, PayloadType: lt.pt, SequenceNumber: p.SequenceNumber,
+		Timestamp: p.Timestamp, SSRC: lt.ssrc, CSRC: p.CSRC,
+	}
+	if _, err := lt.ws.WriteRTP(h, p.Payload); err != nil {
+		lt.errors.Add(1)
+		return
+	}
+	lt.sent.Add(1)
+}
+
+// rtcpLoop reads the viewer's RTCP for one track: NACKs go to the
+// responder interceptor on the way; PLIs and FIRs ask the publisher for a
+// keyframe (rate-limited by the track).
+func (lt *localTrack) rtcpLoop(sender *webrtc.RTPSender) {
+	for {
+		pkts, _, err := sender.ReadRTCP()
+		if err != nil {
+			return
+		}
+		for _, p := range pkts {
+			switch p.(type) {
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				lt.src.RequestKeyframe()
+			}
+		}
+	}
+}
+
+// offeredCodecs lists the codecs a viewer's offer receives in sections of
+// one kind.
+func offeredCodecs(offer string, kind string) []webrtc.RTPCodecParameters {
+	var sd sdp.SessionDescription
+	if sd.UnmarshalString(offer) != nil {
+		return nil
+	}
+	var out []webrtc.RTPCodecParameters
+	codecs := sd.GetCodecMap()
+	for _, md := range sd.MediaDescriptions {
+		if md.MediaName.Media != kind {
+			continue
+		}
+		for _, f := range md.MediaName.Formats {
+			c, ok := codecs[parsePT(f)]
+			if !ok || c.Name == "" {
+				continue
+			}
+			out = append(out, webrtc.RTPCodecParameters{
+				RTPCodecCapability: webrtc.RTPCodecCapability{
+					MimeType: kind + "/" + c.Name, ClockRate: c.ClockRate, SDPFmtpLine: c.Fmtp,
+				},
+				PayloadType: webrtc.PayloadType(c.PayloadType),
+			})
+		}
+	}
+	return out
+}
+
+func parsePT(s string) uint8 {
+	n := 0
+	for _, c := range strings.TrimSpace(s) {
+		if c < '0' || c > '9' || n > 127 {
+			return 255
+		}
+		n = n*10 + int(c-'0')
+	}
+	if n > 127 {
+		return 255
+	}
+	return uint8(n)
+}
