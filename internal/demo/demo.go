@@ -22,6 +22,7 @@ import (
 	"github.com/bailiff/bailiff/internal/config"
 	"github.com/bailiff/bailiff/internal/hub"
 	"github.com/bailiff/bailiff/internal/hub/auth"
+	"github.com/bailiff/bailiff/media/sfu"
 	"github.com/bailiff/bailiff/web"
 
 	_ "github.com/bailiff/bailiff/drivers/all"        // every driver the agents may need
@@ -135,9 +136,14 @@ func Run(ctx context.Context, o Options) error {
 	}
 	d.Rooms = rooms
 
+	var media sfu.Network
+	if !o.AllowRemote {
+		// Media on loopback only, like the rest of the demo.
+		media = sfu.Network{UDPAddr: "127.0.0.1:0", Loopback: true, RemoteIPFilter: net.IP.IsLoopback}
+	}
 	h, err := hub.New(hub.Options{
 		HTTPListen: o.HTTPListen, MQTTListen: o.MQTTListen, DataDir: o.DataDir,
-		Rooms: rooms, Logger: o.Logger, Version: o.Version, Web: web.Handler(),
+		Rooms: rooms, Logger: o.Logger, Version: o.Version, Web: web.Handler(), Media: media,
 	})
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)

@@ -26,6 +26,8 @@ import (
 	"github.com/bailiff/bailiff/internal/store"
 	"github.com/bailiff/bailiff/internal/wire"
 	"github.com/bailiff/bailiff/media/record"
+	"github.com/bailiff/bailiff/media/sfu"
+	"github.com/bailiff/bailiff/media/whip"
 )
 
 // ExternalBroker is a broker the hub uses instead of embedding one.
@@ -45,6 +47,10 @@ type Options struct {
 	Version        string
 	// Web serves everything outside /api, /healthz and /metrics (the panels); nil serves nothing.
 	Web http.Handler
+	// Media is where WebRTC media flows (UDP address or port range, NAT addresses, which
+	// interfaces and remote addresses ICE may use). The zero value: a port per session, all
+	// interfaces.
+	Media sfu.Network
 }
 
 // Hub is a running hub.
@@ -62,6 +68,8 @@ type Hub struct {
 	httpLn    net.Listener
 	brokerURL string
 	recKey    ed25519.PrivateKey // signs recording manifests
+	sfu       *sfu.SFU
+	whip      *whip.Server
 
 	cancel    context.CancelFunc
 	serveDone chan struct{}
@@ -173,15 +181,20 @@ func New(o Options) (h *Hub, err error) {
 		}
 	}
 
+	if err := h.startMedia(); err != nil {
+		return nil, err
+	}
 	srv := &api.Server{
 		Store: h.store, Registry: h.reg, Feed: h.feed, Commands: h.router,
-		Metrics: h.metrics.handler(), Health: h.health, Log: h.log,
+		Metrics: h.metrics.handler(), Health: h.health, Log: h.log, Streams: h.streams,
 	}
 	mux := http.NewServeMux()
 	apiH := srv.Handler()
 	mux.Handle("/api/", apiH)
 	mux.Handle("/healthz", apiH)
 	mux.Handle("/metrics", apiH)
+	mux.Handle("/whip/", h.whip)
+	mux.Handle("/whep/", h.whip)
 	if o.Web != nil {
 		mux.Handle("/", o.Web)
 	}
@@ -225,6 +238,12 @@ func (h *Hub) Close() {
 			<-h.serveDone
 		} else if h.httpLn != nil {
 			h.httpLn.Close()
+		}
+		if h.whip != nil {
+			h.whip.Close()
+		}
+		if h.sfu != nil {
+			h.sfu.Close()
 		}
 		if h.bus != nil {
 			h.bus.Close()

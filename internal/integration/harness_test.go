@@ -28,6 +28,8 @@ import (
 	"github.com/bailiff/bailiff/internal/hub"
 	"github.com/bailiff/bailiff/internal/hub/broker"
 	"github.com/bailiff/bailiff/internal/testutil"
+	"github.com/bailiff/bailiff/media/sfu"
+	"github.com/bailiff/bailiff/media/sfu/sfutest"
 
 	_ "github.com/bailiff/bailiff/drivers/all"
 )
@@ -122,7 +124,9 @@ func newEnv(t testing.TB, rooms int, external bool) *env {
 
 func (e *env) startHub() {
 	o := hub.Options{HTTPListen: e.httpAddr, MQTTListen: e.mqttAddr, DataDir: filepath.Join(e.dir, "data"),
-		Rooms: e.rooms, CommandTimeout: e.timeout, Logger: testLogger(e.t)}
+		Rooms: e.rooms, CommandTimeout: e.timeout, Logger: testLogger(e.t),
+		// Media stays on loopback: no packet of a test leaves the machine.
+		Media: sfu.Network{UDPAddr: "127.0.0.1:0", Loopback: true, RemoteIPFilter: sfutest.Loopback}}
 	if e.mosq != nil {
 		o.External = &hub.ExternalBroker{URL: "tcp://" + e.mqttAddr, Username: "hub", Password: e.mosq.passwords["hub"]}
 	}

@@ -44,6 +44,8 @@ type Server struct {
 	Health     func(ctx context.Context) map[string]error // component → nil when up
 	Log        *slog.Logger
 	SessionTTL time.Duration
+	// Streams lists the live media streams (GET /api/v1/streams); nil: the route answers [].
+	Streams func() any
 	// Heartbeat is how often an idle event stream gets a comment line (keeps proxies open).
 	Heartbeat time.Duration
 
@@ -75,6 +77,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/rooms/{site}/{room}", s.authed(auth.CanView, s.room))
 	mux.HandleFunc("POST /api/v1/rooms/{site}/{room}/devices/{device}/commands", s.authed(auth.CanCommand, s.command))
 	mux.HandleFunc("GET /api/v1/events", s.authed(auth.CanView, s.events, tokenInQuery))
+	mux.HandleFunc("GET /api/v1/streams", s.authed(auth.CanView, s.streams))
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path))
 	})
@@ -271,6 +274,14 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) streams(w http.ResponseWriter, r *http.Request) {
+	if s.Streams == nil {
+		writeJSON(w, http.StatusOK, []any{})
+		return
+	}
+	writeJSON(w, http.StatusOK, s.Streams())
 }
 
 func (s *Server) rooms(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,116 @@
+package integration
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bailiff/bailiff/internal/testutil"
+	"github.com/bailiff/bailiff/media/sfu/sfutest"
+)
+
+// whipPost posts an SDP offer and returns the status, the answer and the session's Location.
+func (e *env) whipPost(path, token, offer string) (int, string, string) {
+	e.t.Helper()
+	req, _ := http.NewRequest("POST", e.url(path), strings.NewReader(offer))
+	req.Header.Set("Content-Type", "application/sdp")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatalf("POST %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Header.Get("Location")
+}
+
+// A room's stream published over WHIP through the hub and watched over WHEP; who may do which.
+func TestMediaThroughHub(t *testing.T) {
+	clips := sfutest.Load(t, sfutest.Small)
+	e := newEnv(t, 1, false)
+	tech, judge, monitor := e.login("tech"), e.login("judge"), e.login("monitor")
+	api, err := sfutest.NewAPI(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	pub, err := sfutest.NewPublisher(api, "video/VP8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	offer, err := pub.Offer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Refused: no token, and a role that may not publish.
+	if st, _, _ := e.whipPost("/whip/court/r1/program", "", offer); st != 401 {
+		t.Errorf("publish without a token: %d", st)
+	}
+	if st, _, _ := e.whipPost("/whip/court/r1/program", monitor, offer); st != 403 {
+		t.Errorf("publish as monitor: %d", st)
+	}
+	st, answer, loc := e.whipPost("/whip/court/r1/program", tech, offer)
+	if st != 201 || loc == "" {
+		t.Fatalf("publish: %d %q", st, answer)
+	}
+	if err := pub.SetAnswer(answer); err != nil {
+		t.Fatal(err)
+	}
+	go pub.Run(ctx, clips.VP8, clips.Opus)
+
+	testutil.Eventually(t, 10*time.Second, "the stream listed", func() bool {
+		st, body := e.call("GET", "/api/v1/streams", judge, nil)
+		list, _ := body["list"].([]any)
+		if st != 200 || len(list) != 1 {
+			return false
+		}
+		s := list[0].(map[string]any)
+		tracks, _ := s["tracks"].([]any)
+		return s["name"] == "program" && s["whep"] == "/whep/court/r1/program" && len(tracks) == 2
+	})
+
+	v, err := sfutest.NewViewer(api, sfutest.ViewerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	voffer, err := v.Offer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, vanswer, vloc := e.whipPost("/whep/court/r1/program", judge, voffer)
+	if st != 201 || vloc == "" {
+		t.Fatalf("view: %d %q", st, vanswer)
+	}
+	if err := v.SetAnswer(vanswer); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 15*time.Second, "video and audio reach the viewer", func() bool {
+		return v.Packets("video") > 20 && v.Packets("audio") > 20
+	})
+	if c := v.Codec("video"); c != "video/VP8" {
+		t.Errorf("viewer's video codec %q: the hub must not transcode", c)
+	}
+
+	// The publisher ends its session: the stream is gone.
+	req, _ := http.NewRequest("DELETE", e.url(loc), nil)
+	req.Header.Set("Authorization", "Bearer "+tech)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode/100 != 2 {
+		t.Fatalf("DELETE %s: %v %v", loc, resp, err)
+	}
+	resp.Body.Close()
+	testutil.Eventually(t, 10*time.Second, "the stream ended", func() bool {
+		_, body := e.call("GET", "/api/v1/streams", judge, nil)
+		list, _ := body["list"].([]any)
+		return len(list) == 0
+	})
+}
