@@ -70,6 +70,7 @@ type Hub struct {
 	recKey    ed25519.PrivateKey // signs recording manifests
 	sfu       *sfu.SFU
 	whip      *whip.Server
+	recs      *recordings
 
 	cancel    context.CancelFunc
 	serveDone chan struct{}
@@ -184,9 +185,11 @@ func New(o Options) (h *Hub, err error) {
 	if err := h.startMedia(); err != nil {
 		return nil, err
 	}
+	h.recs = &recordings{h: h, active: map[string]*activeRecording{}}
+	h.recs.recoverAll(context.Background())
 	srv := &api.Server{
 		Store: h.store, Registry: h.reg, Feed: h.feed, Commands: h.router,
-		Metrics: h.metrics.handler(), Health: h.health, Log: h.log, Streams: h.streams,
+		Metrics: h.metrics.handler(), Health: h.health, Log: h.log, Streams: h.streams, Recordings: h.recs,
 	}
 	mux := http.NewServeMux()
 	apiH := srv.Handler()
@@ -238,6 +241,9 @@ func (h *Hub) Close() {
 			<-h.serveDone
 		} else if h.httpLn != nil {
 			h.httpLn.Close()
+		}
+		if h.recs != nil {
+			h.recs.stopAll()
 		}
 		if h.whip != nil {
 			h.whip.Close()

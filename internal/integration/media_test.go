@@ -4,10 +4,12 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/bailiff/bailiff/internal/hub"
 	"github.com/bailiff/bailiff/internal/testutil"
 	"github.com/bailiff/bailiff/media/sfu/sfutest"
 )
@@ -57,6 +59,18 @@ func TestMediaThroughHub(t *testing.T) {
 	if st, _, _ := e.whipPost("/whip/court/r1/program", monitor, offer); st != 403 {
 		t.Errorf("publish as monitor: %d", st)
 	}
+	// The judge starts recording the room before anything is published; a second start is refused.
+	st, rec := e.call("POST", "/api/v1/recordings", judge, map[string]string{"site": "court", "room": "r1"})
+	recID, _ := rec["id"].(string)
+	if st != 201 || recID == "" || rec["state"] != "recording" {
+		t.Fatalf("start recording: %d %v", st, rec)
+	}
+	if st, body := e.call("POST", "/api/v1/recordings", judge, map[string]string{"site": "court", "room": "r1"}); st != 409 {
+		t.Errorf("second recording of a room: %d %v", st, body)
+	}
+	if st, body := e.call("POST", "/api/v1/recordings", monitor, map[string]string{"site": "court", "room": "r1"}); st != 403 {
+		t.Errorf("monitor starts a recording: %d %v", st, body)
+	}
 	st, answer, loc := e.whipPost("/whip/court/r1/program", tech, offer)
 	if st != 201 || loc == "" {
 		t.Fatalf("publish: %d %q", st, answer)
@@ -98,6 +112,28 @@ func TestMediaThroughHub(t *testing.T) {
 	})
 	if c := v.Codec("video"); c != "video/VP8" {
 		t.Errorf("viewer's video codec %q: the hub must not transcode", c)
+	}
+
+	// Stop the recording: both tracks were recorded, sealed and signed, and they verify.
+	testutil.Eventually(t, 10*time.Second, "both tracks recording", func() bool {
+		_, body := e.call("GET", "/api/v1/recordings/"+recID, judge, nil)
+		tracks, _ := body["tracks"].([]any)
+		return len(tracks) == 2
+	})
+	time.Sleep(1500 * time.Millisecond) // let a second and a half of media reach the files
+	if st, body := e.call("POST", "/api/v1/recordings/"+recID+"/stop", judge, nil); st != 200 || body["state"] != "stopped" {
+		t.Fatalf("stop recording: %d %v", st, body)
+	}
+	st, got := e.call("GET", "/api/v1/recordings/"+recID, judge, nil)
+	segs, _ := got["segments"].([]any)
+	if st != 200 || got["verified"] != true || len(segs) != 2 {
+		t.Fatalf("recording after stop: %d %v", st, got)
+	}
+	if st, _ := e.call("GET", "/api/v1/recordings/no-such-recording", judge, nil); st != 404 {
+		t.Errorf("unknown recording: %d", st)
+	}
+	if rep, err := hub.VerifyRecording(filepath.Join(e.dir, "data"), filepath.Join(e.dir, "data", got["dir"].(string))); err != nil || !rep.OK() {
+		t.Fatalf("hub verify-recording: %v %v", rep, err)
 	}
 
 	// The publisher ends its session: the stream is gone.

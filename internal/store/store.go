@@ -58,6 +58,19 @@ var migrations = []string{
 		value  BLOB NOT NULL,
 		PRIMARY KEY (bucket, key)
 	) WITHOUT ROWID;`,
+	// 3: recordings.
+	`CREATE TABLE recordings (
+		id      TEXT PRIMARY KEY,
+		site    TEXT NOT NULL,
+		room    TEXT NOT NULL,
+		dir     TEXT NOT NULL,
+		state   TEXT NOT NULL,
+		started INTEGER NOT NULL,
+		stopped INTEGER,
+		head    TEXT NOT NULL DEFAULT '',
+		error   TEXT NOT NULL DEFAULT ''
+	);
+	CREATE INDEX recordings_room ON recordings(site, room, started);`,
 }
 
 // Open opens (creating if needed) the database at path and migrates it to the current schema.
@@ -349,4 +362,63 @@ func (s *Store) KVAll(bucket string, fn func(key string, value []byte) error) er
 		}
 	}
 	return rows.Err()
+}
+
+// Recording states.
+const (
+	RecordingActive    = "recording"
+	RecordingStopped   = "stopped"
+	RecordingFailed    = "failed"
+	RecordingRecovered = "recovered" // sealed after the hub stopped without closing it
+)
+
+// Recording is a recording's row: where it is and how it ended.
+type Recording struct {
+	ID, Site, Room string
+	Dir            string // relative to the data directory
+	State          string
+	Started        time.Time
+	Stopped        time.Time // zero while recording
+	Head           string    // hash of the manifest's last entry when it was closed
+	Error          string
+}
+
+// PutRecording creates or updates a recording's row.
+func (s *Store) PutRecording(ctx context.Context, r Recording) error {
+	var stopped any
+	if !r.Stopped.IsZero() {
+		stopped = r.Stopped.UnixMilli()
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO recordings(id, site, room, dir, state, started, stopped, head, error) VALUES(?,?,?,?,?,?,?,?,?)
+		ON CONFLICT(id) DO UPDATE SET state=excluded.state, stopped=excluded.stopped, head=excluded.head, error=excluded.error`,
+		r.ID, r.Site, r.Room, r.Dir, r.State, r.Started.UnixMilli(), stopped, r.Head, r.Error)
+	if err != nil {
+		return fmt.Errorf("store: put recording %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+// Recordings lists recordings, newest first; state "" lists all.
+func (s *Store) Recordings(ctx context.Context, state string) ([]Recording, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, site, room, dir, state, started, stopped, head, error FROM recordings
+		WHERE ?='' OR state=? ORDER BY started DESC`, state, state)
+	if err != nil {
+		return nil, fmt.Errorf("store: recordings: %w", err)
+	}
+	defer rows.Close()
+	var out []Recording
+	for rows.Next() {
+		var r Recording
+		var started int64
+		var stopped sql.NullInt64
+		if err := rows.Scan(&r.ID, &r.Site, &r.Room, &r.Dir, &r.State, &started, &stopped, &r.Head, &r.Error); err != nil {
+			return nil, err
+		}
+		r.Started = time.UnixMilli(started).UTC()
+		if stopped.Valid {
+			r.Stopped = time.UnixMilli(stopped.Int64).UTC()
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }

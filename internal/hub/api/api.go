@@ -44,6 +44,8 @@ type Server struct {
 	Health     func(ctx context.Context) map[string]error // component → nil when up
 	Log        *slog.Logger
 	SessionTTL time.Duration
+	// Recordings starts, stops and shows recordings; nil: the routes answer 404.
+	Recordings Recordings
 	// Streams lists the live media streams (GET /api/v1/streams); nil: the route answers [].
 	Streams func() any
 	// Heartbeat is how often an idle event stream gets a comment line (keeps proxies open).
@@ -51,6 +53,21 @@ type Server struct {
 
 	sessions sessionCache
 }
+
+// Recordings is the recording service the API drives. Its errors wrap ErrNotFound or
+// ErrConflict where those apply.
+type Recordings interface {
+	Start(ctx context.Context, site, room string) (any, error)
+	Stop(ctx context.Context, id string) (any, error)
+	Get(ctx context.Context, id string) (any, error)
+	List(ctx context.Context) any
+}
+
+// Errors a service wraps so the API answers 404 or 409.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("conflict")
+)
 
 // MaxBody is the largest request body the API reads.
 const MaxBody = 64 << 10
@@ -78,6 +95,12 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/rooms/{site}/{room}/devices/{device}/commands", s.authed(auth.CanCommand, s.command))
 	mux.HandleFunc("GET /api/v1/events", s.authed(auth.CanView, s.events, tokenInQuery))
 	mux.HandleFunc("GET /api/v1/streams", s.authed(auth.CanView, s.streams))
+	if s.Recordings != nil {
+		mux.HandleFunc("GET /api/v1/recordings", s.authed(auth.CanView, s.listRecordings))
+		mux.HandleFunc("POST /api/v1/recordings", s.authed(auth.CanCommand, s.startRecording))
+		mux.HandleFunc("GET /api/v1/recordings/{id}", s.authed(auth.CanView, s.getRecording))
+		mux.HandleFunc("POST /api/v1/recordings/{id}/stop", s.authed(auth.CanCommand, s.stopRecording))
+	}
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path))
 	})
@@ -274,6 +297,89 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+type recordingRequest struct {
+	Site string `json:"site"`
+	Room string `json:"room"`
+}
+
+func (s *Server) serviceError(w http.ResponseWriter, err error) {
+	switch {
+	case errors.Is(err, ErrNotFound):
+		writeError(w, http.StatusNotFound, "not_found", err.Error())
+	case errors.Is(err, ErrConflict):
+		writeError(w, http.StatusConflict, "conflict", err.Error())
+	default:
+		s.Log.Error("recordings", "error", err)
+		writeError(w, http.StatusInternalServerError, "internal", err.Error())
+	}
+}
+
+func (s *Server) listRecordings(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.Recordings.List(r.Context()))
+}
+
+func (s *Server) startRecording(w http.ResponseWriter, r *http.Request) {
+	var req recordingRequest
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	for _, f := range [][2]string{{"site", req.Site}, {"room", req.Room}} {
+		if err := wire.CheckID(f[0], f[1]); err != nil {
+			writeError(w, http.StatusBadRequest, "bad_request", err.Error())
+			return
+		}
+	}
+	if _, ok := s.Registry.Room(req.Site, req.Room); !ok {
+		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no room %s/%s", req.Site, req.Room))
+		return
+	}
+	v, err := s.Recordings.Start(r.Context(), req.Site, req.Room)
+	if err != nil {
+		s.serviceError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, v)
+}
+
+func (s *Server) recordingID(w http.ResponseWriter, r *http.Request) (string, bool) {
+	id := r.PathValue("id")
+	valid := id != "" && len(id) <= 200
+	for _, c := range id {
+		valid = valid && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-')
+	}
+	if !valid {
+		writeError(w, http.StatusBadRequest, "bad_request", fmt.Sprintf("invalid recording ID %q", id))
+		return "", false
+	}
+	return id, true
+}
+
+func (s *Server) getRecording(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.recordingID(w, r)
+	if !ok {
+		return
+	}
+	v, err := s.Recordings.Get(r.Context(), id)
+	if err != nil {
+		s.serviceError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (s *Server) stopRecording(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.recordingID(w, r)
+	if !ok {
+		return
+	}
+	v, err := s.Recordings.Stop(r.Context(), id)
+	if err != nil {
+		s.serviceError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
 }
 
 func (s *Server) streams(w http.ResponseWriter, r *http.Request) {

@@ -439,7 +439,7 @@ func newOAFixture(t *testing.T) *oaFixture {
 	}}
 	fa.router = commands.New(fa, 200*time.Millisecond, nil, nil)
 	srv := &Server{
-		Store: st, Registry: f.reg, Feed: f.feed, Commands: fa.router,
+		Store: st, Registry: f.reg, Feed: f.feed, Commands: fa.router, Recordings: oaRecordings{},
 		Metrics: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 			io.WriteString(w, "bailiff_agents_online 1\n")
@@ -888,3 +888,21 @@ func TestOpenAPIExamples(t *testing.T) {
 		t.Errorf("checked only %d examples", n)
 	}
 }
+
+// oaRecordings is a recording service that knows one recording, "r1".
+type oaRecordings struct{}
+
+func (oaRecordings) view(id string) map[string]any {
+	return map[string]any{"id": id, "site": "court", "room": "r1", "dir": "recordings/court/r1/" + id, "state": "recording", "started": "2026-11-29T10:00:00Z"}
+}
+func (r oaRecordings) Start(_ context.Context, site, room string) (any, error) {
+	return r.view("r1"), nil
+}
+func (r oaRecordings) Stop(_ context.Context, id string) (any, error) {
+	if id != "r1" {
+		return nil, ErrNotFound
+	}
+	return r.view(id), nil
+}
+func (r oaRecordings) Get(ctx context.Context, id string) (any, error) { return r.Stop(ctx, id) }
+func (r oaRecordings) List(context.Context) any                        { return []any{r.view("r1")} }
