@@ -38,7 +38,7 @@ if [ "$fuzztime" != 0 ]; then
   for pkg in $(go list ./...); do
     for target in $(go test -list '^Fuzz' "$pkg" 2>/dev/null | grep '^Fuzz' || true); do
       echo "-- $pkg $target"
-      go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" >/tmp/bailiff-fuzz.log 2>&1 || {
+      go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" -fuzzminimizetime 100x "$pkg" >/tmp/bailiff-fuzz.log 2>&1 || {
         cat /tmp/bailiff-fuzz.log; echo "fuzz target $target failed"; exit 1; }
     done
   done
