@@ -25,8 +25,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/bailiff/bailiff/drivers/transport"
 )
 
@@ -147,17 +145,12 @@ func (s *Sim) ServePTY() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("escpossim: %w", err)
 	}
-	// transport.OpenPTY leaves the device end in blocking mode, where a Close does not
-	// interrupt a Read; serve a non-blocking duplicate that the runtime poller can wake.
-	fd, err := unix.Dup(int(p.Device.Fd()))
-	if err == nil {
-		err = unix.SetNonblock(fd, true)
-	}
+	// Serve the pollable duplicate of the device end, so that Close interrupts a Read.
+	f, err := p.Pollable()
 	if err != nil {
 		p.Close()
-		return "", fmt.Errorf("escpossim: pty: %w", err)
+		return "", fmt.Errorf("escpossim: %w", err)
 	}
-	f := os.NewFile(uintptr(fd), "ptmx")
 	s.cmu.Lock()
 	if s.closed || s.pty != nil {
 		s.cmu.Unlock()

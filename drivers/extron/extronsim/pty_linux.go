@@ -5,8 +5,6 @@ package extronsim
 import (
 	"errors"
 	"fmt"
-	"os"
-	"syscall"
 
 	"github.com/bailiff/bailiff/drivers/transport"
 )
@@ -19,7 +17,7 @@ func (s *Sim) ListenPTY() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("extronsim: %w", err)
 	}
-	f, err := pollable(p.Device)
+	f, err := p.Pollable()
 	if err != nil {
 		p.Close()
 		return "", fmt.Errorf("extronsim: %w", err)
@@ -42,18 +40,4 @@ func (s *Sim) ListenPTY() (string, error) {
 		s.serve(l)
 	}()
 	return p.Address(), nil
-}
-
-// pollable returns a second *os.File for f's descriptor in non-blocking mode, so the runtime
-// poller serves it and Close interrupts a read blocked on it (OpenPTY left f blocking).
-func pollable(f *os.File) (*os.File, error) {
-	fd, err := syscall.Dup(int(f.Fd()))
-	if err != nil {
-		return nil, fmt.Errorf("dup pty: %w", err)
-	}
-	if err := syscall.SetNonblock(fd, true); err != nil {
-		syscall.Close(fd)
-		return nil, fmt.Errorf("pty non-blocking: %w", err)
-	}
-	return os.NewFile(uintptr(fd), f.Name()), nil
 }

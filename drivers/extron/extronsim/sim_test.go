@@ -594,7 +594,7 @@ func TestRegistered(t *testing.T) {
 		if sim.Address() != p.Address() {
 			t.Fatalf("address %q, want %q", sim.Address(), p.Address())
 		}
-		m, err := pollable(p.Device)
+		m, err := p.Pollable()
 		if err != nil {
 			t.Fatal(err)
 		}

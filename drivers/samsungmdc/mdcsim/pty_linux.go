@@ -5,8 +5,6 @@ package mdcsim
 import (
 	"errors"
 	"fmt"
-	"os"
-	"syscall"
 
 	"github.com/bailiff/bailiff/drivers/transport"
 )
@@ -18,7 +16,7 @@ func (s *Sim) ListenPTY() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("mdcsim: %w", err)
 	}
-	line, err := pollable(p.Device)
+	line, err := p.Pollable()
 	if err != nil {
 		p.Close()
 		return "", fmt.Errorf("mdcsim: %w", err)
@@ -40,18 +38,4 @@ func (s *Sim) ListenPTY() (string, error) {
 		s.serve(line, true)
 	}()
 	return p.Address(), nil
-}
-
-// pollable returns a second *os.File for f's descriptor in non-blocking mode, so the runtime
-// poller serves it and Close interrupts a read blocked on it (OpenPTY left f blocking).
-func pollable(f *os.File) (*os.File, error) {
-	fd, err := syscall.Dup(int(f.Fd()))
-	if err != nil {
-		return nil, fmt.Errorf("dup pty: %w", err)
-	}
-	if err := syscall.SetNonblock(fd, true); err != nil {
-		syscall.Close(fd)
-		return nil, fmt.Errorf("pty non-blocking: %w", err)
-	}
-	return os.NewFile(uintptr(fd), f.Name()), nil
 }

@@ -29,7 +29,6 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/bailiff/bailiff/drivers/transport"
@@ -809,19 +808,13 @@ func (s *Sim) OpenSerial() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("viscasim: %w", err)
 	}
-	// transport.OpenPTY leaves the master blocking; a non-blocking duplicate goes through
-	// the runtime poller, so Close ends a pending read.
-	fd, err := syscall.Dup(int(p.Device.Fd()))
+	// The pollable duplicate of the master goes through the runtime poller, so Close ends a
+	// pending read.
+	f, err := p.Pollable()
 	if err != nil {
 		p.Close()
-		return "", fmt.Errorf("viscasim: pty: %w", err)
+		return "", fmt.Errorf("viscasim: %w", err)
 	}
-	if err := syscall.SetNonblock(fd, true); err != nil {
-		syscall.Close(fd)
-		p.Close()
-		return "", fmt.Errorf("viscasim: pty: %w", err)
-	}
-	f := os.NewFile(uintptr(fd), p.Path()+" (master)")
 	l := &serialLine{pty: p, f: f, out: &streamOut{w: f}}
 	if !s.start() {
 		l.close()
