@@ -10,6 +10,8 @@ command -v mosquitto >/dev/null || need+=(mosquitto)
 command -v mosquitto_sub >/dev/null || need+=(mosquitto-clients)
 command -v socat >/dev/null || need+=(socat)
 command -v ffmpeg >/dev/null || need+=(ffmpeg)   # decodes recorded segments in the recorder's tests
+command -v chromium >/dev/null || need+=(chromium)   # the real browser of the WHIP/WHEP and panel tests
+pkg-config --exists opus 2>/dev/null || need+=(libopus-dev pkg-config)   # the agent's microphone path (cgo)
 if [ ${#need[@]} -gt 0 ]; then
   echo "== installing ${need[*]}"
   if [ "$(id -u)" != 0 ]; then sudo=sudo; else sudo=; fi
@@ -33,13 +35,31 @@ go test -race -count=1 -timeout 20m "$@" ./...
 
 # Every fuzz target for a short, bounded time (FUZZTIME=0 skips this step).
 fuzztime=${FUZZTIME:-3s}
+fuzzlog=$(mktemp); trap 'rm -f "$fuzzlog"' EXIT
+# fuzz_one PKG TARGET fails on a real finding: a crash, a failing input written, a test failure.
+# Go's fuzzing coordinator can also end a clean run with a bare "context deadline exceeded"
+# when -fuzztime expires while a worker is still busy (golang/go#75804, a race in the
+# coordinator, not in our code). That result, with no failing input written, is run once more;
+# only a second bare deadline is reported as the harness race and not counted as a finding.
+fuzz_one() {
+  local pkg=$1 target=$2 try
+  for try in 1 2; do
+    if go test -run '^$' -fuzz "^${2}\$" -fuzztime "$fuzztime" -fuzzminimizetime 100x "$pkg" >"$fuzzlog" 2>&1; then
+      return 0
+    fi
+    if grep -q 'Failing input written' "$fuzzlog" || ! grep -q '^    context deadline exceeded$' "$fuzzlog" \
+      || [ "$(grep -c -- '--- FAIL' "$fuzzlog")" != 1 ]; then
+      cat "$fuzzlog"; echo "fuzz target $target failed"; exit 1
+    fi
+    echo "   (fuzzing coordinator deadline race, no failing input; run $try)"
+  done
+}
 if [ "$fuzztime" != 0 ]; then
   echo "== fuzz ($fuzztime each)"
   for pkg in $(go list ./...); do
     for target in $(go test -list '^Fuzz' "$pkg" 2>/dev/null | grep '^Fuzz' || true); do
       echo "-- $pkg $target"
-      go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" -fuzzminimizetime 100x "$pkg" >/tmp/bailiff-fuzz.log 2>&1 || {
-        cat /tmp/bailiff-fuzz.log; echo "fuzz target $target failed"; exit 1; }
+      fuzz_one "$pkg" "$target"
     done
   done
 fi
