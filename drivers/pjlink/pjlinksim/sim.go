@@ -24,6 +24,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/bailiff/bailiff/drivers/internal/simkit"
 )
 
 // Config describes a simulated projector. The zero value is a projector without password
@@ -57,41 +59,21 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// Mode is how the simulator answers commands.
-type Mode int
+// Mode is how the simulator answers commands: Normal, Slow (waits the delay set by SetDelay
+// before each command), Silent (reads commands and neither answers nor acts on them),
+// Garbage (answers random bytes that are not PJLink), Drop (closes the connection on each
+// command, without answering) or DropOnce (drops once, then back to Normal).
+type Mode = simkit.Mode
 
+// The modes.
 const (
-	// Normal answers as a projector does.
-	Normal Mode = iota
-	// Slow waits the delay set by SetDelay before handling each command.
-	Slow
-	// Silent reads commands and never answers them (nor acts on them).
-	Silent
-	// Garbage answers each command with random bytes that are not PJLink.
-	Garbage
-	// Drop closes the connection on each command, without answering.
-	Drop
-	// DropOnce closes the connection on the next command, then goes back to Normal.
-	DropOnce
+	Normal   = simkit.Normal
+	Slow     = simkit.Slow
+	Silent   = simkit.Silent
+	Garbage  = simkit.Garbage
+	Drop     = simkit.Drop
+	DropOnce = simkit.DropOnce
 )
-
-func (m Mode) String() string {
-	switch m {
-	case Normal:
-		return "normal"
-	case Slow:
-		return "slow"
-	case Silent:
-		return "silent"
-	case Garbage:
-		return "garbage"
-	case Drop:
-		return "drop"
-	case DropOnce:
-		return "drop-once"
-	}
-	return fmt.Sprintf("Mode(%d)", int(m))
-}
 
 // Power is the power state as POWR? reports it.
 type Power int
@@ -147,18 +129,10 @@ type Sim struct {
 	litFrom time.Time
 	erst    string
 	failure bool
-	mode    Mode
-	delay   time.Duration
 
-	cmu    sync.Mutex // guards the fields below
-	ln     net.Listener
-	conns  map[net.Conn]struct{}
-	closed bool
-	done   chan struct{}
-	wg     sync.WaitGroup
+	*simkit.Server // serving, Close, misbehaviour
 
-	commands    atomic.Int64
-	connections atomic.Int64
+	commands atomic.Int64
 }
 
 // New returns a simulator for cfg. It panics when cfg is invalid (an input that is not a
@@ -196,12 +170,11 @@ func New(cfg Config) *Sim {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	s := &Sim{
-		cfg:   cfg,
-		log:   log,
-		input: cfg.Input,
-		erst:  "000000",
-		conns: map[net.Conn]struct{}{},
-		done:  make(chan struct{}),
+		cfg:    cfg,
+		log:    log,
+		input:  cfg.Input,
+		erst:   "000000",
+		Server: simkit.New(simkit.Config{Name: "pjlinksim", Logger: log, OneListener: true}),
 	}
 	if cfg.On {
 		s.power = PowerOn
@@ -212,143 +185,14 @@ func New(cfg Config) *Sim {
 
 // Listen starts serving on a TCP address ("127.0.0.1:0" picks a free port) and returns the
 // address it listens on.
-func (s *Sim) Listen(addr string) (string, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", fmt.Errorf("pjlinksim: listen: %w", err)
-	}
-	s.cmu.Lock()
-	if s.closed || s.ln != nil {
-		s.cmu.Unlock()
-		ln.Close()
-		if s.closed {
-			return "", errors.New("pjlinksim: listen: simulator closed")
-		}
-		return "", errors.New("pjlinksim: listen: already listening")
-	}
-	s.ln = ln
-	s.wg.Add(1)
-	s.cmu.Unlock()
-	go s.accept(ln)
-	return ln.Addr().String(), nil
-}
-
-// Addr returns the address Listen listens on, or "" before Listen.
-func (s *Sim) Addr() string {
-	s.cmu.Lock()
-	defer s.cmu.Unlock()
-	if s.ln == nil {
-		return ""
-	}
-	return s.ln.Addr().String()
-}
-
-func (s *Sim) accept(ln net.Listener) {
-	defer s.wg.Done()
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			s.cmu.Lock()
-			closed := s.closed
-			s.cmu.Unlock()
-			if !closed {
-				s.log.Debug("pjlinksim: accept", "error", err)
-			}
-			return
-		}
-		if !s.track(c) {
-			return
-		}
-		go func() {
-			defer s.wg.Done()
-			s.serve(c)
-		}()
-	}
-}
-
-// track registers c and counts one goroutine for it; false when the simulator is closed.
-func (s *Sim) track(c net.Conn) bool {
-	s.cmu.Lock()
-	defer s.cmu.Unlock()
-	if s.closed {
-		c.Close()
-		return false
-	}
-	s.conns[c] = struct{}{}
-	s.wg.Add(1)
-	s.connections.Add(1)
-	return true
-}
+func (s *Sim) Listen(addr string) (string, error) { return s.ListenTCP(addr, s.serve) }
 
 // ServeConn serves one connection that the caller accepted or made (one end of net.Pipe,
 // say) and returns when it ends. Close ends it too.
-func (s *Sim) ServeConn(c net.Conn) {
-	if !s.track(c) {
-		return
-	}
-	defer s.wg.Done()
-	s.serve(c)
-}
-
-// Close stops the listener, closes every connection and waits for their goroutines.
-func (s *Sim) Close() error {
-	s.cmu.Lock()
-	if s.closed {
-		s.cmu.Unlock()
-		return nil
-	}
-	s.closed = true
-	close(s.done)
-	var err error
-	if s.ln != nil {
-		err = s.ln.Close()
-	}
-	for c := range s.conns {
-		c.Close()
-	}
-	s.cmu.Unlock()
-	s.wg.Wait()
-	if err != nil {
-		return fmt.Errorf("pjlinksim: close: %w", err)
-	}
-	return nil
-}
-
-// DropConnections closes every open connection now, as a projector does with idle ones.
-func (s *Sim) DropConnections() {
-	s.cmu.Lock()
-	defer s.cmu.Unlock()
-	for c := range s.conns {
-		c.Close()
-	}
-}
-
-// OpenConnections returns how many connections are open now.
-func (s *Sim) OpenConnections() int {
-	s.cmu.Lock()
-	defer s.cmu.Unlock()
-	return len(s.conns)
-}
-
-// Connections returns how many connections the simulator has accepted.
-func (s *Sim) Connections() int { return int(s.connections.Load()) }
+func (s *Sim) ServeConn(c net.Conn) { s.Server.ServeConn(c, s.serve) }
 
 // Commands returns how many command lines the simulator has received.
 func (s *Sim) Commands() int { return int(s.commands.Load()) }
-
-// SetMode sets how the simulator answers from the next command on.
-func (s *Sim) SetMode(m Mode) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.mode = m
-}
-
-// SetDelay sets the delay of Slow mode.
-func (s *Sim) SetDelay(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.delay = d
-}
 
 // SetFailure makes the simulator answer ERR4 (projector failure) to every command, or stop.
 func (s *Sim) SetFailure(on bool) {
@@ -389,7 +233,7 @@ func (s *Sim) State() State {
 		LampOn:    s.litOn,
 		ERST:      s.erst,
 		Failure:   s.failure,
-		Mode:      s.mode,
+		Mode:      s.Mode(),
 	}
 }
 
@@ -397,15 +241,7 @@ func (s *Sim) State() State {
 // with the authentication digest in front.
 const maxRequest = 136 + 32
 
-const writeTimeout = 5 * time.Second
-
-func (s *Sim) serve(c net.Conn) {
-	defer func() {
-		c.Close()
-		s.cmu.Lock()
-		delete(s.conns, c)
-		s.cmu.Unlock()
-	}()
+func (s *Sim) serve(l *simkit.Line) {
 	random := ""
 	greeting := "PJLINK 0\r"
 	if s.cfg.Password != "" {
@@ -414,14 +250,14 @@ func (s *Sim) serve(c net.Conn) {
 		random = hex.EncodeToString(b[:])
 		greeting = "PJLINK 1 " + random + "\r"
 	}
-	if !s.write(c, greeting) {
+	if !l.SendString(greeting) {
 		return
 	}
 	authed := s.cfg.Password == ""
-	r := bufio.NewReaderSize(c, 2*maxRequest)
+	r := bufio.NewReaderSize(l, 2*maxRequest)
 	for {
 		if s.cfg.IdleTimeout > 0 {
-			c.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout))
+			l.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout))
 		}
 		line, err := readRequest(r)
 		if err != nil {
@@ -434,48 +270,32 @@ func (s *Sim) serve(c net.Conn) {
 		if !authed {
 			want := digest(random, s.cfg.Password)
 			if len(line) < len(want) || subtle.ConstantTimeCompare([]byte(line[:len(want)]), []byte(want)) != 1 {
-				s.write(c, "PJLINK ERRA\r")
+				l.SendString("PJLINK ERRA\r")
 				return
 			}
 			line, authed = line[len(want):], true
 		}
-		s.mu.Lock()
-		mode, delay := s.mode, s.delay
-		if mode == DropOnce {
-			s.mode = Normal
+		mode, ok := l.Admit()
+		if !ok {
+			return
 		}
-		s.mu.Unlock()
 		switch mode {
 		case Silent:
 			continue
 		case Drop, DropOnce:
 			return
 		case Garbage:
-			if !s.write(c, garbage()) {
+			if !l.SendString(garbage()) {
 				return
 			}
 			continue
-		case Slow:
-			t := time.NewTimer(delay)
-			select {
-			case <-t.C:
-			case <-s.done:
-				t.Stop()
-				return
-			}
 		}
 		if reply := s.handle(line, time.Now()); reply != "" {
-			if !s.write(c, reply) {
+			if !l.SendString(reply) {
 				return
 			}
 		}
 	}
-}
-
-func (s *Sim) write(c net.Conn, msg string) bool {
-	c.SetWriteDeadline(time.Now().Add(writeTimeout))
-	_, err := io.WriteString(c, msg)
-	return err == nil
 }
 
 var errTooLong = errors.New("request line too long")
@@ -498,15 +318,8 @@ func readRequest(r *bufio.Reader) (string, error) {
 // garbage returns random bytes that are not a PJLink line: a control byte first, then
 // anything, then CR.
 func garbage() string {
-	b := make([]byte, 8+randN(24))
-	rand.Read(b)
-	b[0] = byte(randN(9)) // 0x00-0x08: never '%', CR or LF
+	b := simkit.RandomBytes(8, 31)
+	b[0] = byte(simkit.RandN(9)) // 0x00-0x08: never '%', CR or LF
 	b[len(b)-1] = '\r'
 	return string(b)
-}
-
-func randN(n int) int {
-	var b [1]byte
-	rand.Read(b[:])
-	return int(b[0]) % n
 }
