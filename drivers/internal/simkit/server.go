@@ -34,6 +34,9 @@ type Config struct {
 	OneListener bool
 	// WriteTimeout bounds each write to a line; default 5 s.
 	WriteTimeout time.Duration
+	// ConnectionsOnly leaves serial lines out of Connections and OpenConnections, which
+	// then count connections only.
+	ConnectionsOnly bool
 }
 
 // Server serves a simulator's handlers on TCP listeners, UDP sockets, pty pairs and serial
@@ -46,6 +49,7 @@ type Server struct {
 	log          *slog.Logger
 	oneListener  bool
 	writeTimeout time.Duration
+	connsOnly    bool
 
 	mu     sync.Mutex // guards the fields below
 	lns    []net.Listener
@@ -68,7 +72,7 @@ func New(cfg Config) *Server {
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = 5 * time.Second
 	}
-	return &Server{name: cfg.Name, log: log, oneListener: cfg.OneListener, writeTimeout: cfg.WriteTimeout,
+	return &Server{name: cfg.Name, log: log, oneListener: cfg.OneListener, writeTimeout: cfg.WriteTimeout, connsOnly: cfg.ConnectionsOnly,
 		lines: map[*Line]struct{}{}, done: make(chan struct{})}
 }
 
@@ -220,7 +224,7 @@ func (s *Server) track(rw io.ReadWriteCloser, serial bool) *Line {
 	l := &Line{rw: rw, serial: serial, srv: s, closed: make(chan struct{})}
 	s.lines[l] = struct{}{}
 	s.wg.Add(1)
-	if !serial {
+	if !serial || !s.connsOnly {
 		s.connections.Add(1)
 	}
 	return l
@@ -258,18 +262,20 @@ func (s *Server) DropConnections() {
 	}
 }
 
-// OpenConnections returns how many connections are open now (serial lines aside).
+// OpenConnections returns how many connections and serial lines are open now (connections
+// only with Config.ConnectionsOnly).
 func (s *Server) OpenConnections() int {
 	n := 0
 	for _, l := range s.Lines() {
-		if !l.serial {
+		if !l.serial || !s.connsOnly {
 			n++
 		}
 	}
 	return n
 }
 
-// Connections returns how many connections the simulator has served (serial lines aside).
+// Connections returns how many connections and serial lines the simulator has served
+// (connections only with Config.ConnectionsOnly).
 func (s *Server) Connections() int { return int(s.connections.Load()) }
 
 // Done is closed by Close.
