@@ -1,14 +1,11 @@
 package extronsim
 
 import (
-	"context"
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/bailiff/bailiff/drivers/simreg"
-	"github.com/bailiff/bailiff/drivers/transport"
 )
 
 func init() {
@@ -40,39 +37,12 @@ func startRegistered(o simreg.Options) (simreg.Sim, error) {
 		cfg.Video, cfg.Audio = append(cfg.Video, in), append(cfg.Audio, in)
 	}
 	s := New(cfg)
-	var addr string
-	var err error
-	switch {
-	case o.Transport == "" || o.Transport == "tcp":
-		addr, err = s.Listen("127.0.0.1:0")
-	case o.Transport == "serial" && o.SerialPath == "":
-		addr, err = s.ListenPTY()
-	case o.Transport == "serial":
-		addr, err = serveSerialPath(s, o)
-	default:
-		err = fmt.Errorf("extronsim: SIS runs over TCP or a serial line, not %q", o.Transport)
-	}
+	addr, err := s.StartFor(o, s.serve, s.serve)
 	if err != nil {
 		s.Close()
 		return nil, err
 	}
 	return registered{Sim: s, addr: addr}, nil
-}
-
-// serveSerialPath serves the existing serial device o.SerialPath, with the line settings of
-// the device's options.
-func serveSerialPath(s *Sim, o simreg.Options) (string, error) {
-	var topts transport.Options
-	if err := transport.SerialOptions(o.Options, &topts); err != nil {
-		return "", err
-	}
-	addr := "serial:" + o.SerialPath
-	c, err := transport.Dial(context.Background(), addr, topts)
-	if err != nil {
-		return "", err
-	}
-	go s.ServeLine(c)
-	return addr, nil
 }
 
 type registered struct {
@@ -97,16 +67,12 @@ func (r registered) SetMode(mode string) error {
 	if len(mode) == 3 && (mode[0] == 'E' || mode[0] == 'e') {
 		return r.Sim.SetError(strings.ToUpper(mode))
 	}
-	m, err := simreg.ModeByName(mode, Normal, DropOnce)
+	m, err := r.SetModeName(mode, DropOnce)
 	if err != nil {
 		return fmt.Errorf("extronsim: %w (or an E-code such as E22)", err)
-	}
-	if m == Slow {
-		r.Sim.SetDelay(2 * time.Second)
 	}
 	if m == Normal {
 		r.Sim.SetError("")
 	}
-	r.Sim.SetMode(m)
 	return nil
 }

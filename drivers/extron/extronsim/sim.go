@@ -20,7 +20,6 @@ package extronsim
 
 import (
 	"bufio"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -29,6 +28,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/bailiff/bailiff/drivers/internal/simkit"
 )
 
 // Config describes a simulated switcher. The zero value is an 8×4 audio and video matrix
@@ -49,42 +50,23 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// Mode is how the simulator answers commands.
-type Mode int
+// Mode is how the simulator answers commands: Normal, Slow (waits the delay set by SetDelay
+// before each command), Silent (reads commands and neither answers nor acts on them),
+// Garbage (answers a line of random bytes that is not SIS), Drop (closes the connection on
+// each command without answering; on a serial line, which cannot be closed from the
+// switcher's end, it sends the first bytes of the answer only) or DropOnce (drops once, then
+// back to Normal).
+type Mode = simkit.Mode
 
+// The modes.
 const (
-	// Normal answers as a switcher does.
-	Normal Mode = iota
-	// Slow waits the delay set by SetDelay before handling each command.
-	Slow
-	// Silent reads commands and never answers them (nor acts on them).
-	Silent
-	// Garbage answers each command with a line of random bytes that is not SIS.
-	Garbage
-	// Drop closes the connection on each command, without answering. On a serial line, which
-	// cannot be closed from the switcher's end, it sends the first bytes of the answer only.
-	Drop
-	// DropOnce drops on the next command, then goes back to Normal.
-	DropOnce
+	Normal   = simkit.Normal
+	Slow     = simkit.Slow
+	Silent   = simkit.Silent
+	Garbage  = simkit.Garbage
+	Drop     = simkit.Drop
+	DropOnce = simkit.DropOnce
 )
-
-func (m Mode) String() string {
-	switch m {
-	case Normal:
-		return "normal"
-	case Slow:
-		return "slow"
-	case Silent:
-		return "silent"
-	case Garbage:
-		return "garbage"
-	case Drop:
-		return "drop"
-	case DropOnce:
-		return "drop-once"
-	}
-	return fmt.Sprintf("Mode(%d)", int(m))
-}
 
 // State is a snapshot of the simulated switcher.
 type State struct {
@@ -92,13 +74,6 @@ type State struct {
 	Video, Audio    []int // input tied to each output, output 1 first; Audio nil without audio
 	Mode            Mode
 	Error           string // the E-code every command is answered with, or ""
-}
-
-// line is one connection or serial line.
-type line struct {
-	rw     io.ReadWriteCloser
-	serial bool
-	wmu    sync.Mutex // orders answers and front-panel messages
 }
 
 // Sim is a simulated switcher. Its methods are safe for concurrent use.
@@ -109,20 +84,11 @@ type Sim struct {
 	mu      sync.Mutex // guards the switcher state below
 	video   []int
 	audio   []int
-	mode    Mode
-	delay   time.Duration
 	errCode string
 
-	cmu    sync.Mutex // guards the fields below
-	ln     net.Listener
-	ptys   []io.Closer
-	lines  map[*line]struct{}
-	closed bool
-	done   chan struct{}
-	wg     sync.WaitGroup
+	*simkit.Server // serving, Close, misbehaviour
 
-	commands    atomic.Int64
-	connections atomic.Int64
+	commands atomic.Int64
 }
 
 // New returns a simulator for cfg. It panics when cfg is invalid (a tie to an input the
@@ -162,7 +128,7 @@ func New(cfg Config) *Sim {
 		}
 		return t
 	}
-	s := &Sim{cfg: cfg, video: ties(cfg.Video), lines: map[*line]struct{}{}, done: make(chan struct{})}
+	s := &Sim{cfg: cfg, video: ties(cfg.Video)}
 	if !cfg.NoAudio {
 		s.audio = ties(cfg.Audio)
 	}
@@ -170,167 +136,29 @@ func New(cfg Config) *Sim {
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	s.Server = simkit.New(simkit.Config{Name: "extronsim", Logger: s.log, OneListener: true})
 	return s
 }
 
 // Listen starts serving on a TCP address ("127.0.0.1:0" picks a free port) and returns the
 // address it listens on.
-func (s *Sim) Listen(addr string) (string, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", fmt.Errorf("extronsim: listen: %w", err)
-	}
-	s.cmu.Lock()
-	if s.closed || s.ln != nil {
-		s.cmu.Unlock()
-		ln.Close()
-		if s.closed {
-			return "", errors.New("extronsim: listen: simulator closed")
-		}
-		return "", errors.New("extronsim: listen: already listening")
-	}
-	s.ln = ln
-	s.wg.Add(1)
-	s.cmu.Unlock()
-	go s.accept(ln)
-	return ln.Addr().String(), nil
-}
+func (s *Sim) Listen(addr string) (string, error) { return s.ListenTCP(addr, s.serve) }
 
-// Addr returns the TCP address Listen listens on, or "" before Listen.
-func (s *Sim) Addr() string {
-	s.cmu.Lock()
-	defer s.cmu.Unlock()
-	if s.ln == nil {
-		return ""
-	}
-	return s.ln.Addr().String()
-}
-
-func (s *Sim) accept(ln net.Listener) {
-	defer s.wg.Done()
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			s.cmu.Lock()
-			closed := s.closed
-			s.cmu.Unlock()
-			if !closed {
-				s.log.Debug("extronsim: accept", "error", err)
-			}
-			return
-		}
-		l := &line{rw: c}
-		if !s.track(l) {
-			return
-		}
-		go func() {
-			defer s.wg.Done()
-			s.serve(l)
-		}()
-	}
-}
+// ListenPTY makes a new pty pair, serves the switcher's end of it as a serial line (no
+// greeting, no password), and returns the address a driver opens, "serial:/dev/pts/N".
+// Close closes the pair.
+func (s *Sim) ListenPTY() (string, error) { return s.ServePTY(s.serve) }
 
 // ServeConn serves one connection that the caller accepted or made (one end of net.Pipe,
 // say), with the greeting and password of a TCP connection, and returns when it ends.
-func (s *Sim) ServeConn(c net.Conn) {
-	l := &line{rw: c}
-	if !s.track(l) {
-		return
-	}
-	defer s.wg.Done()
-	s.serve(l)
-}
+func (s *Sim) ServeConn(c net.Conn) { s.Server.ServeConn(c, s.serve) }
 
 // ServeLine serves a serial line the caller opened (a real port, one end of a socat pty
 // pair): no greeting, no password. It returns when the line fails or Close closes it.
-func (s *Sim) ServeLine(rw io.ReadWriteCloser) {
-	l := &line{rw: rw, serial: true}
-	if !s.track(l) {
-		return
-	}
-	defer s.wg.Done()
-	s.serve(l)
-}
-
-// track registers l and counts one goroutine for it; false when the simulator is closed.
-func (s *Sim) track(l *line) bool {
-	s.cmu.Lock()
-	defer s.cmu.Unlock()
-	if s.closed {
-		l.rw.Close()
-		return false
-	}
-	s.lines[l] = struct{}{}
-	s.wg.Add(1)
-	s.connections.Add(1)
-	return true
-}
-
-// Close stops the listener, closes every connection and pty pair, and waits for their
-// goroutines.
-func (s *Sim) Close() error {
-	s.cmu.Lock()
-	if s.closed {
-		s.cmu.Unlock()
-		return nil
-	}
-	s.closed = true
-	close(s.done)
-	var err error
-	if s.ln != nil {
-		err = s.ln.Close()
-	}
-	for l := range s.lines {
-		l.rw.Close()
-	}
-	for _, p := range s.ptys {
-		p.Close()
-	}
-	s.cmu.Unlock()
-	s.wg.Wait()
-	if err != nil {
-		return fmt.Errorf("extronsim: close: %w", err)
-	}
-	return nil
-}
-
-// DropConnections closes every open TCP connection now (serial lines stay).
-func (s *Sim) DropConnections() {
-	s.cmu.Lock()
-	defer s.cmu.Unlock()
-	for l := range s.lines {
-		if !l.serial {
-			l.rw.Close()
-		}
-	}
-}
-
-// OpenConnections returns how many connections and serial lines are open now.
-func (s *Sim) OpenConnections() int {
-	s.cmu.Lock()
-	defer s.cmu.Unlock()
-	return len(s.lines)
-}
-
-// Connections returns how many connections (and serial lines) the simulator has served.
-func (s *Sim) Connections() int { return int(s.connections.Load()) }
+func (s *Sim) ServeLine(rw io.ReadWriteCloser) { s.Server.ServeLine(rw, s.serve) }
 
 // Commands returns how many commands the simulator has received (password entries aside).
 func (s *Sim) Commands() int { return int(s.commands.Load()) }
-
-// SetMode sets how the simulator answers from the next command on.
-func (s *Sim) SetMode(m Mode) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.mode = m
-}
-
-// SetDelay sets the delay of Slow mode.
-func (s *Sim) SetDelay(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.delay = d
-}
 
 // SetError makes the switcher answer every command with code ("E22", busy, say), or with ""
 // answer normally again.
@@ -348,7 +176,7 @@ func (s *Sim) SetError(code string) error {
 func (s *Sim) State() State {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := State{Inputs: s.cfg.Inputs, Outputs: s.cfg.Outputs, Video: append([]int(nil), s.video...), Mode: s.mode, Error: s.errCode}
+	st := State{Inputs: s.cfg.Inputs, Outputs: s.cfg.Outputs, Video: append([]int(nil), s.video...), Mode: s.Mode(), Error: s.errCode}
 	if s.audio != nil {
 		st.Audio = append([]int(nil), s.audio...)
 	}
@@ -364,30 +192,10 @@ func (s *Sim) FrontPanelTie(in, out int, kind byte) error {
 	if err != "" {
 		return fmt.Errorf("extronsim: front-panel tie %d*%d%c: %s", in, out, kind, err)
 	}
-	s.cmu.Lock()
-	lines := make([]*line, 0, len(s.lines))
-	for l := range s.lines {
-		lines = append(lines, l)
-	}
-	s.cmu.Unlock()
-	for _, l := range lines {
-		s.write(l, "Qik\r\n")
+	for _, l := range s.Lines() {
+		l.SendString("Qik\r\n")
 	}
 	return nil
-}
-
-const writeTimeout = 5 * time.Second
-
-type writeDeadliner interface{ SetWriteDeadline(time.Time) error }
-
-func (s *Sim) write(l *line, msg string) bool {
-	l.wmu.Lock()
-	defer l.wmu.Unlock()
-	if d, ok := l.rw.(writeDeadliner); ok {
-		d.SetWriteDeadline(time.Now().Add(writeTimeout))
-	}
-	_, err := io.WriteString(l.rw, msg)
-	return err == nil
 }
 
 // greeting is what a TCP connection gets first.
@@ -396,22 +204,16 @@ func (s *Sim) greeting(now time.Time) string {
 		now.Year(), s.cfg.Model, s.cfg.Firmware, s.cfg.Part, now.UTC().Format("Mon, 02 Jan 2006 15:04:05"))
 }
 
-func (s *Sim) serve(l *line) {
-	defer func() {
-		l.rw.Close()
-		s.cmu.Lock()
-		delete(s.lines, l)
-		s.cmu.Unlock()
-	}()
-	r := bufio.NewReaderSize(l.rw, 512)
+func (s *Sim) serve(l *simkit.Line) {
+	r := bufio.NewReaderSize(l, 512)
 	loggedIn := true
-	if !l.serial {
+	if !l.Serial() {
 		msg := s.greeting(time.Now())
 		if s.cfg.Password != "" {
 			msg += "Password:"
 			loggedIn = false
 		}
-		if !s.write(l, msg) {
+		if !l.SendString(msg) {
 			return
 		}
 	}
@@ -437,7 +239,7 @@ func (s *Sim) serve(l *line) {
 				if ok {
 					msg, loggedIn = "\r\nLogin Administrator\r\n", true
 				}
-				if !s.write(l, msg) {
+				if !l.SendString(msg) {
 					return
 				}
 			case len(entry) < 128:
@@ -456,43 +258,30 @@ func (s *Sim) serve(l *line) {
 }
 
 // command answers one command, in the current mode; false ends the line.
-func (s *Sim) command(l *line, cmd string) bool {
+func (s *Sim) command(l *simkit.Line, cmd string) bool {
 	s.commands.Add(1)
-	s.mu.Lock()
-	mode, delay := s.mode, s.delay
-	if mode == DropOnce {
-		s.mode = Normal
+	mode, ok := l.Admit()
+	if !ok {
+		return false
 	}
-	s.mu.Unlock()
 	switch mode {
 	case Silent:
 		return true
 	case Garbage:
-		return s.write(l, garbage())
+		return l.SendString(garbage())
 	case Drop, DropOnce:
-		if !l.serial {
+		if !l.Serial() {
 			return false
 		}
 		ans := s.handle(cmd)
-		return s.write(l, ans[:len(ans)/2])
-	case Slow:
-		t := time.NewTimer(delay)
-		select {
-		case <-t.C:
-		case <-s.done:
-			t.Stop()
-			return false
-		}
+		return l.SendString(ans[:len(ans)/2])
 	}
-	return s.write(l, s.handle(cmd))
+	return l.SendString(s.handle(cmd))
 }
 
 // garbage returns a line of random bytes that is not SIS: a control byte first.
 func garbage() string {
-	var n [1]byte
-	rand.Read(n[:])
-	b := make([]byte, 4+int(n[0])%20)
-	rand.Read(b)
+	b := simkit.RandomBytes(4, 23)
 	b[0] = 1 + b[0]%8 // 0x01-0x08: never CR or LF
 	for i := 1; i < len(b); i++ {
 		if b[i] == '\r' || b[i] == '\n' {
