@@ -1,20 +1,15 @@
 package shuresim
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/bailiff/bailiff/drivers/simreg"
 )
 
 func init() {
 	simreg.Register("shure", func(o simreg.Options) (simreg.Sim, error) {
-		if o.Transport != "" && o.Transport != "tcp" {
-			return nil, errors.New("Shure command strings run over TCP only")
-		}
 		cfg := Config{Logger: o.Logger}
 		switch m := strings.ToLower(o.Options["model"]); m {
 		case "", "mxa", "mxa910":
@@ -38,7 +33,8 @@ func init() {
 			cfg.Channels = n
 		}
 		s := New(cfg)
-		if _, err := s.Listen("127.0.0.1:0"); err != nil {
+		if _, err := s.StartFor(o, s.serve, nil); err != nil {
+			s.Close()
 			return nil, err
 		}
 		return registered{s}, nil
@@ -54,13 +50,6 @@ func (r registered) Snapshot() any { return r.State() }
 
 // SetMode sets a misbehaviour by name (simreg.Misbehaver); "slow" waits 2 s per command.
 func (r registered) SetMode(name string) error {
-	m, err := simreg.ModeByName(name, Normal, Refuse)
-	if err != nil {
-		return err
-	}
-	if m == Slow {
-		r.Sim.SetDelay(2 * time.Second)
-	}
-	r.Sim.SetMode(m)
-	return nil
+	_, err := r.SetModeName(name, Refuse)
+	return err
 }

@@ -14,7 +14,6 @@ package shuresim
 
 import (
 	"bufio"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +23,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/bailiff/bailiff/drivers/internal/simkit"
 )
 
 // Config describes a simulated device. The zero value is an MXA910 with 8 channels, all
@@ -43,46 +44,24 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// Mode is how the simulator answers commands.
-type Mode int
+// Mode is how the simulator answers commands: Normal, Slow (waits the delay set by SetDelay
+// before each command), Silent (reads commands and neither answers nor acts on them, and
+// sends no samples or reports either: a hung device), Garbage (answers random bytes that
+// are not command strings), Drop (closes the connection on each command, without
+// answering), DropOnce (drops once, then back to Normal) or Refuse (answers each command
+// "< REP ERR >", the device's error answer).
+type Mode = simkit.Mode
 
+// The modes.
 const (
-	// Normal answers as the device does.
-	Normal Mode = iota
-	// Slow waits the delay set by SetDelay before handling each command.
-	Slow
-	// Silent reads commands and never answers them (nor acts on them); it sends no samples
-	// or reports either: a hung device.
-	Silent
-	// Garbage answers each command with random bytes that are not command strings.
-	Garbage
-	// Drop closes the connection on each command, without answering.
-	Drop
-	// DropOnce closes the connection on the next command, then goes back to Normal.
-	DropOnce
-	// Refuse answers each command "< REP ERR >", the device's error answer.
-	Refuse
+	Normal   = simkit.Normal
+	Slow     = simkit.Slow
+	Silent   = simkit.Silent
+	Garbage  = simkit.Garbage
+	Drop     = simkit.Drop
+	DropOnce = simkit.DropOnce
+	Refuse   = simkit.Refuse
 )
-
-func (m Mode) String() string {
-	switch m {
-	case Normal:
-		return "normal"
-	case Slow:
-		return "slow"
-	case Silent:
-		return "silent"
-	case Garbage:
-		return "garbage"
-	case Drop:
-		return "drop"
-	case DropOnce:
-		return "drop-once"
-	case Refuse:
-		return "refuse"
-	}
-	return fmt.Sprintf("Mode(%d)", int(m))
-}
 
 // State is a snapshot of the simulated device.
 type State struct {
@@ -107,19 +86,14 @@ type Sim struct {
 	flash      bool
 	levels     []int
 	tick       int
-	mode       Mode
-	delay      time.Duration
 
-	cmu      sync.Mutex // guards the fields below
-	ln       net.Listener
+	*simkit.Server // serving, Close, misbehaviour
+
+	cmu      sync.Mutex // guards sessions
 	sessions map[*session]struct{}
-	closed   bool
-	done     chan struct{}
-	wg       sync.WaitGroup
 
-	commands    atomic.Int64
-	connections atomic.Int64
-	samples     atomic.Int64
+	commands atomic.Int64
+	samples  atomic.Int64
 }
 
 // New returns a simulator for cfg. It panics when cfg is invalid (an unknown model, a
@@ -157,7 +131,8 @@ func New(cfg Config) *Sim {
 	s := &Sim{
 		cfg: cfg, wide: wide, log: log,
 		mute: make([]bool, cfg.Channels), gain: make([]int, cfg.Channels), preset: cfg.Preset,
-		sessions: map[*session]struct{}{}, done: make(chan struct{}),
+		Server:   simkit.New(simkit.Config{Name: "shuresim", Logger: log, OneListener: true}),
+		sessions: map[*session]struct{}{},
 	}
 	for i := range s.gain {
 		s.gain[i] = gainZero
@@ -170,114 +145,19 @@ func New(cfg Config) *Sim {
 
 // Listen starts serving on a TCP address ("127.0.0.1:0" picks a free port) and returns the
 // address it listens on.
-func (s *Sim) Listen(addr string) (string, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", fmt.Errorf("shuresim: listen: %w", err)
-	}
-	s.cmu.Lock()
-	if s.closed || s.ln != nil {
-		s.cmu.Unlock()
-		ln.Close()
-		if s.closed {
-			return "", errors.New("shuresim: listen: simulator closed")
-		}
-		return "", errors.New("shuresim: listen: already listening")
-	}
-	s.ln = ln
-	s.wg.Add(1)
-	s.cmu.Unlock()
-	go s.accept(ln)
-	return ln.Addr().String(), nil
-}
-
-// Addr returns the address Listen listens on, or "" before Listen.
-func (s *Sim) Addr() string {
-	s.cmu.Lock()
-	defer s.cmu.Unlock()
-	if s.ln == nil {
-		return ""
-	}
-	return s.ln.Addr().String()
-}
-
-func (s *Sim) accept(ln net.Listener) {
-	defer s.wg.Done()
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			s.cmu.Lock()
-			closed := s.closed
-			s.cmu.Unlock()
-			if !closed {
-				s.log.Debug("shuresim: accept", "error", err)
-			}
-			return
-		}
-		ss := s.track(c)
-		if ss == nil {
-			return
-		}
-		go func() {
-			defer s.wg.Done()
-			s.serve(ss)
-		}()
-	}
-}
+func (s *Sim) Listen(addr string) (string, error) { return s.ListenTCP(addr, s.serve) }
 
 // ServeConn serves one connection that the caller accepted or made (one end of net.Pipe,
 // say) and returns when it ends. Close ends it too.
-func (s *Sim) ServeConn(c net.Conn) {
-	ss := s.track(c)
-	if ss == nil {
-		return
-	}
-	defer s.wg.Done()
-	s.serve(ss)
-}
+func (s *Sim) ServeConn(c net.Conn) { s.Server.ServeConn(c, s.serve) }
 
-// Close stops the listener, closes every connection and waits for their goroutines.
-func (s *Sim) Close() error {
-	s.cmu.Lock()
-	if s.closed {
-		s.cmu.Unlock()
-		return nil
-	}
-	s.closed = true
-	close(s.done)
-	var err error
-	if s.ln != nil {
-		err = s.ln.Close()
-	}
-	for ss := range s.sessions {
-		ss.c.Close()
-	}
-	s.cmu.Unlock()
-	s.wg.Wait()
-	if err != nil {
-		return fmt.Errorf("shuresim: close: %w", err)
-	}
-	return nil
-}
-
-// DropConnections closes every open connection now, as a device restarting does.
-func (s *Sim) DropConnections() {
-	s.cmu.Lock()
-	defer s.cmu.Unlock()
-	for ss := range s.sessions {
-		ss.c.Close()
-	}
-}
-
-// OpenConnections returns how many connections are open now.
+// OpenConnections returns how many connections are open now, each with its meter rate and
+// its queue of reports.
 func (s *Sim) OpenConnections() int {
 	s.cmu.Lock()
 	defer s.cmu.Unlock()
 	return len(s.sessions)
 }
-
-// Connections returns how many connections the simulator has accepted.
-func (s *Sim) Connections() int { return int(s.connections.Load()) }
 
 // Commands returns how many command strings the simulator has received.
 func (s *Sim) Commands() int { return int(s.commands.Load()) }
@@ -294,20 +174,6 @@ func (s *Sim) MeterRates() []int {
 		out = append(out, int(ss.rate.Load()))
 	}
 	return out
-}
-
-// SetMode sets how the simulator answers from the next command on.
-func (s *Sim) SetMode(m Mode) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.mode = m
-}
-
-// SetDelay sets the delay of Slow mode.
-func (s *Sim) SetDelay(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.delay = d
 }
 
 // SetLevels sets the meter levels (0-60, one per channel) of the next samples; nil goes
@@ -384,14 +250,14 @@ func (s *Sim) State() State {
 		Mute:       append([]bool(nil), s.mute...),
 		Gain:       append([]int(nil), s.gain...),
 		Preset:     s.preset,
-		Mode:       s.mode,
+		Mode:       s.Mode(),
 	}
 }
 
 // session is one connection: its own meter rate, and a queue of messages its writer sends
 // in order (answers, reports of changes, samples).
 type session struct {
-	c    net.Conn
+	l    *simkit.Line
 	out  chan string
 	rate atomic.Int64 // meter rate in ms; 0 off
 	wake chan struct{}
@@ -399,7 +265,7 @@ type session struct {
 	once sync.Once
 }
 
-func (ss *session) stop() { ss.once.Do(func() { close(ss.quit); ss.c.Close() }) }
+func (ss *session) stop() { ss.once.Do(func() { close(ss.quit); ss.l.Close() }) }
 
 // send queues msg; a connection that does not read its messages is closed.
 func (ss *session) send(msgs ...string) {
@@ -415,30 +281,12 @@ func (ss *session) send(msgs ...string) {
 	}
 }
 
-// track registers a connection and counts one goroutine for it; nil when closed.
-func (s *Sim) track(c net.Conn) *session {
-	s.cmu.Lock()
-	defer s.cmu.Unlock()
-	if s.closed {
-		c.Close()
-		return nil
-	}
-	ss := &session{c: c, out: make(chan string, 1024), wake: make(chan struct{}, 1), quit: make(chan struct{})}
-	s.sessions[ss] = struct{}{}
-	s.wg.Add(1)
-	s.connections.Add(1)
-	return ss
-}
-
 // broadcast queues msgs on every connection but except.
 func (s *Sim) broadcast(except *session, msgs ...string) {
 	if len(msgs) == 0 {
 		return
 	}
-	s.mu.Lock()
-	silent := s.mode == Silent
-	s.mu.Unlock()
-	if silent {
+	if s.Mode() == Silent {
 		return
 	}
 	s.cmu.Lock()
@@ -450,9 +298,11 @@ func (s *Sim) broadcast(except *session, msgs ...string) {
 	}
 }
 
-const writeTimeout = 5 * time.Second
-
-func (s *Sim) serve(ss *session) {
+func (s *Sim) serve(l *simkit.Line) {
+	ss := &session{l: l, out: make(chan string, 1024), wake: make(chan struct{}, 1), quit: make(chan struct{})}
+	s.cmu.Lock()
+	s.sessions[ss] = struct{}{}
+	s.cmu.Unlock()
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); s.write(ss) }()
@@ -464,7 +314,7 @@ func (s *Sim) serve(ss *session) {
 		delete(s.sessions, ss)
 		s.cmu.Unlock()
 	}()
-	r := bufio.NewReaderSize(ss.c, 2*maxFrame)
+	r := bufio.NewReaderSize(l, 2*maxFrame)
 	for {
 		body, err := readFrame(r)
 		if err != nil {
@@ -474,12 +324,10 @@ func (s *Sim) serve(ss *session) {
 			return
 		}
 		s.commands.Add(1)
-		s.mu.Lock()
-		mode, delay := s.mode, s.delay
-		if mode == DropOnce {
-			s.mode = Normal
+		mode, ok := l.Admit()
+		if !ok {
+			return
 		}
-		s.mu.Unlock()
 		switch mode {
 		case Silent:
 			continue
@@ -491,17 +339,6 @@ func (s *Sim) serve(ss *session) {
 		case Refuse:
 			ss.send(repErr)
 			continue
-		case Slow:
-			t := time.NewTimer(delay)
-			select {
-			case <-t.C:
-			case <-s.done:
-				t.Stop()
-				return
-			case <-ss.quit:
-				t.Stop()
-				return
-			}
 		}
 		reply, others := s.handle(ss, body)
 		ss.send(reply...)
@@ -516,8 +353,7 @@ func (s *Sim) write(ss *session) {
 		case <-ss.quit:
 			return
 		case m := <-ss.out:
-			ss.c.SetWriteDeadline(time.Now().Add(writeTimeout))
-			if _, err := io.WriteString(ss.c, m); err != nil {
+			if !ss.l.SendString(m) {
 				ss.stop()
 				return
 			}
@@ -601,14 +437,7 @@ func readFrame(r *bufio.Reader) (string, error) {
 
 // garbage returns random bytes that are not a command string: a control byte first.
 func garbage() string {
-	b := make([]byte, 8+randN(24))
-	rand.Read(b)
-	b[0] = byte(1 + randN(8)) // 0x01-0x08: never '<' nor white space
+	b := simkit.RandomBytes(8, 31)
+	b[0] = byte(1 + simkit.RandN(8)) // 0x01-0x08: never '<' nor white space
 	return string(b)
-}
-
-func randN(n int) int {
-	var b [1]byte
-	rand.Read(b[:])
-	return int(b[0]) % n
 }

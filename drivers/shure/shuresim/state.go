@@ -52,7 +52,7 @@ func (s *Sim) repPreset() string { return rep("PRESET", fmt.Sprintf("%02d", s.pr
 func (s *Sim) sample() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.mode == Silent {
+	if s.Mode() == Silent {
 		return ""
 	}
 	s.tick++
