@@ -1,45 +1,28 @@
 package escpossim
 
 import (
-	"context"
-	"fmt"
-	"net"
-	"time"
-
-	"github.com/bailiff/bailiff/drivers/transport"
-
 	"github.com/bailiff/bailiff/drivers/simreg"
 )
 
 func init() {
 	simreg.Register("escpos", func(o simreg.Options) (simreg.Sim, error) {
 		s := New(Config{Logger: o.Logger})
-		var err error
-		switch o.Transport {
-		case "", "tcp":
-			_, err = s.Listen("127.0.0.1:0")
-		case "serial":
-			if o.SerialPath == "" {
-				_, err = s.ServePTY() // a pty takes any baud rate the driver asks for
-				break
-			}
-			var c net.Conn
-			if c, err = transport.Dial(context.Background(), "serial:"+o.SerialPath, transport.Options{}); err == nil {
-				go s.ServeConn(c)
-				return serialSim{registered{s}, "serial:" + o.SerialPath}, nil
-			}
-		default:
-			err = fmt.Errorf("ESC/POS runs over TCP or serial, not %s", o.Transport)
-		}
+		// A pty takes any baud rate the driver asks for.
+		addr, err := s.StartFor(o, s.serve, s.serve)
 		if err != nil {
 			s.Close()
 			return nil, err
 		}
-		return registered{s}, nil
+		return registered{s, addr}, nil
 	})
 }
 
-type registered struct{ *Sim }
+type registered struct {
+	*Sim
+	addr string
+}
+
+func (r registered) Address() string { return r.addr }
 
 // Snapshot is the printer's state and what it has printed (simreg.Inspector).
 func (r registered) Snapshot() any {
@@ -48,21 +31,6 @@ func (r registered) Snapshot() any {
 
 // SetMode sets a misbehaviour by name (simreg.Misbehaver); "slow" waits 2 s per command.
 func (r registered) SetMode(name string) error {
-	m, err := simreg.ModeByName(name, Normal, DropOnce)
-	if err != nil {
-		return err
-	}
-	if m == Slow {
-		r.Sim.SetDelay(2 * time.Second)
-	}
-	r.Sim.SetMode(m)
-	return nil
+	_, err := r.SetModeName(name, DropOnce)
+	return err
 }
-
-// serialSim is a printer served on an existing serial line (one end of a socat pair).
-type serialSim struct {
-	registered
-	addr string
-}
-
-func (s serialSim) Address() string { return s.addr }

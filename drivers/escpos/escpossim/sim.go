@@ -16,16 +16,14 @@ package escpossim
 import (
 	"crypto/rand"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"os"
 	"sync"
 	"sync/atomic"
-	"time"
 
-	"github.com/bailiff/bailiff/drivers/transport"
+	"github.com/bailiff/bailiff/drivers/internal/simkit"
 )
 
 // Config describes a simulated printer. The zero value is a ready printer.
@@ -36,43 +34,23 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// Mode is how the simulator answers.
-type Mode int
+// Mode is how the simulator answers: Normal, Slow (waits the delay set by SetDelay before
+// handling what it receives), Silent (reads and drops everything: no printing, no status
+// answers, a hung printer), Garbage (prints as usual but answers each status request with a
+// byte that is not a status byte: its fixed bits are wrong), Drop (closes the connection
+// when it receives anything, without acting on it; on a serial line, where nothing can be
+// closed, it drops the bytes as Silent does) or DropOnce (drops once, then back to Normal).
+type Mode = simkit.Mode
 
+// The modes.
 const (
-	// Normal answers as a printer does.
-	Normal Mode = iota
-	// Slow waits the delay set by SetDelay before handling what it receives.
-	Slow
-	// Silent reads and drops everything: no printing, no status answers (a hung printer).
-	Silent
-	// Garbage prints as usual but answers each status request with a byte that is not a
-	// status byte (its fixed bits are wrong).
-	Garbage
-	// Drop closes the connection when it receives anything, without acting on it. On a
-	// serial line, where nothing can be closed, it drops the bytes as Silent does.
-	Drop
-	// DropOnce drops once, then goes back to Normal.
-	DropOnce
+	Normal   = simkit.Normal
+	Slow     = simkit.Slow
+	Silent   = simkit.Silent
+	Garbage  = simkit.Garbage
+	Drop     = simkit.Drop
+	DropOnce = simkit.DropOnce
 )
-
-func (m Mode) String() string {
-	switch m {
-	case Normal:
-		return "normal"
-	case Slow:
-		return "slow"
-	case Silent:
-		return "silent"
-	case Garbage:
-		return "garbage"
-	case Drop:
-		return "drop"
-	case DropOnce:
-		return "drop-once"
-	}
-	return fmt.Sprintf("Mode(%d)", int(m))
-}
 
 // State is the printer's state.
 type State struct {
@@ -86,22 +64,13 @@ type Sim struct {
 
 	mu       sync.Mutex // guards the fields below
 	st       State
-	mode     Mode
-	delay    time.Duration
 	parser   Parser
 	received int64
+	ptyAddr  string // the pty pair of ServePTY
 
-	cmu    sync.Mutex // guards the fields below
-	ln     net.Listener
-	conns  map[io.Closer]struct{}
-	pty    *transport.PTY
-	ptyEnd *os.File
-	closed bool
-	done   chan struct{}
-	wg     sync.WaitGroup
+	*simkit.Server // serving, Close, misbehaviour
 
-	connections atomic.Int64
-	statuses    atomic.Int64
+	statuses atomic.Int64
 }
 
 // New returns a simulated printer.
@@ -110,7 +79,7 @@ func New(cfg Config) *Sim {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	s := &Sim{log: log, conns: map[io.Closer]struct{}{}, done: make(chan struct{})}
+	s := &Sim{log: log, Server: simkit.New(simkit.Config{Name: "escpossim", Logger: log, OneListener: true, ConnectionsOnly: true})}
 	s.st = State{PaperOut: cfg.PaperOut, NearEnd: cfg.NearEnd, CoverOpen: cfg.CoverOpen}
 	s.parser.Status = s.status
 	s.parser.Offline = s.offline
@@ -119,168 +88,36 @@ func New(cfg Config) *Sim {
 
 // Listen starts serving on a TCP address ("127.0.0.1:0" picks a free port) and returns the
 // address it listens on.
-func (s *Sim) Listen(addr string) (string, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", fmt.Errorf("escpossim: listen: %w", err)
-	}
-	s.cmu.Lock()
-	if s.closed || s.ln != nil {
-		s.cmu.Unlock()
-		ln.Close()
-		return "", errors.New("escpossim: listen: closed or already listening")
-	}
-	s.ln = ln
-	s.wg.Add(1)
-	s.cmu.Unlock()
-	go s.accept(ln)
-	return ln.Addr().String(), nil
-}
+func (s *Sim) Listen(addr string) (string, error) { return s.ListenTCP(addr, s.serve) }
 
 // ServePTY opens a pty pair, serves its device end and returns the address a driver opens,
 // "serial:/dev/pts/N". The pair stays open until Close, so the driver may close and reopen
 // its end.
 func (s *Sim) ServePTY() (string, error) {
-	p, err := transport.OpenPTY()
-	if err != nil {
-		return "", fmt.Errorf("escpossim: %w", err)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ptyAddr != "" {
+		return "", errors.New("escpossim: pty: already serving one")
 	}
-	// Serve the pollable duplicate of the device end, so that Close interrupts a Read.
-	f, err := p.Pollable()
-	if err != nil {
-		p.Close()
-		return "", fmt.Errorf("escpossim: %w", err)
-	}
-	s.cmu.Lock()
-	if s.closed || s.pty != nil {
-		s.cmu.Unlock()
-		f.Close()
-		p.Close()
-		return "", errors.New("escpossim: pty: closed or already serving one")
-	}
-	s.pty, s.ptyEnd = p, f
-	s.conns[f] = struct{}{}
-	s.wg.Add(1)
-	s.cmu.Unlock()
-	go func() {
-		defer s.wg.Done()
-		s.serve(f, false)
-	}()
-	return p.Address(), nil
-}
-
-// Addr returns the TCP address Listen listens on, or "" before Listen.
-func (s *Sim) Addr() string {
-	s.cmu.Lock()
-	defer s.cmu.Unlock()
-	if s.ln == nil {
-		return ""
-	}
-	return s.ln.Addr().String()
+	addr, err := s.Server.ServePTY(s.serve)
+	s.ptyAddr = addr
+	return addr, err
 }
 
 // Address returns the serial address of ServePTY, else the TCP address of Listen.
 func (s *Sim) Address() string {
-	s.cmu.Lock()
-	defer s.cmu.Unlock()
-	if s.pty != nil {
-		return s.pty.Address()
+	s.mu.Lock()
+	p := s.ptyAddr
+	s.mu.Unlock()
+	if p != "" {
+		return p
 	}
-	if s.ln != nil {
-		return s.ln.Addr().String()
-	}
-	return ""
-}
-
-func (s *Sim) accept(ln net.Listener) {
-	defer s.wg.Done()
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		s.cmu.Lock()
-		if s.closed {
-			s.cmu.Unlock()
-			c.Close()
-			return
-		}
-		s.conns[c] = struct{}{}
-		s.wg.Add(1)
-		s.cmu.Unlock()
-		s.connections.Add(1)
-		go func() {
-			defer s.wg.Done()
-			s.serve(c, true)
-		}()
-	}
+	return s.Addr()
 }
 
 // ServeConn serves one connection the caller made (one end of net.Pipe, say) and returns
 // when it ends.
-func (s *Sim) ServeConn(c net.Conn) {
-	s.cmu.Lock()
-	if s.closed {
-		s.cmu.Unlock()
-		c.Close()
-		return
-	}
-	s.conns[c] = struct{}{}
-	s.wg.Add(1)
-	s.cmu.Unlock()
-	s.connections.Add(1)
-	defer s.wg.Done()
-	s.serve(c, true)
-}
-
-// Close stops serving, closes every connection and the pty pair, and waits.
-func (s *Sim) Close() error {
-	s.cmu.Lock()
-	if s.closed {
-		s.cmu.Unlock()
-		return nil
-	}
-	s.closed = true
-	close(s.done)
-	if s.ln != nil {
-		s.ln.Close()
-	}
-	for c := range s.conns {
-		c.Close()
-	}
-	p := s.pty
-	s.cmu.Unlock()
-	s.wg.Wait()
-	if p != nil {
-		p.Close()
-	}
-	return nil
-}
-
-// DropConnections closes every open TCP connection now.
-func (s *Sim) DropConnections() {
-	s.cmu.Lock()
-	defer s.cmu.Unlock()
-	for c := range s.conns {
-		if c != s.ptyEnd {
-			c.Close()
-		}
-	}
-}
-
-// OpenConnections returns how many TCP connections are open now.
-func (s *Sim) OpenConnections() int {
-	s.cmu.Lock()
-	defer s.cmu.Unlock()
-	n := len(s.conns)
-	if s.ptyEnd != nil {
-		n--
-	}
-	return n
-}
-
-// Connections returns how many TCP connections the simulator has accepted.
-func (s *Sim) Connections() int { return int(s.connections.Load()) }
+func (s *Sim) ServeConn(c net.Conn) { s.Server.ServeConn(c, s.serve) }
 
 // StatusRequests returns how many DLE EOT requests it has answered.
 func (s *Sim) StatusRequests() int { return int(s.statuses.Load()) }
@@ -290,20 +127,6 @@ func (s *Sim) Received() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.received
-}
-
-// SetMode sets how the simulator answers from what it receives next on.
-func (s *Sim) SetMode(m Mode) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.mode = m
-}
-
-// SetDelay sets the delay of Slow mode.
-func (s *Sim) SetDelay(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.delay = d
 }
 
 // SetState sets paper, cover and errors.
@@ -396,7 +219,7 @@ func (s *Sim) status(n byte) byte {
 			b |= 0x60
 		}
 	}
-	if s.mode == Garbage {
+	if s.Mode() == Garbage {
 		var r [1]byte
 		rand.Read(r[:])
 		b = r[0] | 0x01 // bit 0 is never set in a status byte
@@ -410,23 +233,17 @@ func (s *Sim) offline() bool {
 	return st.PaperOut || st.CoverOpen || st.Cutter || st.Fatal || st.Recover
 }
 
-const writeTimeout = 5 * time.Second
-
-// serve reads what c sends and answers. canDrop is false for the pty, which cannot be
-// closed without pulling the cable for good.
-func (s *Sim) serve(c io.ReadWriteCloser, canDrop bool) {
+// serve reads what l sends and answers. A serial line is never closed: it cannot be closed
+// without pulling the cable for good.
+func (s *Sim) serve(l *simkit.Line) {
 	defer func() {
-		c.Close()
-		s.cmu.Lock()
-		delete(s.conns, c)
-		s.cmu.Unlock()
 		s.mu.Lock()
 		s.parser.DropPartial()
 		s.mu.Unlock()
 	}()
 	buf := make([]byte, 4096)
 	for {
-		n, err := c.Read(buf)
+		n, err := l.Read(buf)
 		if err != nil {
 			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, os.ErrClosed) {
 				s.log.Debug("escpossim: connection ends", "error", err)
@@ -435,38 +252,25 @@ func (s *Sim) serve(c io.ReadWriteCloser, canDrop bool) {
 		}
 		s.mu.Lock()
 		s.received += int64(n)
-		mode, delay := s.mode, s.delay
-		if mode == DropOnce {
-			s.mode = Normal
-		}
 		s.mu.Unlock()
+		mode, ok := l.Admit()
+		if !ok {
+			return
+		}
 		switch mode {
 		case Silent:
 			continue
 		case Drop, DropOnce:
-			if canDrop {
+			if !l.Serial() {
 				return
 			}
 			continue
-		case Slow:
-			t := time.NewTimer(delay)
-			select {
-			case <-t.C:
-			case <-s.done:
-				t.Stop()
-				return
-			}
 		}
 		s.mu.Lock()
 		answer := s.parser.Write(buf[:n])
 		s.mu.Unlock()
-		if len(answer) > 0 {
-			if nc, ok := c.(net.Conn); ok {
-				nc.SetWriteDeadline(time.Now().Add(writeTimeout))
-			}
-			if _, err := c.Write(answer); err != nil {
-				return
-			}
+		if len(answer) > 0 && !l.Send(answer) {
+			return
 		}
 	}
 }
