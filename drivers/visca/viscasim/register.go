@@ -61,13 +61,6 @@ func (r registered) Snapshot() any {
 
 // SetMode sets a misbehaviour by name (simreg.Misbehaver); "slow" waits 2 s per command.
 func (r registered) SetMode(name string) error {
-	m, err := simreg.ModeByName(name, Normal, DropOnce)
-	if err != nil {
-		return err
-	}
-	if m == Slow {
-		r.Sim.SetDelay(2 * time.Second)
-	}
-	r.Sim.SetMode(m)
-	return nil
+	_, err := r.SetModeName(name, DropOnce)
+	return err
 }

@@ -20,7 +20,6 @@
 package viscasim
 
 import (
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -31,6 +30,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/bailiff/bailiff/drivers/internal/simkit"
 	"github.com/bailiff/bailiff/drivers/transport"
 )
 
@@ -56,41 +56,22 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// Mode is how the simulator treats the messages it receives.
-type Mode int
+// Mode is how the simulator treats the messages it receives: Normal, Slow (waits the delay
+// set by SetDelay before each message), Silent (reads messages and neither answers nor acts
+// on them), Garbage (answers each message with random bytes that are not VISCA), Drop
+// (closes a TCP connection on each message; over UDP and serial the message is lost) or
+// DropOnce (drops the next message as Drop does, then back to Normal).
+type Mode = simkit.Mode
 
+// The modes.
 const (
-	// Normal answers as a camera does.
-	Normal Mode = iota
-	// Slow waits the delay set by SetDelay before handling each message.
-	Slow
-	// Silent reads messages and neither answers nor acts on them.
-	Silent
-	// Garbage answers each message with random bytes that are not VISCA.
-	Garbage
-	// Drop closes a TCP connection on each message; over UDP and serial the message is lost.
-	Drop
-	// DropOnce drops the next message as Drop does, then goes back to Normal.
-	DropOnce
+	Normal   = simkit.Normal
+	Slow     = simkit.Slow
+	Silent   = simkit.Silent
+	Garbage  = simkit.Garbage
+	Drop     = simkit.Drop
+	DropOnce = simkit.DropOnce
 )
-
-func (m Mode) String() string {
-	switch m {
-	case Normal:
-		return "normal"
-	case Slow:
-		return "slow"
-	case Silent:
-		return "silent"
-	case Garbage:
-		return "garbage"
-	case Drop:
-		return "drop"
-	case DropOnce:
-		return "drop-once"
-	}
-	return fmt.Sprintf("Mode(%d)", int(m))
-}
 
 // Fault is an error a camera answers on demand (Fail).
 type Fault int
@@ -146,24 +127,15 @@ type Sim struct {
 
 	mu     sync.Mutex // guards the cameras and the fields below
 	cams   []*camera
-	mode   Mode
-	delay  time.Duration
 	lose   int // replies still to lose
 	peers  map[string]*peer
 	seqs   []uint32 // sequence numbers of the VISCA over IP messages received
 	closed bool
 
-	cmu   sync.Mutex // guards the fields below
-	lns   []net.Listener
-	pcs   []net.PacketConn
-	ptys  []*serialLine
-	conns map[net.Conn]struct{}
-	done  chan struct{}
-	wg    sync.WaitGroup
+	*simkit.Server // serving, misbehaviour
 
-	messages    atomic.Int64
-	connections atomic.Int64
-	resets      atomic.Int64
+	messages atomic.Int64
+	resets   atomic.Int64
 }
 
 // peer is a VISCA over IP controller, by its address: the last sequence number it used.
@@ -199,7 +171,8 @@ func New(cfg Config) *Sim {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	s := &Sim{cfg: cfg, log: log, now: time.Now, peers: map[string]*peer{}, conns: map[net.Conn]struct{}{}, done: make(chan struct{})}
+	s := &Sim{cfg: cfg, log: log, now: time.Now, peers: map[string]*peer{},
+		Server: simkit.New(simkit.Config{Name: "viscasim", Logger: log, ConnectionsOnly: true, WriteTimeout: time.Second})}
 	now := s.now()
 	for range cfg.Cameras {
 		s.cams = append(s.cams, newCamera(s, now))
@@ -227,20 +200,6 @@ func (s *Sim) State(n int) State {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.cams[n-1].state(s.now())
-}
-
-// SetMode sets how the simulator treats messages from the next one on.
-func (s *Sim) SetMode(m Mode) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.mode = m
-}
-
-// SetDelay sets the delay of Slow mode.
-func (s *Sim) SetDelay(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.delay = d
 }
 
 // LoseReplies loses the next n replies on their way back (ACKs, completions, answers,
@@ -272,23 +231,25 @@ func (s *Sim) Replug() {
 			continue
 		}
 		for _, l := range s.lines() {
-			c.emit(l, 0x38)
+			c.emit(lineOut{l}, 0x38)
 		}
 		c.addr = 0
 	}
 }
 
-func (s *Sim) lines() []*serialLine {
-	s.cmu.Lock()
-	defer s.cmu.Unlock()
-	return append([]*serialLine(nil), s.ptys...)
+// lines returns the serial lines served.
+func (s *Sim) lines() []*simkit.Line {
+	var out []*simkit.Line
+	for _, l := range s.Lines() {
+		if l.Serial() {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // Messages returns how many messages (packets, datagrams) the simulator has received.
 func (s *Sim) Messages() int { return int(s.messages.Load()) }
-
-// Connections returns how many TCP connections the simulator has accepted.
-func (s *Sim) Connections() int { return int(s.connections.Load()) }
 
 // maxSeqs bounds the sequence numbers Sequences keeps.
 const maxSeqs = 4096
@@ -316,30 +277,6 @@ func (s *Sim) Sequences() []uint32 {
 // Resets returns how many VISCA over IP RESET control commands the simulator has received.
 func (s *Sim) Resets() int { return int(s.resets.Load()) }
 
-// admit counts a received message and returns the mode to treat it with.
-func (s *Sim) admit() (Mode, time.Duration) {
-	s.messages.Add(1)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m := s.mode
-	if m == DropOnce {
-		s.mode = Normal
-	}
-	return m, s.delay
-}
-
-// wait sleeps d, or until Close; false when closed.
-func (s *Sim) wait(d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-s.done:
-		return false
-	}
-}
-
 // Close stops the listeners and the serial lines, closes every connection, stops the running
 // commands and waits for the goroutines.
 func (s *Sim) Close() error {
@@ -354,50 +291,7 @@ func (s *Sim) Close() error {
 		c.clear(now)
 	}
 	s.mu.Unlock()
-
-	s.cmu.Lock()
-	close(s.done)
-	var errs []error
-	for _, ln := range s.lns {
-		errs = append(errs, ln.Close())
-	}
-	for _, pc := range s.pcs {
-		errs = append(errs, pc.Close())
-	}
-	for _, l := range s.ptys {
-		errs = append(errs, l.close())
-	}
-	for c := range s.conns {
-		c.Close()
-	}
-	s.cmu.Unlock()
-	s.wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("viscasim: close: %w", err)
-	}
-	return nil
-}
-
-// DropConnections closes every open TCP connection now.
-func (s *Sim) DropConnections() {
-	s.cmu.Lock()
-	defer s.cmu.Unlock()
-	for c := range s.conns {
-		c.Close()
-	}
-}
-
-// start registers a goroutine; false when the simulator is closed.
-func (s *Sim) start() bool {
-	s.cmu.Lock()
-	defer s.cmu.Unlock()
-	select {
-	case <-s.done:
-		return false
-	default:
-	}
-	s.wg.Add(1)
-	return true
+	return s.Server.Close()
 }
 
 // message handles one packet from the controller of a TCP connection or a UDP peer: one
@@ -447,73 +341,26 @@ func (s *Sim) broadcast(p []byte, out replier, cams []*camera) {
 
 // ListenTCP serves bare VISCA on a TCP address ("127.0.0.1:0" picks a free port) and returns
 // the address it listens on.
-func (s *Sim) ListenTCP(addr string) (string, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", fmt.Errorf("viscasim: listen: %w", err)
-	}
-	if !s.start() {
-		ln.Close()
-		return "", errors.New("viscasim: listen: simulator closed")
-	}
-	s.cmu.Lock()
-	s.lns = append(s.lns, ln)
-	s.cmu.Unlock()
-	go func() {
-		defer s.wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			if !s.start() {
-				c.Close()
-				return
-			}
-			s.cmu.Lock()
-			s.conns[c] = struct{}{}
-			s.cmu.Unlock()
-			s.connections.Add(1)
-			go func() {
-				defer s.wg.Done()
-				s.serveTCP(c)
-			}()
-		}
-	}()
-	return ln.Addr().String(), nil
-}
+func (s *Sim) ListenTCP(addr string) (string, error) { return s.Server.ListenTCP(addr, s.serveTCP) }
 
-// streamOut writes replies to a TCP connection or a serial line.
-type streamOut struct {
-	mu sync.Mutex
-	w  interface {
-		io.Writer
-		SetWriteDeadline(time.Time) error
-	}
-}
+// lineOut sends a camera's replies on a TCP connection or a serial line.
+type lineOut struct{ l *simkit.Line }
 
-func (o *streamOut) send(p []byte) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.w.SetWriteDeadline(time.Now().Add(time.Second))
-	o.w.Write(p)
-}
+func (o lineOut) send(p []byte) { o.l.Send(p) }
 
-func (s *Sim) serveTCP(c net.Conn) {
-	defer func() {
-		c.Close()
-		s.cmu.Lock()
-		delete(s.conns, c)
-		s.cmu.Unlock()
-	}()
-	out := &streamOut{w: c}
-	r := newPacketReader(c)
+func (s *Sim) serveTCP(l *simkit.Line) {
+	out := lineOut{l}
+	r := newPacketReader(l)
 	for {
 		p, long, err := r.next()
 		if err != nil {
 			return
 		}
-		mode, delay := s.admit()
+		s.messages.Add(1)
+		mode, ok := l.Admit()
+		if !ok {
+			return
+		}
 		switch mode {
 		case Silent:
 			continue
@@ -522,10 +369,6 @@ func (s *Sim) serveTCP(c net.Conn) {
 		case Garbage:
 			out.send(garbage())
 			continue
-		case Slow:
-			if !s.wait(delay) {
-				return
-			}
 		}
 		if long {
 			s.lengthError(out, s.cams[0])
@@ -581,8 +424,7 @@ func (pr *packetReader) next() (p []byte, long bool, err error) {
 // garbage returns bytes that are not a VISCA reply: a header without its top bit, random
 // bytes, FF.
 func garbage() []byte {
-	b := make([]byte, 3+randN(10))
-	rand.Read(b)
+	b := simkit.RandomBytes(3, 12)
 	b[0] &= 0x7F
 	for i := range b {
 		if b[i] == 0xFF {
@@ -593,58 +435,31 @@ func garbage() []byte {
 	return b
 }
 
-func randN(n int) int {
-	var b [1]byte
-	rand.Read(b[:])
-	return int(b[0]) % n
-}
-
 // ListenUDP serves VISCA over IP on a UDP address ("127.0.0.1:0" picks a free port) and
 // returns the address for a room config, "udp://host:port".
 func (s *Sim) ListenUDP(addr string) (string, error) {
-	pc, err := net.ListenPacket("udp", addr)
-	if err != nil {
-		return "", fmt.Errorf("viscasim: listen: %w", err)
-	}
-	if !s.start() {
-		pc.Close()
-		return "", errors.New("viscasim: listen: simulator closed")
-	}
-	s.cmu.Lock()
-	s.pcs = append(s.pcs, pc)
-	s.cmu.Unlock()
-	go func() {
-		defer s.wg.Done()
-		buf := make([]byte, 2048)
-		for {
-			n, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				if errors.Is(err, net.ErrClosed) {
-					return
-				}
-				continue
-			}
-			d := append([]byte(nil), buf[:n]...)
-			write := func(b []byte) { pc.WriteTo(b, from) }
-			s.record(d)
-			mode, delay := s.admit()
-			switch mode {
-			case Silent, Drop, DropOnce:
-				continue
-			case Garbage:
-				g := garbage()
-				g[0] = 0x7F // no payload type
-				write(g)
-				continue
-			case Slow:
-				if !s.wait(delay) {
-					return
-				}
-			}
-			s.datagram(d, from.String(), write)
+	a, err := s.Server.ListenUDP(addr, func(d []byte, from net.Addr, write func([]byte)) {
+		s.record(d)
+		s.messages.Add(1)
+		mode, ok := s.Admit()
+		if !ok {
+			return
 		}
-	}()
-	return "udp://" + pc.LocalAddr().String(), nil
+		switch mode {
+		case Silent, Drop, DropOnce:
+			return
+		case Garbage:
+			g := garbage()
+			g[0] = 0x7F // no payload type
+			write(g)
+			return
+		}
+		s.datagram(d, from.String(), write)
+	})
+	if err != nil {
+		return "", err
+	}
+	return "udp://" + a, nil
 }
 
 // udpOut sends a camera's replies as VISCA replies (0111h) with the sequence number of the
@@ -759,26 +574,6 @@ func (s *Sim) notAPacket(out replier) {
 	}
 }
 
-// serialLine is the simulator's end of a pty pair: the end of the daisy chain.
-type serialLine struct {
-	pty *transport.PTY
-	f   *os.File // the master, pollable so Close interrupts a read
-	out *streamOut
-}
-
-func (l *serialLine) send(p []byte) { l.out.send(p) }
-
-func (l *serialLine) close() error {
-	err := l.f.Close()
-	if l.pty == nil {
-		return err
-	}
-	if e := l.pty.Close(); err == nil {
-		err = e
-	}
-	return err
-}
-
 // ServeSerialPath puts the cameras on an existing serial device as a daisy chain (one end of
 // a socat pty pair, or a real port) and returns its address, "serial:PATH".
 func (s *Sim) ServeSerialPath(path string) (string, error) {
@@ -786,90 +581,53 @@ func (s *Sim) ServeSerialPath(path string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("viscasim: %w", err)
 	}
-	l := &serialLine{f: f, out: &streamOut{w: f}}
-	if !s.start() {
-		l.close()
+	if !s.Go(func() { s.ServeLine(f, s.serveSerial) }) {
+		f.Close()
 		return "", errors.New("viscasim: serial: simulator closed")
 	}
-	s.cmu.Lock()
-	s.ptys = append(s.ptys, l)
-	s.cmu.Unlock()
-	go func() {
-		defer s.wg.Done()
-		s.serveSerial(l)
-	}()
 	return "serial:" + path, nil
 }
 
 // OpenSerial makes a pty pair, puts the cameras on it as a daisy chain and returns the
 // address for a room config, "serial:/dev/pts/N".
-func (s *Sim) OpenSerial() (string, error) {
-	p, err := transport.OpenPTY()
-	if err != nil {
-		return "", fmt.Errorf("viscasim: %w", err)
-	}
-	// The pollable duplicate of the master goes through the runtime poller, so Close ends a
-	// pending read.
-	f, err := p.Pollable()
-	if err != nil {
-		p.Close()
-		return "", fmt.Errorf("viscasim: %w", err)
-	}
-	l := &serialLine{pty: p, f: f, out: &streamOut{w: f}}
-	if !s.start() {
-		l.close()
-		return "", errors.New("viscasim: serial: simulator closed")
-	}
-	s.cmu.Lock()
-	s.ptys = append(s.ptys, l)
-	s.cmu.Unlock()
-	go func() {
-		defer s.wg.Done()
-		s.serveSerial(l)
-	}()
-	return p.Address(), nil
-}
+func (s *Sim) OpenSerial() (string, error) { return s.ServePTY(s.serveSerial) }
 
-func (s *Sim) serveSerial(l *serialLine) {
-	r := newPacketReader(l.f)
+func (s *Sim) serveSerial(l *simkit.Line) {
+	out := lineOut{l}
+	r := newPacketReader(l)
 	for {
 		p, long, err := r.next()
 		if err != nil {
-			select {
-			case <-s.done:
-				return
-			default:
-			}
-			if errors.Is(err, os.ErrClosed) {
+			if s.Closed() || errors.Is(err, os.ErrClosed) {
 				return
 			}
 			// EIO while no one has the other end open: wait for the driver.
-			if !s.wait(10 * time.Millisecond) {
+			if !s.Pause(10 * time.Millisecond) {
 				return
 			}
 			continue
 		}
-		mode, delay := s.admit()
+		s.messages.Add(1)
+		mode, ok := l.Admit()
+		if !ok {
+			return
+		}
 		switch mode {
 		case Silent, Drop, DropOnce:
 			continue
 		case Garbage:
-			l.send(garbage())
+			out.send(garbage())
 			continue
-		case Slow:
-			if !s.wait(delay) {
-				return
-			}
 		}
 		if long {
 			s.mu.Lock()
 			if c := s.firstAddressed(); c != nil && !s.closed {
-				c.emit(l, 0x60, 0x01)
+				c.emit(out, 0x60, 0x01)
 			}
 			s.mu.Unlock()
 			continue
 		}
-		s.chain(p, l)
+		s.chain(p, out)
 	}
 }
 
