@@ -2,7 +2,6 @@ package onvifsim
 
 import (
 	"errors"
-	"time"
 
 	"github.com/bailiff/bailiff/drivers/simreg"
 )
@@ -44,14 +43,9 @@ func (r registered) SetMode(mode string) error {
 		r.Sim.SetFault("", FaultCritical)
 		return nil
 	}
-	m, err := simreg.ModeByName(mode, Normal, DropOnce)
-	if err != nil {
+	if _, err := r.SetModeName(mode, DropOnce); err != nil {
 		return err
 	}
-	if m == Slow {
-		r.Sim.SetDelay(2 * time.Second)
-	}
 	r.Sim.SetFault("", nil)
-	r.Sim.SetMode(m)
 	return nil
 }

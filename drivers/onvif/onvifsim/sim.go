@@ -18,7 +18,6 @@
 package onvifsim
 
 import (
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -29,6 +28,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/bailiff/bailiff/drivers/internal/simkit"
 )
 
 // Paths of the services.
@@ -88,44 +89,22 @@ type Preset struct {
 	Pan, Tilt, Zoom float64
 }
 
-// Mode is how the simulator answers requests.
-type Mode int
+// Mode is how the simulator answers requests: Normal, Slow (waits the delay set by SetDelay
+// before each request), Silent (reads each request and never answers it, until the client
+// gives up), Garbage (answers each request 200 OK with random bytes that are not XML), Drop
+// (closes the connection on each request, without answering) or DropOnce (drops once, then
+// back to Normal). It reads as its name in JSON.
+type Mode = simkit.Mode
 
+// The modes.
 const (
-	// Normal answers as a camera does.
-	Normal Mode = iota
-	// Slow waits the delay set by SetDelay before handling each request.
-	Slow
-	// Silent reads each request and never answers it, until the client gives up.
-	Silent
-	// Garbage answers each request 200 OK with random bytes that are not XML.
-	Garbage
-	// Drop closes the connection on each request, without answering.
-	Drop
-	// DropOnce closes the connection on the next request, then goes back to Normal.
-	DropOnce
+	Normal   = simkit.Normal
+	Slow     = simkit.Slow
+	Silent   = simkit.Silent
+	Garbage  = simkit.Garbage
+	Drop     = simkit.Drop
+	DropOnce = simkit.DropOnce
 )
-
-func (m Mode) String() string {
-	switch m {
-	case Normal:
-		return "normal"
-	case Slow:
-		return "slow"
-	case Silent:
-		return "silent"
-	case Garbage:
-		return "garbage"
-	case Drop:
-		return "drop"
-	case DropOnce:
-		return "drop-once"
-	}
-	return fmt.Sprintf("Mode(%d)", int(m))
-}
-
-// MarshalText names the mode, so a State reads well as JSON.
-func (m Mode) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
 
 // Fault is a SOAP fault to answer. Code and Subcodes are QNames as they go on the wire
 // ("env:Sender", "ter:InvalidArgVal", "ter:NoToken"): env: is SOAP 1.2's envelope namespace,
@@ -175,11 +154,11 @@ type Sim struct {
 	ptz         ptzState
 	presets     []Preset
 	lastProfile string
-	mode        Mode
-	delay       time.Duration
 	faults      map[string]*Fault // by operation; "" for every one
 	nonces      map[string]time.Time
 	ops         map[string]int
+
+	simkit.Behaviour // SetMode, SetDelay
 
 	smu    sync.Mutex // guards the fields below
 	srv    *http.Server
@@ -322,20 +301,6 @@ func (s *Sim) Close() error {
 	return nil
 }
 
-// SetMode sets how the simulator answers from the next request on.
-func (s *Sim) SetMode(m Mode) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.mode = m
-}
-
-// SetDelay sets the delay of Slow mode.
-func (s *Sim) SetDelay(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.delay = d
-}
-
 // SetFault makes the simulator answer operation op ("ContinuousMove"; "" for every
 // operation) with f, until SetFault(op, nil). Authentication is checked first.
 func (s *Sim) SetFault(op string, f *Fault) {
@@ -372,7 +337,7 @@ func (s *Sim) State() State {
 		PanVel: p.vel[0], TiltVel: p.vel[1], ZoomVel: p.vel[2],
 		PanTiltMoving: p.moving(0) || p.moving(1), ZoomMoving: p.moving(2),
 		Presets:     append([]Preset(nil), s.presets...),
-		Mode:        s.mode,
+		Mode:        s.Mode(),
 		LastProfile: s.lastProfile,
 		MoveTimeout: p.timeout,
 		Requests:    int(s.requests.Load()), Connections: int(s.connections.Load()), AuthFails: int(s.authFails.Load()),
@@ -418,12 +383,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "request too large or cut short", http.StatusBadRequest)
 		return
 	}
-	s.mu.Lock()
-	mode, delay := s.mode, s.delay
-	if mode == DropOnce {
-		s.mode = Normal
-	}
-	s.mu.Unlock()
+	mode, delay := s.Take()
 	switch mode {
 	case Silent:
 		select {
@@ -482,10 +442,7 @@ func abort(w http.ResponseWriter) {
 
 // garbage returns random bytes that are not XML: a control byte first.
 func garbage() []byte {
-	var n [1]byte
-	rand.Read(n[:])
-	b := make([]byte, 16+int(n[0])%48)
-	rand.Read(b)
+	b := simkit.RandomBytes(16, 63)
 	b[0] = 1 + b[0]%8 // 0x01-0x08: never '<', never whitespace
 	return b
 }
