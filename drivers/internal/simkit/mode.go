@@ -44,9 +44,10 @@ package simkit
 import (
 	"crypto/rand"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/bailiff/bailiff/drivers/simreg"
 )
 
 // Mode is how a simulator treats the commands it receives.
@@ -84,14 +85,7 @@ func (m Mode) String() string {
 func (m Mode) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
 
 // ParseMode returns the mode among Normal…last named name (case-insensitive).
-func ParseMode(name string, last Mode) (Mode, error) {
-	for m := Normal; m <= last; m++ {
-		if strings.EqualFold(m.String(), name) {
-			return m, nil
-		}
-	}
-	return Normal, fmt.Errorf("unknown mode %q", name)
-}
+func ParseMode(name string, last Mode) (Mode, error) { return simreg.ModeByName(name, Normal, last) }
 
 // SlowDelay is the delay of Slow mode when a simulator is told to misbehave by name (the
 // demo, the hardware-in-the-loop harness).
