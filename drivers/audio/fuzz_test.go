@@ -1,24 +1,19 @@
 package audio
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"flag"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/bailiff/bailiff/drivers"
 	"github.com/bailiff/bailiff/drivers/audio/internal/golden"
+	"github.com/bailiff/bailiff/internal/testutil/fuzzseed"
 )
-
-var updateCorpus = flag.Bool("update-corpus", false, "write the golden files and option seeds to testdata/fuzz as seed corpus")
 
 // FuzzParseWAV feeds a file's bytes to ParseWAV and, when it takes them, decodes the samples
 // and writes them back out: the copy must parse to the same format and samples.
@@ -130,62 +125,20 @@ func FuzzParseOptions(f *testing.F) {
 	})
 }
 
-func corpusFile(values ...any) []byte {
-	var b bytes.Buffer
-	b.WriteString("go test fuzz v1\n")
-	for _, v := range values {
-		switch v := v.(type) {
-		case []byte:
-			fmt.Fprintf(&b, "[]byte(%q)\n", v)
-		case string:
-			fmt.Fprintf(&b, "string(%q)\n", v)
-		}
-	}
-	return b.Bytes()
-}
-
 // TestSeedCorpus checks that testdata/fuzz holds every golden file and option seed; run with
 // -update-corpus to write them.
 func TestSeedCorpus(t *testing.T) {
-	want := map[string][]byte{}
+	c := fuzzseed.Corpus{}
 	for _, g := range golden.WAVs {
-		want[filepath.Join("FuzzParseWAV", g.Name)] = corpusFile(g.Data)
+		c.Add("FuzzParseWAV", g.Name, g.Data)
 	}
 	for i, s := range optionSeeds {
-		want[filepath.Join("FuzzParseOptions", fmt.Sprintf("seed-%d", i))] = corpusFile(s[0], s[1])
+		c.Add("FuzzParseOptions", fmt.Sprintf("seed-%d", i), s[0], s[1])
 	}
-	for name, content := range want {
-		path := filepath.Join("testdata", "fuzz", name)
-		if *updateCorpus {
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, content, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		got, err := os.ReadFile(path)
-		if err != nil || !bytes.Equal(got, content) {
-			t.Errorf("%s is missing or stale (go test ./drivers/audio -run TestSeedCorpus -update-corpus): %v", path, err)
-		}
-	}
+	fuzzseed.Check(t, c)
 }
 
 // TestSeedCorpusParses checks that the committed seeds are in the go fuzz format.
 func TestSeedCorpusParses(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "fuzz", "*", "*"))
-	if len(files) == 0 {
-		t.Fatal("no seed corpus")
-	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := bufio.NewScanner(bytes.NewReader(b))
-		if !s.Scan() || s.Text() != "go test fuzz v1" {
-			t.Errorf("%s: does not start with go test fuzz v1", f)
-		}
-	}
+	fuzzseed.CheckFormat(t)
 }

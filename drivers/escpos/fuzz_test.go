@@ -1,13 +1,7 @@
 package escpos
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
-	"flag"
-	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -15,10 +9,9 @@ import (
 	"github.com/bailiff/bailiff/drivers"
 	"github.com/bailiff/bailiff/drivers/escpos/escpossim"
 	"github.com/bailiff/bailiff/drivers/escpos/internal/golden"
+	"github.com/bailiff/bailiff/internal/testutil/fuzzseed"
 	"github.com/bailiff/bailiff/internal/wire"
 )
-
-var updateCorpus = flag.Bool("update-corpus", false, "write the golden tables to testdata/fuzz as seed corpus")
 
 // FuzzDecodeStatus feeds four bytes from the wire, the answers to DLE EOT 1-4, to the
 // status decoder.
@@ -113,70 +106,22 @@ func FuzzTicket(f *testing.F) {
 	})
 }
 
-func corpusFile(values ...any) []byte {
-	var b bytes.Buffer
-	b.WriteString("go test fuzz v1\n")
-	for _, v := range values {
-		switch v := v.(type) {
-		case []byte:
-			fmt.Fprintf(&b, "[]byte(%q)\n", v)
-		case string:
-			fmt.Fprintf(&b, "string(%q)\n", v)
-		case int:
-			fmt.Fprintf(&b, "int(%d)\n", v)
-		case bool:
-			fmt.Fprintf(&b, "bool(%v)\n", v)
-		}
-	}
-	return b.Bytes()
-}
-
-func seedName(name string) string { return strings.ReplaceAll(name, " ", "-") }
-
 // TestSeedCorpus checks that testdata/fuzz holds the golden tables as seeds; run
 // go test ./drivers/escpos -run TestSeedCorpus -update-corpus to write them.
 func TestSeedCorpus(t *testing.T) {
-	want := map[string][]byte{}
+	c := fuzzseed.Corpus{}
 	for _, s := range golden.Statuses {
 		b := golden4(s)
-		want[filepath.Join("FuzzDecodeStatus", seedName(s.Name))] = corpusFile(b[:])
+		c.Add("FuzzDecodeStatus", s.Name, b[:])
 	}
 	for _, tk := range golden.Tickets {
-		want[filepath.Join("FuzzTicket", seedName(tk.Name))] = corpusFile(tk.Args.Number, tk.Args.Service,
+		c.Add("FuzzTicket", tk.Name, tk.Args.Number, tk.Args.Service,
 			strings.Join(tk.Args.Lines, "\n"), tk.Args.QR, tk.Width, tk.Encoding == "utf-8")
 	}
-	for name, content := range want {
-		path := filepath.Join("testdata", "fuzz", name)
-		if *updateCorpus {
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, content, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		got, err := os.ReadFile(path)
-		if err != nil || !bytes.Equal(got, content) {
-			t.Errorf("%s is missing or stale (go test ./drivers/escpos -run TestSeedCorpus -update-corpus): %v", path, err)
-		}
-	}
+	fuzzseed.Check(t, c)
 }
 
 // TestSeedCorpusParses checks that the committed seeds are in the go fuzz format.
 func TestSeedCorpusParses(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "fuzz", "*", "*"))
-	if len(files) == 0 {
-		t.Fatal("no seed corpus")
-	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := bufio.NewScanner(bytes.NewReader(b))
-		if !s.Scan() || s.Text() != "go test fuzz v1" {
-			t.Errorf("%s: does not start with go test fuzz v1", f)
-		}
-	}
+	fuzzseed.CheckFormat(t)
 }

@@ -3,20 +3,15 @@ package extron
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/bailiff/bailiff/drivers"
 	"github.com/bailiff/bailiff/drivers/extron/internal/golden"
+	"github.com/bailiff/bailiff/internal/testutil/fuzzseed"
 )
-
-var updateCorpus = flag.Bool("update-corpus", false, "write the golden frames to testdata/fuzz as seed corpus")
 
 // FuzzTokens feeds bytes from the wire to the token reader and checks every token is a
 // printable line without a line end, or the password prompt.
@@ -144,65 +139,20 @@ func FuzzRoute(f *testing.F) {
 	})
 }
 
-func corpusFile(values ...any) []byte {
-	var b bytes.Buffer
-	b.WriteString("go test fuzz v1\n")
-	for _, v := range values {
-		switch v := v.(type) {
-		case []byte:
-			fmt.Fprintf(&b, "[]byte(%q)\n", v)
-		case string:
-			fmt.Fprintf(&b, "string(%q)\n", v)
-		case int:
-			fmt.Fprintf(&b, "int(%d)\n", v)
-		case byte:
-			fmt.Fprintf(&b, "byte(%q)\n", v)
-		}
-	}
-	return b.Bytes()
-}
-
-// fuzzFound matches the names go test -fuzz gives the inputs it finds, which may be kept.
-var fuzzFound = regexp.MustCompile(`^[0-9a-f]{16}$`)
-
-func seedName(name string) string { return strings.ReplaceAll(name, " ", "-") }
-
 // TestSeedCorpus checks that testdata/fuzz holds every golden frame as a seed; run
 // go test ./drivers/extron -run TestSeedCorpus -update-corpus to write them.
 func TestSeedCorpus(t *testing.T) {
-	want := map[string][]byte{}
+	c := fuzzseed.Corpus{}
 	for _, fr := range golden.Frames {
-		want[filepath.Join("FuzzTokens", seedName(fr.Name))] = corpusFile([]byte(fr.Reply))
+		c.Add("FuzzTokens", fr.Name, []byte(fr.Reply))
 		line, _, _ := strings.Cut(fr.Reply, "\r")
-		want[filepath.Join("FuzzAnswer", seedName(fr.Name))] = corpusFile(line, fr.In, fr.Out, fr.Kind)
+		c.Add("FuzzAnswer", fr.Name, line, fr.In, fr.Out, fr.Kind)
 	}
 	for _, g := range golden.Greetings {
-		want[filepath.Join("FuzzTokens", "greeting-"+seedName(g.Name))] = corpusFile([]byte(g.Line + "\r\n"))
+		c.Add("FuzzTokens", "greeting-"+fuzzseed.Name(g.Name), []byte(g.Line+"\r\n"))
 	}
 	for i, s := range routeSeeds {
-		want[filepath.Join("FuzzRoute", fmt.Sprintf("seed-%d", i))] = corpusFile(s[0], s[1], s[2])
+		c.Add("FuzzRoute", fmt.Sprintf("seed-%d", i), s[0], s[1], s[2])
 	}
-	for name, content := range want {
-		path := filepath.Join("testdata", "fuzz", name)
-		if *updateCorpus {
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, content, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		got, err := os.ReadFile(path)
-		if err != nil || !bytes.Equal(got, content) {
-			t.Errorf("%s is missing or stale (go test ./drivers/extron -run TestSeedCorpus -update-corpus): %v", path, err)
-		}
-	}
-	files, _ := filepath.Glob(filepath.Join("testdata", "fuzz", "*", "*"))
-	for _, f := range files {
-		rel, _ := filepath.Rel(filepath.Join("testdata", "fuzz"), f)
-		if _, ok := want[rel]; !ok && !*updateCorpus && !fuzzFound.MatchString(filepath.Base(f)) {
-			t.Errorf("%s is not made from the golden table: remove it, or add its row", f)
-		}
-	}
+	fuzzseed.Check(t, c)
 }

@@ -1,13 +1,8 @@
 package gpio
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -17,9 +12,8 @@ import (
 
 	"github.com/bailiff/bailiff/drivers"
 	"github.com/bailiff/bailiff/drivers/gpio/internal/golden"
+	"github.com/bailiff/bailiff/internal/testutil/fuzzseed"
 )
-
-var updateCorpus = flag.Bool("update-corpus", false, "write the golden cases to testdata/fuzz as seed corpus")
 
 // encodeCase writes an edge sequence as fuzz input: debounce in ms, flags (1 start high,
 // 2 active low), then for each step the ms since the one before and its level.
@@ -142,71 +136,21 @@ func FuzzParseOptions(f *testing.F) {
 	})
 }
 
-func corpusFile(values ...any) []byte {
-	var b bytes.Buffer
-	b.WriteString("go test fuzz v1\n")
-	for _, v := range values {
-		switch v := v.(type) {
-		case []byte:
-			fmt.Fprintf(&b, "[]byte(%q)\n", v)
-		case string:
-			fmt.Fprintf(&b, "string(%q)\n", v)
-		case uint8:
-			fmt.Fprintf(&b, "byte(%q)\n", v)
-		}
-	}
-	return b.Bytes()
-}
-
 // TestSeedCorpus checks that testdata/fuzz holds the golden cases and option seeds; run
 // go test ./drivers/gpio -run TestSeedCorpus -update-corpus to write them.
 func TestSeedCorpus(t *testing.T) {
-	want := map[string][]byte{}
+	corpus := fuzzseed.Corpus{}
 	for _, c := range golden.Cases {
-		want[filepath.Join("FuzzDebounce", strings.ReplaceAll(c.Name, " ", "-"))] = corpusFile(encodeCase(c))
+		corpus.Add("FuzzDebounce", c.Name, encodeCase(c))
 	}
 	for i, s := range optionSeeds {
-		want[filepath.Join("FuzzParseOptions", fmt.Sprintf("seed-%d", i))] = corpusFile(s.pin, s.mode, s.activeLow, s.debounce, s.pull, s.present)
+		corpus.Add("FuzzParseOptions", fmt.Sprintf("seed-%d", i), s.pin, s.mode, s.activeLow, s.debounce, s.pull, s.present)
 	}
-	for name, content := range want {
-		path := filepath.Join("testdata", "fuzz", name)
-		if *updateCorpus {
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, content, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		got, err := os.ReadFile(path)
-		if err != nil || !bytes.Equal(got, content) {
-			t.Errorf("%s is missing or stale (go test ./drivers/gpio -run TestSeedCorpus -update-corpus): %v", path, err)
-		}
-	}
+	fuzzseed.Check(t, corpus)
 }
 
 // TestSeedCorpusParses checks that the committed seeds are in the go fuzz format and that
 // the encoding of edge sequences round-trips.
 func TestSeedCorpusParses(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "fuzz", "*", "*"))
-	if len(files) == 0 {
-		t.Fatal("no seed corpus")
-	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := bufio.NewScanner(bytes.NewReader(b))
-		if !s.Scan() || s.Text() != "go test fuzz v1" {
-			t.Errorf("%s: does not start with go test fuzz v1", f)
-		}
-	}
-	for _, c := range golden.Cases {
-		d := decodeCase(encodeCase(c))
-		if d.Debounce != c.Debounce || d.StartHigh != c.StartHigh || d.ActiveLow != c.ActiveLow || len(d.Steps) != len(c.Steps) {
-			t.Fatalf("%s does not round-trip: %+v", c.Name, d)
-		}
-	}
+	fuzzseed.CheckFormat(t)
 }

@@ -1,14 +1,9 @@
 package onvif
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"unicode"
@@ -16,9 +11,8 @@ import (
 
 	"github.com/bailiff/bailiff/drivers"
 	"github.com/bailiff/bailiff/drivers/onvif/internal/golden"
+	"github.com/bailiff/bailiff/internal/testutil/fuzzseed"
 )
-
-var updateCorpus = flag.Bool("update-corpus", false, "write the golden exchanges to testdata/fuzz as seed corpus")
 
 // FuzzParseReply feeds an HTTP status and body to the parser of the answer to an operation:
 // the SOAP envelope, a fault, and the operation's response.
@@ -130,66 +124,20 @@ func FuzzXAddrPath(f *testing.F) {
 	})
 }
 
-func corpusFile(values ...any) []byte {
-	var b bytes.Buffer
-	b.WriteString("go test fuzz v1\n")
-	for _, v := range values {
-		switch v := v.(type) {
-		case []byte:
-			fmt.Fprintf(&b, "[]byte(%q)\n", v)
-		case string:
-			fmt.Fprintf(&b, "string(%q)\n", v)
-		case int:
-			fmt.Fprintf(&b, "int(%d)\n", v)
-		}
-	}
-	return b.Bytes()
-}
-
-func seedName(name string) string { return strings.ReplaceAll(name, " ", "-") }
-
 // TestSeedCorpus checks that testdata/fuzz holds every golden exchange as a seed; run
 // go test ./drivers/onvif -run TestSeedCorpus -update-corpus to write them.
 func TestSeedCorpus(t *testing.T) {
-	want := map[string][]byte{}
+	c := fuzzseed.Corpus{}
 	for _, e := range golden.Exchanges {
-		want[filepath.Join("FuzzParseReply", seedName(e.Name))] = corpusFile([]byte(e.Reply), e.Op, e.HTTPStatus())
+		c.Add("FuzzParseReply", e.Name, []byte(e.Reply), e.Op, e.HTTPStatus())
 	}
 	for i, s := range xaddrSeeds {
-		want[filepath.Join("FuzzXAddrPath", fmt.Sprintf("seed-%d", i))] = corpusFile(s)
+		c.Add("FuzzXAddrPath", fmt.Sprintf("seed-%d", i), s)
 	}
-	for name, content := range want {
-		path := filepath.Join("testdata", "fuzz", name)
-		if *updateCorpus {
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, content, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		got, err := os.ReadFile(path)
-		if err != nil || !bytes.Equal(got, content) {
-			t.Errorf("%s is missing or stale (go test ./drivers/onvif -run TestSeedCorpus -update-corpus): %v", path, err)
-		}
-	}
+	fuzzseed.Check(t, c)
 }
 
 // TestSeedCorpusParses checks that the committed seeds are in the go fuzz format.
 func TestSeedCorpusParses(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "fuzz", "*", "*"))
-	if len(files) == 0 {
-		t.Fatal("no seed corpus")
-	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := bufio.NewScanner(bytes.NewReader(b))
-		if !s.Scan() || s.Text() != "go test fuzz v1" {
-			t.Errorf("%s: does not start with go test fuzz v1", f)
-		}
-	}
+	fuzzseed.CheckFormat(t)
 }

@@ -1,22 +1,17 @@
 package pjlink
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/bailiff/bailiff/drivers"
 	"github.com/bailiff/bailiff/drivers/pjlink/internal/golden"
+	"github.com/bailiff/bailiff/internal/testutil/fuzzseed"
 )
-
-var updateCorpus = flag.Bool("update-corpus", false, "write the golden frames to testdata/fuzz as seed corpus")
 
 // FuzzParseReply feeds bytes from the wire to readLine, parseReply and decodeQuery, as the
 // answer to cmd.
@@ -148,70 +143,26 @@ func FuzzInputCode(f *testing.F) {
 	})
 }
 
-func corpusFile(values ...any) []byte {
-	var b bytes.Buffer
-	b.WriteString("go test fuzz v1\n")
-	for _, v := range values {
-		switch v := v.(type) {
-		case []byte:
-			fmt.Fprintf(&b, "[]byte(%q)\n", v)
-		case string:
-			fmt.Fprintf(&b, "string(%q)\n", v)
-		}
-	}
-	return b.Bytes()
-}
-
-func seedName(name string) string { return strings.ReplaceAll(name, " ", "-") }
-
 // TestSeedCorpus checks that testdata/fuzz holds every golden frame as a seed; run with
 // -update-corpus after the package to write them.
 func TestSeedCorpus(t *testing.T) {
-	want := map[string][]byte{}
+	c := fuzzseed.Corpus{}
 	for _, fr := range golden.Frames {
-		want[filepath.Join("FuzzParseReply", seedName(fr.Name))] = corpusFile([]byte(fr.Reply), fr.Cmd)
+		c.Add("FuzzParseReply", fr.Name, []byte(fr.Reply), fr.Cmd)
 		if _, payload, ok := strings.Cut(strings.TrimSuffix(fr.Reply, "\r"), "="); ok && fr.Param == "?" {
-			want[filepath.Join("FuzzDecodeQuery", seedName(fr.Name))] = corpusFile(fr.Cmd, payload)
+			c.Add("FuzzDecodeQuery", fr.Name, fr.Cmd, payload)
 		}
 	}
 	for _, g := range golden.Greetings {
-		want[filepath.Join("FuzzGreeting", seedName(g.Name))] = corpusFile([]byte(g.Line))
+		c.Add("FuzzGreeting", g.Name, []byte(g.Line))
 	}
 	for i, in := range inputSeeds {
-		want[filepath.Join("FuzzInputCode", fmt.Sprintf("seed-%d", i))] = corpusFile(in)
+		c.Add("FuzzInputCode", fmt.Sprintf("seed-%d", i), in)
 	}
-	for name, content := range want {
-		path := filepath.Join("testdata", "fuzz", name)
-		if *updateCorpus {
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, content, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		got, err := os.ReadFile(path)
-		if err != nil || !bytes.Equal(got, content) {
-			t.Errorf("%s is missing or stale (go test ./drivers/pjlink -run TestSeedCorpus -update-corpus): %v", path, err)
-		}
-	}
+	fuzzseed.Check(t, c)
 }
 
 // TestSeedCorpusParses checks that the committed seeds are in the go fuzz format.
 func TestSeedCorpusParses(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "fuzz", "*", "*"))
-	if len(files) == 0 {
-		t.Fatal("no seed corpus")
-	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := bufio.NewScanner(bytes.NewReader(b))
-		if !s.Scan() || s.Text() != "go test fuzz v1" {
-			t.Errorf("%s: does not start with go test fuzz v1", f)
-		}
-	}
+	fuzzseed.CheckFormat(t)
 }

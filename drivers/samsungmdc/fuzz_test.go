@@ -4,21 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
-	"regexp"
-	"strings"
 	"testing"
 
 	"github.com/bailiff/bailiff/drivers"
 	"github.com/bailiff/bailiff/drivers/samsungmdc/internal/golden"
+	"github.com/bailiff/bailiff/internal/testutil/fuzzseed"
 )
-
-var updateCorpus = flag.Bool("update-corpus", false, "write the golden frames to testdata/fuzz as seed corpus")
 
 // FuzzReply feeds bytes from the wire to readFrame, parseReply and the decoders, as the
 // answer to cmd sent to display id.
@@ -146,67 +140,21 @@ func FuzzLevelForGain(f *testing.F) {
 	})
 }
 
-func corpusFile(values ...any) []byte {
-	var b bytes.Buffer
-	b.WriteString("go test fuzz v1\n")
-	for _, v := range values {
-		switch v := v.(type) {
-		case []byte:
-			fmt.Fprintf(&b, "[]byte(%q)\n", v)
-		case string:
-			fmt.Fprintf(&b, "string(%q)\n", v)
-		case byte:
-			fmt.Fprintf(&b, "byte(%q)\n", v)
-		case float64:
-			fmt.Fprintf(&b, "float64(%v)\n", v)
-		}
-	}
-	return b.Bytes()
-}
-
-// fuzzFound matches the names go test -fuzz gives the inputs it finds, which may be kept.
-var fuzzFound = regexp.MustCompile(`^[0-9a-f]{16}$`)
-
-func seedName(name string) string { return strings.ReplaceAll(name, " ", "-") }
-
 // TestSeedCorpus checks that testdata/fuzz holds every golden frame as a seed; run
 // go test ./drivers/samsungmdc -run TestSeedCorpus -update-corpus to write them.
 func TestSeedCorpus(t *testing.T) {
-	want := map[string][]byte{}
+	c := fuzzseed.Corpus{}
 	for _, fr := range golden.Frames {
-		want[filepath.Join("FuzzReply", seedName(fr.Name))] = corpusFile(fr.Reply, fr.Cmd, fr.ID)
+		c.Add("FuzzReply", fr.Name, fr.Reply, fr.Cmd, fr.ID)
 		if fr.Cmd == CmdStatus && len(fr.Reply) > 7 && fr.Reply[4] == 'A' {
-			want[filepath.Join("FuzzDecodeStatus", seedName(fr.Name))] = corpusFile(fr.Reply[6 : len(fr.Reply)-1])
+			c.Add("FuzzDecodeStatus", fr.Name, fr.Reply[6:len(fr.Reply)-1])
 		}
 	}
 	for i, s := range inputSeeds {
-		want[filepath.Join("FuzzInputCode", fmt.Sprintf("seed-%d", i))] = corpusFile(s)
+		c.Add("FuzzInputCode", fmt.Sprintf("seed-%d", i), s)
 	}
 	for i, g := range gainSeeds {
-		want[filepath.Join("FuzzLevelForGain", fmt.Sprintf("seed-%d", i))] = corpusFile(g)
+		c.Add("FuzzLevelForGain", fmt.Sprintf("seed-%d", i), g)
 	}
-	for name, content := range want {
-		path := filepath.Join("testdata", "fuzz", name)
-		if *updateCorpus {
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, content, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		got, err := os.ReadFile(path)
-		if err != nil || !bytes.Equal(got, content) {
-			t.Errorf("%s is missing or stale (go test ./drivers/samsungmdc -run TestSeedCorpus -update-corpus): %v", path, err)
-		}
-	}
-	// No stale seeds either: every file under testdata/fuzz is one the table makes.
-	files, _ := filepath.Glob(filepath.Join("testdata", "fuzz", "*", "*"))
-	for _, f := range files {
-		rel, _ := filepath.Rel(filepath.Join("testdata", "fuzz"), f)
-		if _, ok := want[rel]; !ok && !*updateCorpus && !fuzzFound.MatchString(filepath.Base(f)) {
-			t.Errorf("%s is not made from the golden table: remove it, or add its row", f)
-		}
-	}
+	fuzzseed.Check(t, c)
 }

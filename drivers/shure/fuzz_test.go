@@ -1,21 +1,16 @@
 package shure
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/bailiff/bailiff/drivers"
 	"github.com/bailiff/bailiff/drivers/shure/internal/golden"
+	"github.com/bailiff/bailiff/internal/testutil/fuzzseed"
 )
-
-var updateCorpus = flag.Bool("update-corpus", false, "write the golden frames to testdata/fuzz as seed corpus")
 
 // FuzzReadMessage feeds bytes from the wire to the reader goroutine's parser: readFrame,
 // parseMessage, and the state cache; it checks what comes out.
@@ -144,73 +139,23 @@ func FuzzGainValue(f *testing.F) {
 	})
 }
 
-func corpusFile(values ...any) []byte {
-	var b bytes.Buffer
-	b.WriteString("go test fuzz v1\n")
-	for _, v := range values {
-		switch v := v.(type) {
-		case []byte:
-			fmt.Fprintf(&b, "[]byte(%q)\n", v)
-		case string:
-			fmt.Fprintf(&b, "string(%q)\n", v)
-		case float64:
-			fmt.Fprintf(&b, "float64(%v)\n", v)
-		}
-	}
-	return b.Bytes()
-}
-
-func seedName(name string) string { return strings.ReplaceAll(name, " ", "-") }
-
 // TestSeedCorpus checks that testdata/fuzz holds every golden frame as a seed; run
 // go test ./drivers/shure -run TestSeedCorpus -update-corpus to write them.
 func TestSeedCorpus(t *testing.T) {
-	want := map[string][]byte{}
+	c := fuzzseed.Corpus{}
 	for _, fr := range golden.Frames {
-		want[filepath.Join("FuzzReadMessage", seedName(fr.Name))] = corpusFile([]byte(fr.Reply))
+		c.Add("FuzzReadMessage", fr.Name, []byte(fr.Reply))
 		if body, err := readFrame(newReader(strings.NewReader(fr.Reply))); err == nil {
-			want[filepath.Join("FuzzParseMessage", seedName(fr.Name))] = corpusFile(body)
+			c.Add("FuzzParseMessage", fr.Name, body)
 		}
 	}
 	for i, g := range gainSeeds {
-		want[filepath.Join("FuzzGainValue", fmt.Sprintf("seed-%d", i))] = corpusFile(g)
+		c.Add("FuzzGainValue", fmt.Sprintf("seed-%d", i), g)
 	}
-	writeOrCheck(t, want)
-}
-
-func writeOrCheck(t *testing.T, want map[string][]byte) {
-	for name, content := range want {
-		path := filepath.Join("testdata", "fuzz", name)
-		if *updateCorpus {
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, content, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		got, err := os.ReadFile(path)
-		if err != nil || !bytes.Equal(got, content) {
-			t.Errorf("%s is missing or stale (go test ./drivers/shure -run TestSeedCorpus -update-corpus): %v", path, err)
-		}
-	}
+	fuzzseed.Check(t, c)
 }
 
 // TestSeedCorpusParses checks that the committed seeds are in the go fuzz format.
 func TestSeedCorpusParses(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "fuzz", "*", "*"))
-	if len(files) == 0 {
-		t.Fatal("no seed corpus")
-	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := bufio.NewScanner(bytes.NewReader(b))
-		if !s.Scan() || s.Text() != "go test fuzz v1" {
-			t.Errorf("%s: does not start with go test fuzz v1", f)
-		}
-	}
+	fuzzseed.CheckFormat(t)
 }

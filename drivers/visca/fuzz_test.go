@@ -1,22 +1,17 @@
 package visca
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/bailiff/bailiff/drivers"
 	"github.com/bailiff/bailiff/drivers/visca/internal/golden"
+	"github.com/bailiff/bailiff/internal/testutil/fuzzseed"
 )
-
-var updateCorpus = flag.Bool("update-corpus", false, "write the golden frames to testdata/fuzz as seed corpus")
 
 // maxFuzzInput bounds the streams the fuzz targets read: the fuzzer's minimization of a long
 // interesting input takes time that grows with its square (golang/go#48820).
@@ -241,11 +236,11 @@ func replySeeds() []seed {
 	var out []seed
 	for _, fr := range golden.Frames {
 		for i, r := range fr.Replies {
-			out = append(out, seed{fmt.Sprintf("%s-%d", seedName(fr.Name), i+1), r})
+			out = append(out, seed{fmt.Sprintf("%s-%d", fuzzseed.Name(fr.Name), i+1), r})
 		}
 	}
 	for _, u := range golden.Unsolicited {
-		out = append(out, seed{seedName(u.Name), u.Packet})
+		out = append(out, seed{fuzzseed.Name(u.Name), u.Packet})
 	}
 	return out
 }
@@ -258,114 +253,38 @@ func answerSeeds() []seed {
 			continue
 		}
 		if p := fr.Replies[0]; len(p) > 3 && p[1] == 0x50 {
-			out = append(out, seed{seedName(fr.Name), p[2 : len(p)-1]})
+			out = append(out, seed{fuzzseed.Name(fr.Name), p[2 : len(p)-1]})
 		}
 	}
 	return out
 }
 
-func corpusFile(values ...any) []byte {
-	var b bytes.Buffer
-	b.WriteString("go test fuzz v1\n")
-	for _, v := range values {
-		switch v := v.(type) {
-		case []byte:
-			fmt.Fprintf(&b, "[]byte(%q)\n", v)
-		case string:
-			fmt.Fprintf(&b, "string(%q)\n", v)
-		case bool:
-			fmt.Fprintf(&b, "bool(%v)\n", v)
-		}
-	}
-	return b.Bytes()
-}
-
-func seedName(name string) string { return strings.ReplaceAll(name, " ", "-") }
-
 // TestSeedCorpus checks that testdata/fuzz holds every golden frame as a seed; run
 // go test ./drivers/visca -run TestSeedCorpus -update-corpus to write them.
 func TestSeedCorpus(t *testing.T) {
-	want := map[string][]byte{}
+	c := fuzzseed.Corpus{}
 	for _, s := range replySeeds() {
-		want[filepath.Join("FuzzParseReply", s.name)] = corpusFile(s.data)
+		c.Add("FuzzParseReply", s.name, s.data)
 	}
 	for _, fr := range golden.Frames {
-		want[filepath.Join("FuzzStream", seedName(fr.Name))] = corpusFile(bytes.Join(fr.Replies, nil), isInquiry(fr.Request))
+		c.Add("FuzzStream", fr.Name, bytes.Join(fr.Replies, nil), isInquiry(fr.Request))
 	}
 	for _, d := range golden.Datagrams {
-		want[filepath.Join("FuzzParseIP", seedName(d.Name)+"-request")] = corpusFile(d.Request)
+		c.Add("FuzzParseIP", fuzzseed.Name(d.Name)+"-request", d.Request)
 		for i, r := range d.Replies {
-			want[filepath.Join("FuzzParseIP", fmt.Sprintf("%s-%d", seedName(d.Name), i+1))] = corpusFile(r)
+			c.Add("FuzzParseIP", fmt.Sprintf("%s-%d", fuzzseed.Name(d.Name), i+1), r)
 		}
 	}
 	for _, s := range answerSeeds() {
-		want[filepath.Join("FuzzDecodeAnswer", s.name)] = corpusFile(s.data)
+		c.Add("FuzzDecodeAnswer", s.name, s.data)
 	}
 	for i, s := range optionSeeds {
-		want[filepath.Join("FuzzOptions", fmt.Sprintf("seed-%d", i))] = corpusFile(s[0], s[1], s[2], s[3])
+		c.Add("FuzzOptions", fmt.Sprintf("seed-%d", i), s[0], s[1], s[2], s[3])
 	}
-	for name, content := range want {
-		path := filepath.Join("testdata", "fuzz", name)
-		if *updateCorpus {
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, content, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		got, err := os.ReadFile(path)
-		if err != nil || !bytes.Equal(got, content) {
-			t.Errorf("%s is missing or stale (go test ./drivers/visca -run TestSeedCorpus -update-corpus): %v", path, err)
-		}
-	}
-	checkNoStaleSeeds(t, want)
-}
-
-// checkNoStaleSeeds reports seed files that no golden frame makes any more (a frame renamed
-// or removed). Inputs the fuzzer found and wrote there (16 hex digits) may stay.
-func checkNoStaleSeeds(t *testing.T, want map[string][]byte) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "fuzz", "*", "*"))
-	for _, f := range files {
-		rel, _ := filepath.Rel(filepath.Join("testdata", "fuzz"), f)
-		if _, ok := want[rel]; ok || fuzzerFound(filepath.Base(f)) {
-			continue
-		}
-		if *updateCorpus {
-			os.Remove(f)
-			continue
-		}
-		t.Errorf("%s is not a seed of the golden table any more (-update-corpus removes it)", f)
-	}
-}
-
-func fuzzerFound(name string) bool {
-	if len(name) != 16 {
-		return false
-	}
-	for _, c := range name {
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
+	fuzzseed.Check(t, c)
 }
 
 // TestSeedCorpusParses checks that every file under testdata/fuzz is in the go fuzz format.
 func TestSeedCorpusParses(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "fuzz", "*", "*"))
-	if len(files) == 0 {
-		t.Fatal("no seed corpus")
-	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := bufio.NewScanner(bytes.NewReader(b))
-		if !s.Scan() || s.Text() != "go test fuzz v1" {
-			t.Errorf("%s: does not start with go test fuzz v1", f)
-		}
-	}
+	fuzzseed.CheckFormat(t)
 }

@@ -1,22 +1,16 @@
 package frame_test
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
-	"flag"
-	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 
 	"github.com/bailiff/bailiff/firmware-bridge/frame"
 	"github.com/bailiff/bailiff/firmware-bridge/internal/golden"
+	"github.com/bailiff/bailiff/internal/testutil/fuzzseed"
 )
-
-var updateCorpus = flag.Bool("update-corpus", false, "write the golden frames to testdata/fuzz as seed corpus")
 
 // dropErrors are the errors a frame is dropped with.
 var dropErrors = []error{frame.ErrGarbled, frame.ErrShort, frame.ErrOversized, frame.ErrCRC,
@@ -123,73 +117,20 @@ func FuzzReader(f *testing.F) {
 	})
 }
 
-func corpusFile(b []byte) []byte {
-	return fmt.Appendf(nil, "go test fuzz v1\n[]byte(%q)\n", b)
-}
-
 // TestSeedCorpus checks that testdata/fuzz holds every golden frame as a seed of every fuzz
 // target; run with -update-corpus to write them
 // (go test ./firmware-bridge/frame -run TestSeedCorpus -update-corpus).
 func TestSeedCorpus(t *testing.T) {
-	want := map[string][]byte{}
+	c := fuzzseed.Corpus{}
 	for _, g := range golden.Frames {
-		want[filepath.Join("FuzzDecodeCOBS", g.Name)] = corpusFile(g.Wire)
-		want[filepath.Join("FuzzDecode", g.Name)] = corpusFile(g.Wire)
-		want[filepath.Join("FuzzReader", g.Name)] = corpusFile(append(append([]byte{0}, g.Wire...), 0))
+		c.Add("FuzzDecodeCOBS", g.Name, g.Wire)
+		c.Add("FuzzDecode", g.Name, g.Wire)
+		c.Add("FuzzReader", g.Name, append(append([]byte{0}, g.Wire...), 0))
 	}
-	for name, content := range want {
-		path := filepath.Join("testdata", "fuzz", name)
-		if *updateCorpus {
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, content, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		got, err := os.ReadFile(path)
-		if err != nil || !bytes.Equal(got, content) {
-			t.Errorf("%s is missing or stale (go test ./firmware-bridge/frame -run TestSeedCorpus -update-corpus): %v", path, err)
-		}
-	}
-	// Seeds of frames no longer in the table are stale too (fuzzer finds have other names:
-	// they are hex digests).
-	files, _ := filepath.Glob(filepath.Join("testdata", "fuzz", "*", "*"))
-	for _, f := range files {
-		rel, _ := filepath.Rel(filepath.Join("testdata", "fuzz"), f)
-		if _, ok := want[rel]; !ok && !isDigest(filepath.Base(f)) {
-			t.Errorf("%s is not a golden frame any more: delete it", f)
-		}
-	}
-}
-
-func isDigest(s string) bool {
-	if len(s) != 16 {
-		return false
-	}
-	for _, c := range s {
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
+	fuzzseed.Check(t, c)
 }
 
 // TestSeedCorpusParses checks that the committed seeds are in the go fuzz format.
 func TestSeedCorpusParses(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "fuzz", "*", "*"))
-	if len(files) == 0 {
-		t.Fatal("no seed corpus")
-	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := bufio.NewScanner(bytes.NewReader(b))
-		if !s.Scan() || s.Text() != "go test fuzz v1" {
-			t.Errorf("%s: does not start with go test fuzz v1", f)
-		}
-	}
+	fuzzseed.CheckFormat(t)
 }

@@ -4,16 +4,15 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"encoding/binary"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
+	"github.com/bailiff/bailiff/internal/testutil/fuzzseed"
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
 )
@@ -22,8 +21,6 @@ import (
 // them anew (from the golden manifest and the ffmpeg clips) with
 //
 //	go test ./media/record -run TestWriteFuzzCorpus -gencorpus
-
-var genCorpus = flag.Bool("gencorpus", false, "rewrite the fuzz seed corpora under testdata/fuzz")
 
 // FuzzVerify: any manifest, as bytes on disk, yields a report, never a
 // panic; one whose bytes differ from the golden manifest never verifies.
@@ -217,21 +214,13 @@ func FuzzParseSPS(f *testing.F) {
 	})
 }
 
-// TestWriteFuzzCorpus writes the seed corpora (with -gencorpus).
+// TestWriteFuzzCorpus writes the seed corpora (with -update-corpus); TestSeedCorpusParses
+// checks them.
 func TestWriteFuzzCorpus(t *testing.T) {
-	if !*genCorpus {
-		t.Skip("run with -gencorpus to rewrite testdata/fuzz")
+	if !fuzzseed.Update() {
+		t.Skip("run with -update-corpus to rewrite testdata/fuzz")
 	}
-	write := func(target, name string, data []byte) {
-		dir := filepath.Join("testdata", "fuzz", target)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		body := "go test fuzz v1\n[]byte(" + strconv.Quote(string(data)) + ")\n"
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(target, name string, data []byte) { fuzzseed.Write(t, target, name, data) }
 	golden, err := os.ReadFile(filepath.Join(goldenDir, ManifestName))
 	if err != nil {
 		t.Fatal(err)
@@ -279,3 +268,6 @@ func TestWriteFuzzCorpus(t *testing.T) {
 	write("FuzzParseSPS", "interlaced-cropped", interlacedSPS)
 	fmt.Println("wrote the fuzz corpora under testdata/fuzz")
 }
+
+// TestSeedCorpusParses checks that the committed seeds are in the go fuzz format.
+func TestSeedCorpusParses(t *testing.T) { fuzzseed.CheckFormat(t) }

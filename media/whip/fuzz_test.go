@@ -1,17 +1,15 @@
 package whip
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/bailiff/bailiff/internal/testutil/fuzzseed"
 	"github.com/bailiff/bailiff/media/sfu"
 	"github.com/bailiff/bailiff/media/sfu/sfutest"
 	"github.com/pion/webrtc/v4"
@@ -156,11 +154,11 @@ func FuzzTrickle(f *testing.F) {
 	})
 }
 
-// TestWriteFuzzSeeds rewrites the committed seed corpora under
-// testdata/fuzz when WHIP_WRITE_SEEDS=1.
+// TestWriteFuzzSeeds rewrites the committed seed corpora under testdata/fuzz (with
+// -update-corpus); TestSeedCorpusParses checks them.
 func TestWriteFuzzSeeds(t *testing.T) {
-	if os.Getenv("WHIP_WRITE_SEEDS") == "" {
-		t.Skip("set WHIP_WRITE_SEEDS=1 to rewrite testdata/fuzz")
+	if !fuzzseed.Update() {
+		t.Skip("run with -update-corpus to rewrite testdata/fuzz")
 	}
 	offer := pionOffer(t)
 	lines := strings.Split(offer, "\r\n")
@@ -200,10 +198,10 @@ func TestWriteFuzzSeeds(t *testing.T) {
 		"rtpmap-out-of-range": strings.Replace(offer, "a=rtpmap:111", "a=rtpmap:300", 1),
 	}
 	for name, o := range offers {
-		writeSeed(t, "FuzzWHIPOffer", name, strconv.Quote(o))
+		fuzzseed.Write(t, "FuzzWHIPOffer", name, []byte(o))
 	}
 	for i, c := range fragTable {
-		writeSeed(t, "FuzzTrickle", "table-"+strconv.Itoa(i), strconv.Quote(c.body)+"\nstring("+strconv.Quote("")+")")
+		fuzzseed.Write(t, "FuzzTrickle", "table-"+strconv.Itoa(i), []byte(c.body), "")
 	}
 	restart := "a=ice-ufrag:Zz9+\r\na=ice-pwd:ZYXWVUTSRQPONMLKJIHGFEDCBA\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:0\r\na=" + cand + "\r\na=end-of-candidates\r\n"
 	for name, args := range map[string][2]string{
@@ -217,7 +215,7 @@ func TestWriteFuzzSeeds(t *testing.T) {
 		"relay-candidate":        {"m=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:0\r\na=candidate:1 1 udp 1 127.0.0.1 5000 typ relay raddr 127.0.0.1 rport 1\r\n", ""},
 		"many-end-of-candidates": {strings.Repeat("a=end-of-candidates\r\n", 400), ""},
 	} {
-		writeSeed(t, "FuzzTrickle", name, strconv.Quote(args[0])+"\nstring("+strconv.Quote(args[1])+")")
+		fuzzseed.Write(t, "FuzzTrickle", name, []byte(args[0]), args[1])
 	}
 }
 
@@ -231,22 +229,5 @@ func dropLines(s, prefix string) string {
 	return strings.Join(out, "\r\n")
 }
 
-func writeSeed(t *testing.T, target, name, args string) {
-	dir := filepath.Join("testdata", "fuzz", target)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	var b bytes.Buffer
-	b.WriteString("go test fuzz v1\n[]byte(" + args)
-	// The first argument closes its []byte( ... ); further ones are on
-	// their own lines already.
-	s := b.String()
-	if i := strings.Index(s, "\nstring("); i >= 0 {
-		s = s[:i] + ")" + s[i:]
-	} else {
-		s += ")"
-	}
-	if err := os.WriteFile(filepath.Join(dir, name), []byte(s+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
+// TestSeedCorpusParses checks that the committed seeds are in the go fuzz format.
+func TestSeedCorpusParses(t *testing.T) { fuzzseed.CheckFormat(t) }

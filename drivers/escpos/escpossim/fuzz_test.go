@@ -2,18 +2,13 @@ package escpossim
 
 import (
 	"bytes"
-	"flag"
-	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/bailiff/bailiff/drivers/escpos/internal/golden"
+	"github.com/bailiff/bailiff/internal/testutil/fuzzseed"
 )
-
-var updateCorpus = flag.Bool("update-corpus", false, "write the golden streams to testdata/fuzz as seed corpus")
 
 func fixedStatus(n byte) byte { return 0x10 | n }
 
@@ -63,31 +58,14 @@ func FuzzParser(f *testing.F) {
 // TestSeedCorpus checks that testdata/fuzz holds every golden stream and ticket as a seed;
 // run go test ./drivers/escpos/escpossim -run TestSeedCorpus -update-corpus to write them.
 func TestSeedCorpus(t *testing.T) {
-	want := map[string][]byte{}
-	seed := func(b string, split int) []byte {
-		return []byte(fmt.Sprintf("go test fuzz v1\n[]byte(%q)\nuint16(%d)\n", b, split))
-	}
+	c := fuzzseed.Corpus{}
 	for _, s := range golden.Streams {
-		want["stream-"+strings.ReplaceAll(s.Name, " ", "-")] = seed(s.Bytes, len(s.Bytes)/2)
+		c.Add("FuzzParser", "stream-"+s.Name, []byte(s.Bytes), uint16(len(s.Bytes)/2))
 	}
 	for _, tk := range golden.Tickets {
 		if tk.Bytes != "" {
-			want["ticket-"+strings.ReplaceAll(tk.Name, " ", "-")] = seed(tk.Bytes, 7)
+			c.Add("FuzzParser", "ticket-"+tk.Name, []byte(tk.Bytes), uint16(7))
 		}
 	}
-	for name, content := range want {
-		path := filepath.Join("testdata", "fuzz", "FuzzParser", name)
-		if *updateCorpus {
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, content, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, content) {
-			t.Errorf("%s is missing or stale: %v", path, err)
-		}
-	}
+	fuzzseed.Check(t, c)
 }

@@ -2,18 +2,13 @@ package onvifsim
 
 import (
 	"bytes"
-	"flag"
-	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/bailiff/bailiff/drivers/onvif/internal/golden"
+	"github.com/bailiff/bailiff/internal/testutil/fuzzseed"
 )
-
-var updateCorpus = flag.Bool("update-corpus", false, "write the golden requests to testdata/fuzz as seed corpus")
 
 // FuzzHandle feeds a request body to the simulator's parser and operations, as a POST to one
 // of its services, and checks the answer is one well-formed SOAP envelope and the camera
@@ -67,20 +62,9 @@ func FuzzHandle(f *testing.F) {
 // TestSeedCorpus checks that testdata/fuzz holds every golden request as a seed; run
 // go test ./drivers/onvif/onvifsim -run TestSeedCorpus -update-corpus to write them.
 func TestSeedCorpus(t *testing.T) {
+	c := fuzzseed.Corpus{}
 	for _, e := range golden.Exchanges {
-		path := filepath.Join("testdata", "fuzz", "FuzzHandle", strings.ReplaceAll(e.Name, " ", "-"))
-		content := []byte(fmt.Sprintf("go test fuzz v1\n[]byte(%q)\nstring(%q)\n", envelope(e.Request), pathOf[e.Op]))
-		if *updateCorpus {
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, content, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, content) {
-			t.Errorf("%s is missing or stale: %v", path, err)
-		}
+		c.Add("FuzzHandle", e.Name, []byte(envelope(e.Request)), pathOf[e.Op])
 	}
+	fuzzseed.Check(t, c)
 }

@@ -3,18 +3,13 @@ package pjlinksim
 import (
 	"bufio"
 	"bytes"
-	"flag"
-	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/bailiff/bailiff/drivers/pjlink/internal/golden"
+	"github.com/bailiff/bailiff/internal/testutil/fuzzseed"
 )
-
-var updateCorpus = flag.Bool("update-corpus", false, "write the golden requests to testdata/fuzz as seed corpus")
 
 // FuzzHandle feeds bytes from the wire to readRequest and each line to the command handler
 // of a simulator, as a connection does, and checks every answer is one PJLink line.
@@ -62,20 +57,9 @@ func FuzzHandle(f *testing.F) {
 // TestSeedCorpus checks that testdata/fuzz holds every golden request as a seed; run
 // go test ./drivers/pjlink/pjlinksim -run TestSeedCorpus -update-corpus to write them.
 func TestSeedCorpus(t *testing.T) {
+	c := fuzzseed.Corpus{}
 	for _, fr := range golden.Frames {
-		path := filepath.Join("testdata", "fuzz", "FuzzHandle", strings.ReplaceAll(fr.Name, " ", "-"))
-		content := []byte(fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", fr.Request))
-		if *updateCorpus {
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, content, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, content) {
-			t.Errorf("%s is missing or stale: %v", path, err)
-		}
+		c.Add("FuzzHandle", fr.Name, []byte(fr.Request))
 	}
+	fuzzseed.Check(t, c)
 }

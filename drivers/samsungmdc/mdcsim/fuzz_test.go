@@ -3,18 +3,11 @@ package mdcsim
 import (
 	"bufio"
 	"bytes"
-	"flag"
-	"fmt"
-	"os"
-	"path/filepath"
-	"regexp"
-	"strings"
 	"testing"
 
 	"github.com/bailiff/bailiff/drivers/samsungmdc/internal/golden"
+	"github.com/bailiff/bailiff/internal/testutil/fuzzseed"
 )
-
-var updateCorpus = flag.Bool("update-corpus", false, "write the golden requests to testdata/fuzz as seed corpus")
 
 // FuzzHandle feeds bytes from the wire to readFrame and each frame to the handler of a
 // simulated display, as a line does, and checks every answer is one well-formed MDC answer
@@ -65,34 +58,12 @@ func FuzzHandle(f *testing.F) {
 	})
 }
 
-var fuzzFound = regexp.MustCompile(`^[0-9a-f]{16}$`)
-
 // TestSeedCorpus checks that testdata/fuzz holds every golden request as a seed; run
 // go test ./drivers/samsungmdc/mdcsim -run TestSeedCorpus -update-corpus to write them.
 func TestSeedCorpus(t *testing.T) {
-	want := map[string]bool{}
+	c := fuzzseed.Corpus{}
 	for _, fr := range golden.Frames {
-		name := strings.ReplaceAll(fr.Name, " ", "-")
-		want[name] = true
-		path := filepath.Join("testdata", "fuzz", "FuzzHandle", name)
-		content := []byte(fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", fr.Request))
-		if *updateCorpus {
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, content, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, content) {
-			t.Errorf("%s is missing or stale: %v", path, err)
-		}
+		c.Add("FuzzHandle", fr.Name, []byte(fr.Request))
 	}
-	files, _ := filepath.Glob(filepath.Join("testdata", "fuzz", "FuzzHandle", "*"))
-	for _, f := range files {
-		if b := filepath.Base(f); !want[b] && !fuzzFound.MatchString(b) && !*updateCorpus {
-			t.Errorf("%s is not made from the golden table", f)
-		}
-	}
+	fuzzseed.Check(t, c)
 }

@@ -3,17 +3,12 @@ package shuresim
 import (
 	"bufio"
 	"bytes"
-	"flag"
-	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/bailiff/bailiff/drivers/shure/internal/golden"
+	"github.com/bailiff/bailiff/internal/testutil/fuzzseed"
 )
-
-var updateCorpus = flag.Bool("update-corpus", false, "write the golden requests to testdata/fuzz as seed corpus")
 
 var extraSeeds = map[string]string{
 	"get-all":        "< GET 0 ALL >",
@@ -73,29 +68,14 @@ func FuzzHandle(f *testing.F) {
 // TestSeedCorpus checks that testdata/fuzz holds every golden request as a seed; run
 // go test ./drivers/shure/shuresim -run TestSeedCorpus -update-corpus to write them.
 func TestSeedCorpus(t *testing.T) {
-	want := map[string]string{}
+	c := fuzzseed.Corpus{}
 	for _, fr := range golden.Frames {
 		if fr.Request != "" {
-			want[strings.ReplaceAll(fr.Name, " ", "-")] = fr.Request
+			c.Add("FuzzHandle", fr.Name, []byte(fr.Request))
 		}
 	}
 	for k, v := range extraSeeds {
-		want[k] = v
+		c.Add("FuzzHandle", k, []byte(v))
 	}
-	for name, req := range want {
-		path := filepath.Join("testdata", "fuzz", "FuzzHandle", name)
-		content := []byte(fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", req))
-		if *updateCorpus {
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, content, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, content) {
-			t.Errorf("%s is missing or stale: %v", path, err)
-		}
-	}
+	fuzzseed.Check(t, c)
 }

@@ -1,20 +1,13 @@
 package viscasim
 
 import (
-	"bufio"
 	"bytes"
-	"flag"
-	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/bailiff/bailiff/drivers/visca/internal/golden"
+	"github.com/bailiff/bailiff/internal/testutil/fuzzseed"
 )
-
-var updateCorpus = flag.Bool("update-corpus", false, "write the golden requests to testdata/fuzz as seed corpus")
 
 // collector keeps the replies of a camera.
 type collector struct{ out [][]byte }
@@ -130,51 +123,15 @@ func FuzzDatagram(f *testing.F) {
 	})
 }
 
-func seedName(name string) string { return strings.ReplaceAll(name, " ", "-") }
-
-func corpusFile(b []byte) []byte { return []byte(fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", b)) }
-
 // TestSeedCorpus checks that testdata/fuzz holds every golden request as a seed; run
 // go test ./drivers/visca/viscasim -run TestSeedCorpus -update-corpus to write them.
 func TestSeedCorpus(t *testing.T) {
-	want := map[string][]byte{}
+	c := fuzzseed.Corpus{}
 	for _, fr := range golden.Frames {
-		want[filepath.Join("FuzzChain", seedName(fr.Name))] = corpusFile(fr.Request)
+		c.Add("FuzzChain", fr.Name, fr.Request)
 	}
 	for _, d := range golden.Datagrams {
-		want[filepath.Join("FuzzDatagram", seedName(d.Name))] = corpusFile(d.Request)
+		c.Add("FuzzDatagram", d.Name, d.Request)
 	}
-	for name, content := range want {
-		path := filepath.Join("testdata", "fuzz", name)
-		if *updateCorpus {
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, content, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, content) {
-			t.Errorf("%s is missing or stale (go test ./drivers/visca/viscasim -run TestSeedCorpus -update-corpus): %v", path, err)
-		}
-	}
-	// Every file there is in the go fuzz format, and a seed of the golden table unless the
-	// fuzzer found it (16 hex digits).
-	files, _ := filepath.Glob(filepath.Join("testdata", "fuzz", "*", "*"))
-	for _, f := range files {
-		b, _ := os.ReadFile(f)
-		if s := bufio.NewScanner(bytes.NewReader(b)); !s.Scan() || s.Text() != "go test fuzz v1" {
-			t.Errorf("%s: not in the go fuzz format", f)
-		}
-		rel, _ := filepath.Rel(filepath.Join("testdata", "fuzz"), f)
-		if _, ok := want[rel]; ok || len(filepath.Base(f)) == 16 && strings.Trim(filepath.Base(f), "0123456789abcdef") == "" {
-			continue
-		}
-		if *updateCorpus {
-			os.Remove(f)
-			continue
-		}
-		t.Errorf("%s is not a seed of the golden table any more (-update-corpus removes it)", f)
-	}
+	fuzzseed.Check(t, c)
 }

@@ -78,13 +78,14 @@ func (c Corpus) Add(target, name string, values ...any) {
 	c[target+"/"+Name(name)] = File(values...)
 }
 
-// foundByFuzzer matches the names go test -fuzz gives the inputs it finds, which may be kept
-// beside the seeds.
-var foundByFuzzer = regexp.MustCompile(`^[0-9a-f]{16}$`)
+// kept matches the files that may sit beside the seeds: the inputs go test -fuzz finds (16
+// hex digits) and the regression inputs written by hand ("regression-…").
+var kept = regexp.MustCompile(`^([0-9a-f]{16}|regression-.+)$`)
 
 // Check compares the corpus with the files under testdata/fuzz: each seed must be there and
 // unchanged, and no other file may sit in a target's directory unless the fuzzer found it
-// (16 hex digits); every file there must be in go test's format. With -update-corpus it
+// (16 hex digits) or it is a regression input ("regression-…"); every file there must be
+// in go test's format. With -update-corpus it
 // writes the seeds instead and removes the stale ones.
 func Check(t testing.TB, c Corpus) {
 	t.Helper()
@@ -104,7 +105,7 @@ func Check(t testing.TB, c Corpus) {
 	files, _ := filepath.Glob(filepath.Join(Dir, "*", "*"))
 	for _, f := range files {
 		target, base := filepath.Base(filepath.Dir(f)), filepath.Base(f)
-		if _, ok := c[target+"/"+base]; ok || !targets[target] || foundByFuzzer.MatchString(base) {
+		if _, ok := c[target+"/"+base]; ok || !targets[target] || kept.MatchString(base) {
 			continue
 		}
 		if *update {
