@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/bailiff/bailiff/drivers"
+	"github.com/bailiff/bailiff/drivers/internal/devlink"
 	"github.com/bailiff/bailiff/drivers/transport"
 	"github.com/bailiff/bailiff/internal/wire"
 )
@@ -54,11 +55,11 @@ type Printer struct {
 
 	mu sync.Mutex // held for a whole exchange
 
+	links devlink.Keeper[net.Conn]
+
 	cmu      sync.Mutex // guards the fields below
-	conn     net.Conn
-	closed   bool
-	failures int       // connection attempts failed in a row
-	nextDial time.Time // no attempt before
+	failures int        // connection attempts failed in a row
+	nextDial time.Time  // no attempt before
 	lastErr  error
 
 	connections atomic.Int64
@@ -96,7 +97,9 @@ func New(dial func(ctx context.Context) (net.Conn, error), opts Options) *Printe
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Printer{dial: dial, opts: opts, log: log}
+	p := &Printer{dial: dial, opts: opts, log: log}
+	p.links.Closed, p.links.Limit = errClosed, opts.Timeout
+	return p
 }
 
 // Dial returns a dial function for New for an address of drivers/transport: "host",
@@ -180,13 +183,7 @@ func factory(cfg drivers.Config) (drivers.Device, error) {
 
 // Close closes the connection. Calls after Close fail with drivers.ErrUnreachable.
 func (p *Printer) Close() error {
-	p.cmu.Lock()
-	defer p.cmu.Unlock()
-	p.closed = true
-	if p.conn != nil {
-		p.conn.Close()
-		p.conn = nil
-	}
+	p.links.Close()
 	return nil
 }
 

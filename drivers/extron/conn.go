@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"strings"
 	"time"
 
-	"github.com/bailiff/bailiff/drivers"
-	"github.com/bailiff/bailiff/drivers/transport"
+	"github.com/bailiff/bailiff/drivers/internal/devlink"
 )
 
 // link is one open connection or serial port to the switcher.
@@ -18,6 +16,21 @@ type link struct {
 	conn   net.Conn
 	r      *tokenReader
 	serial bool
+}
+
+func (l *link) Close() error { return l.conn.Close() }
+
+// open opens a link; on a serial line it first drops what the line still holds.
+func (s *Switcher) open(ctx context.Context) (*link, error) {
+	conn, err := s.dial(ctx)
+	if err != nil {
+		return nil, err
+	}
+	l := &link{conn: conn, r: newTokenReader(conn), serial: devlink.IsSerial(conn)}
+	if l.serial {
+		devlink.DiscardPending(conn, drainQuiet)
+	}
+	return l, nil
 }
 
 const (
@@ -61,16 +74,16 @@ func (s *Switcher) exchange(ctx context.Context, what string, reqs ...request) (
 // reports whether the failure is one a fresh link may cure.
 func (s *Switcher) try(ctx context.Context, reqs []request) (res []result, again bool, err error) {
 	if err := ctx.Err(); err != nil {
-		return nil, false, ctxError("", err)
+		return nil, false, devlink.CtxError("", err)
 	}
-	deadline, fromCtx := s.deadline(ctx)
-	l, fresh, err := s.current(ctx, deadline)
+	deadline, fromCtx := s.links.Deadline(ctx)
+	l, fresh, err := s.links.Current(ctx, deadline, s.open)
 	if err != nil {
 		return nil, false, err
 	}
 	if err := l.conn.SetDeadline(deadline); err != nil {
-		s.drop(l)
-		return nil, s.retryable(ctx, err), s.ioError(ctx, "set deadline", err, fromCtx)
+		s.links.Drop(l)
+		return nil, s.links.Retryable(ctx, err), s.links.IOError(ctx, "set deadline", err, fromCtx)
 	}
 	// A cancelled context interrupts a blocked read or write at once. A serial port does not
 	// notice a new deadline in the middle of a read, so it is closed (and opened again later).
@@ -84,11 +97,11 @@ func (s *Switcher) try(ctx context.Context, reqs []request) (res []result, again
 
 	if fresh && !l.serial && s.opts.Password != "" {
 		if err := s.greet(ctx, l, deadline); err != nil {
-			s.drop(l)
+			s.links.Drop(l)
 			if isGarbled(err) || errors.Is(err, ErrAuth) {
 				return nil, false, err
 			}
-			return nil, s.retryable(ctx, err), s.ioError(ctx, "read greeting", err, fromCtx)
+			return nil, s.links.Retryable(ctx, err), s.links.IOError(ctx, "read greeting", err, fromCtx)
 		}
 	}
 	var out strings.Builder
@@ -96,8 +109,8 @@ func (s *Switcher) try(ctx context.Context, reqs []request) (res []result, again
 		out.WriteString(r.text)
 	}
 	if _, err := l.conn.Write([]byte(out.String())); err != nil {
-		s.drop(l)
-		return nil, s.retryable(ctx, err), s.ioError(ctx, "send "+quoteCmd(reqs), err, fromCtx)
+		s.links.Drop(l)
+		return nil, s.links.Retryable(ctx, err), s.links.IOError(ctx, "send "+quoteCmd(reqs), err, fromCtx)
 	}
 	res = make([]result, len(reqs))
 	for i, r := range reqs {
@@ -105,7 +118,7 @@ func (s *Switcher) try(ctx context.Context, reqs []request) (res []result, again
 		if err == nil {
 			continue
 		}
-		s.drop(l)
+		s.links.Drop(l)
 		switch {
 		case errors.Is(err, errPrompt) && (s.opts.Password == "" || l.serial):
 			return nil, false, fmt.Errorf("switcher asks for a password and none is configured: %w", ErrAuth)
@@ -114,7 +127,7 @@ func (s *Switcher) try(ctx context.Context, reqs []request) (res []result, again
 		case isGarbled(err):
 			return nil, false, err
 		}
-		return nil, s.retryable(ctx, err), s.ioError(ctx, fmt.Sprintf("read answer to %q", r.text), err, fromCtx)
+		return nil, s.links.Retryable(ctx, err), s.links.IOError(ctx, fmt.Sprintf("read answer to %q", r.text), err, fromCtx)
 	}
 	return res, false, nil
 }
@@ -169,7 +182,7 @@ func (s *Switcher) greet(ctx context.Context, l *link, deadline time.Time) error
 		l.conn.SetReadDeadline(wait)
 		tok, err := l.r.next()
 		if err != nil {
-			if isTimeout(err) && ctx.Err() == nil && time.Now().Before(deadline) {
+			if devlink.IsTimeout(err) && ctx.Err() == nil && time.Now().Before(deadline) {
 				s.log.Debug("extron: no password prompt; going on without logging in")
 				return nil
 			}
@@ -217,123 +230,4 @@ func (s *Switcher) noteBanner(line string) {
 		s.model = m
 		s.cmu.Unlock()
 	}
-}
-
-// current returns the open link, opening one when there is none (fresh true).
-func (s *Switcher) current(ctx context.Context, deadline time.Time) (l *link, fresh bool, err error) {
-	s.cmu.Lock()
-	l, closed := s.link, s.closed
-	s.cmu.Unlock()
-	if closed {
-		return nil, false, errClosed
-	}
-	if l != nil {
-		return l, false, nil
-	}
-	dctx, cancel := context.WithDeadline(ctx, deadline)
-	defer cancel()
-	conn, err := s.dial(dctx)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, false, ctxError("connect", ctx.Err())
-		}
-		return nil, false, fmt.Errorf("connect: %w: %w", err, drivers.ErrUnreachable)
-	}
-	l = &link{conn: conn, r: newTokenReader(conn), serial: isSerial(conn)}
-	if l.serial {
-		discardPending(conn)
-	}
-	s.cmu.Lock()
-	defer s.cmu.Unlock()
-	if s.closed {
-		conn.Close()
-		return nil, false, errClosed
-	}
-	s.link = l
-	return l, true, nil
-}
-
-func isSerial(c net.Conn) bool {
-	a := c.LocalAddr()
-	return a != nil && a.Network() == transport.Serial
-}
-
-// discardPending reads and drops whatever a serial line holds until it stays quiet for
-// drainQuiet (a pty or a USB adapter keeps bytes received while the port was closed).
-func discardPending(c net.Conn) {
-	buf := make([]byte, 256)
-	for range 64 {
-		c.SetReadDeadline(time.Now().Add(drainQuiet))
-		if n, err := c.Read(buf); err != nil || n == 0 {
-			return
-		}
-	}
-}
-
-// drop closes l and forgets it.
-func (s *Switcher) drop(l *link) {
-	s.cmu.Lock()
-	if s.link == l {
-		s.link = nil
-	}
-	s.cmu.Unlock()
-	l.conn.Close()
-}
-
-// deadline returns the deadline of one exchange: the context's, or Options.Timeout from now
-// when that comes sooner; fromCtx tells which.
-func (s *Switcher) deadline(ctx context.Context) (time.Time, bool) {
-	own := time.Now().Add(s.opts.Timeout)
-	if dl, ok := ctx.Deadline(); ok && !dl.After(own) {
-		return dl, true
-	}
-	return own, false
-}
-
-func (s *Switcher) isClosed() bool {
-	s.cmu.Lock()
-	defer s.cmu.Unlock()
-	return s.closed
-}
-
-// retryable reports whether a failed read or write may succeed on a new link: not after a
-// timeout, a cancelled context or Close.
-func (s *Switcher) retryable(ctx context.Context, err error) bool {
-	return !s.isClosed() && ctx.Err() == nil && !isTimeout(err)
-}
-
-// isTimeout reports a passed read or write deadline, on a socket or a serial port.
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
-}
-
-// ioError wraps a failed read or write. A deadline is a timeout (context.DeadlineExceeded,
-// and drivers.ErrUnreachable: the switcher does not answer); anything else is
-// drivers.ErrUnreachable.
-func (s *Switcher) ioError(ctx context.Context, stage string, err error, fromCtx bool) error {
-	if ctx.Err() != nil {
-		return ctxError(stage, ctx.Err())
-	}
-	if isTimeout(err) {
-		if fromCtx {
-			return ctxError(stage, context.DeadlineExceeded)
-		}
-		return fmt.Errorf("%s: no answer within %v: %w: %w", stage, s.opts.Timeout, context.DeadlineExceeded, drivers.ErrUnreachable)
-	}
-	if s.isClosed() {
-		return errClosed
-	}
-	return fmt.Errorf("%s: %w: %w", stage, err, drivers.ErrUnreachable)
-}
-
-// ctxError wraps the error of a context that ended.
-func ctxError(stage string, err error) error {
-	if stage != "" {
-		stage += ": "
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%sno answer before the deadline: %w: %w", stage, err, drivers.ErrUnreachable)
-	}
-	return fmt.Errorf("%s%w", stage, err)
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/bailiff/bailiff/drivers"
+	"github.com/bailiff/bailiff/drivers/internal/devlink"
 	"github.com/bailiff/bailiff/drivers/transport"
 )
 
@@ -67,11 +68,11 @@ type Switcher struct {
 
 	mu sync.Mutex // held for a whole exchange
 
-	cmu    sync.Mutex // guards the fields below
-	link   *link
-	closed bool
-	model  string     // named by a greeting
-	size   matrixSize // learned by Poll
+	links devlink.Keeper[*link]
+
+	cmu   sync.Mutex // guards the fields below
+	model string     // named by a greeting
+	size  matrixSize // learned by Poll
 }
 
 var (
@@ -89,7 +90,9 @@ func New(dial func(ctx context.Context) (net.Conn, error), opts Options) *Switch
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Switcher{dial: dial, opts: opts, log: log}
+	s := &Switcher{dial: dial, opts: opts, log: log}
+	s.links.Closed, s.links.Limit = errClosed, opts.Timeout
+	return s
 }
 
 // Dial returns a dial function for New that opens address as drivers/transport reads it:
@@ -154,15 +157,7 @@ func factory(cfg drivers.Config) (drivers.Device, error) {
 
 // Close closes the link. Calls after Close fail with drivers.ErrUnreachable.
 func (s *Switcher) Close() error {
-	s.cmu.Lock()
-	defer s.cmu.Unlock()
-	s.closed = true
-	if s.link == nil {
-		return nil
-	}
-	err := s.link.conn.Close()
-	s.link = nil
-	if err != nil && !errors.Is(err, net.ErrClosed) {
+	if err := s.links.Close(); err != nil {
 		return fmt.Errorf("extron: close: %w", err)
 	}
 	return nil

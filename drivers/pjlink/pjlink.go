@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bailiff/bailiff/drivers"
+	"github.com/bailiff/bailiff/drivers/internal/devlink"
 )
 
 // DefaultPort is the TCP port of PJLink (spec §3).
@@ -58,9 +59,7 @@ type Projector struct {
 
 	mu sync.Mutex // held for a whole exchange
 
-	cmu    sync.Mutex // guards link and closed
-	link   *link
-	closed bool
+	links devlink.Keeper[*link]
 }
 
 var (
@@ -82,7 +81,9 @@ func New(dial func(ctx context.Context) (net.Conn, error), opts Options) *Projec
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Projector{dial: dial, opts: opts, log: log}
+	p := &Projector{dial: dial, opts: opts, log: log}
+	p.links.Closed, p.links.Limit = errClosed, opts.Timeout
+	return p
 }
 
 // DialTCP returns a dial function for New that connects over TCP to addr, adding
@@ -128,15 +129,7 @@ func factory(cfg drivers.Config) (drivers.Device, error) {
 
 // Close closes the connection. Calls after Close fail with drivers.ErrUnreachable.
 func (p *Projector) Close() error {
-	p.cmu.Lock()
-	defer p.cmu.Unlock()
-	p.closed = true
-	if p.link == nil {
-		return nil
-	}
-	err := p.link.conn.Close()
-	p.link = nil
-	if err != nil && !errors.Is(err, net.ErrClosed) {
+	if err := p.links.Close(); err != nil {
 		return fmt.Errorf("pjlink: close: %w", err)
 	}
 	return nil

@@ -6,11 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"time"
 
-	"github.com/bailiff/bailiff/drivers"
-	"github.com/bailiff/bailiff/drivers/transport"
+	"github.com/bailiff/bailiff/drivers/internal/devlink"
 )
 
 // link is one open connection or serial port to the display.
@@ -18,6 +16,21 @@ type link struct {
 	conn   net.Conn
 	r      *bufio.Reader
 	serial bool
+}
+
+func (l *link) Close() error { return l.conn.Close() }
+
+// open opens a link; on a serial line it first drops what the line still holds.
+func (d *Display) open(ctx context.Context) (*link, error) {
+	conn, err := d.dial(ctx)
+	if err != nil {
+		return nil, err
+	}
+	l := &link{conn: conn, r: bufio.NewReaderSize(conn, 512), serial: devlink.IsSerial(conn)}
+	if l.serial {
+		devlink.DiscardPending(conn, drainQuiet)
+	}
+	return l, nil
 }
 
 // drainQuiet is how long a freshly opened serial line must stay quiet before the first
@@ -50,16 +63,16 @@ func (d *Display) exchange(ctx context.Context, what string, cmd byte, data []by
 // reports whether the failure is one a fresh link may cure.
 func (d *Display) try(ctx context.Context, cmd byte, req []byte) (vals []byte, again bool, err error) {
 	if err := ctx.Err(); err != nil {
-		return nil, false, ctxError("", err)
+		return nil, false, devlink.CtxError("", err)
 	}
-	deadline, fromCtx := d.deadline(ctx)
-	l, err := d.current(ctx, deadline)
+	deadline, fromCtx := d.links.Deadline(ctx)
+	l, _, err := d.links.Current(ctx, deadline, d.open)
 	if err != nil {
 		return nil, false, err
 	}
 	if err := l.conn.SetDeadline(deadline); err != nil {
-		d.drop(l)
-		return nil, d.retryable(ctx, err), d.ioError(ctx, "set deadline", err, fromCtx)
+		d.links.Drop(l)
+		return nil, d.links.Retryable(ctx, err), d.links.IOError(ctx, "set deadline", err, fromCtx)
 	}
 	// A cancelled context interrupts a blocked read or write at once. A serial port does not
 	// notice a new deadline in the middle of a read, so it is closed (and opened again later).
@@ -72,146 +85,27 @@ func (d *Display) try(ctx context.Context, cmd byte, req []byte) (vals []byte, a
 	defer stop()
 
 	if _, err := l.conn.Write(req); err != nil {
-		d.drop(l)
-		return nil, d.retryable(ctx, err), d.ioError(ctx, fmt.Sprintf("send command 0x%02x", cmd), err, fromCtx)
+		d.links.Drop(l)
+		return nil, d.links.Retryable(ctx, err), d.links.IOError(ctx, fmt.Sprintf("send command 0x%02x", cmd), err, fromCtx)
 	}
 	if d.opts.ID == Broadcast {
 		return nil, false, nil
 	}
 	f, err := readFrame(l.r)
 	if err != nil {
-		d.drop(l)
+		d.links.Drop(l)
 		if errors.Is(err, errGarbled) {
 			return nil, false, err
 		}
-		return nil, d.retryable(ctx, err), d.ioError(ctx, fmt.Sprintf("read answer to 0x%02x", cmd), err, fromCtx)
+		return nil, d.links.Retryable(ctx, err), d.links.IOError(ctx, fmt.Sprintf("read answer to 0x%02x", cmd), err, fromCtx)
 	}
 	vals, err = parseReply(f, cmd, d.opts.ID)
 	if err != nil {
 		var ne *NakError
 		if !errors.As(err, &ne) {
-			d.drop(l) // out of step: the link is no use any more
+			d.links.Drop(l) // out of step: the link is no use any more
 		}
 		return nil, false, err
 	}
 	return vals, false, nil
-}
-
-// current returns the open link, opening one when there is none.
-func (d *Display) current(ctx context.Context, deadline time.Time) (*link, error) {
-	d.cmu.Lock()
-	l, closed := d.link, d.closed
-	d.cmu.Unlock()
-	if closed {
-		return nil, errClosed
-	}
-	if l != nil {
-		return l, nil
-	}
-	dctx, cancel := context.WithDeadline(ctx, deadline)
-	defer cancel()
-	conn, err := d.dial(dctx)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctxError("connect", ctx.Err())
-		}
-		return nil, fmt.Errorf("connect: %w: %w", err, drivers.ErrUnreachable)
-	}
-	l = &link{conn: conn, r: bufio.NewReaderSize(conn, 512), serial: isSerial(conn)}
-	if l.serial {
-		discardPending(conn)
-	}
-	d.cmu.Lock()
-	defer d.cmu.Unlock()
-	if d.closed {
-		conn.Close()
-		return nil, errClosed
-	}
-	d.link = l
-	return l, nil
-}
-
-func isSerial(c net.Conn) bool {
-	a := c.LocalAddr()
-	return a != nil && a.Network() == transport.Serial
-}
-
-// discardPending reads and drops whatever a serial line holds until it stays quiet for
-// drainQuiet (a pty or a USB adapter keeps bytes received while the port was closed).
-func discardPending(c net.Conn) {
-	buf := make([]byte, 256)
-	for range 64 {
-		c.SetReadDeadline(time.Now().Add(drainQuiet))
-		if n, err := c.Read(buf); err != nil || n == 0 {
-			return
-		}
-	}
-}
-
-// drop closes l and forgets it.
-func (d *Display) drop(l *link) {
-	d.cmu.Lock()
-	if d.link == l {
-		d.link = nil
-	}
-	d.cmu.Unlock()
-	l.conn.Close()
-}
-
-// deadline returns the deadline of one exchange: the context's, or Options.Timeout from now
-// when that comes sooner; fromCtx tells which.
-func (d *Display) deadline(ctx context.Context) (time.Time, bool) {
-	own := time.Now().Add(d.opts.Timeout)
-	if dl, ok := ctx.Deadline(); ok && !dl.After(own) {
-		return dl, true
-	}
-	return own, false
-}
-
-func (d *Display) isClosed() bool {
-	d.cmu.Lock()
-	defer d.cmu.Unlock()
-	return d.closed
-}
-
-// retryable reports whether a failed read or write may succeed on a new link: not after a
-// timeout, a cancelled context or Close.
-func (d *Display) retryable(ctx context.Context, err error) bool {
-	return !d.isClosed() && ctx.Err() == nil && !isTimeout(err)
-}
-
-// isTimeout reports a passed read or write deadline, on a socket or a serial port.
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
-}
-
-// ioError wraps a failed read or write. A deadline is a timeout (context.DeadlineExceeded,
-// and drivers.ErrUnreachable: the display does not answer); anything else is
-// drivers.ErrUnreachable.
-func (d *Display) ioError(ctx context.Context, stage string, err error, fromCtx bool) error {
-	if ctx.Err() != nil {
-		return ctxError(stage, ctx.Err())
-	}
-	if isTimeout(err) {
-		if fromCtx {
-			return ctxError(stage, context.DeadlineExceeded)
-		}
-		return fmt.Errorf("%s: no answer within %v: %w: %w", stage, d.opts.Timeout, context.DeadlineExceeded, drivers.ErrUnreachable)
-	}
-	if d.isClosed() {
-		return errClosed
-	}
-	return fmt.Errorf("%s: %w: %w", stage, err, drivers.ErrUnreachable)
-}
-
-// ctxError wraps the error of a context that ended.
-func ctxError(stage string, err error) error {
-	if stage != "" {
-		stage += ": "
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%sno answer before the deadline: %w: %w", stage, err, drivers.ErrUnreachable)
-	}
-	return fmt.Errorf("%s%w", stage, err)
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/bailiff/bailiff/drivers"
+	"github.com/bailiff/bailiff/drivers/internal/devlink"
 	"github.com/bailiff/bailiff/drivers/transport"
 )
 
@@ -45,9 +46,7 @@ type Display struct {
 	mu   sync.Mutex    // held for a whole exchange
 	sent drivers.State // with the broadcast ID, the values last set; guarded by mu
 
-	cmu    sync.Mutex // guards link and closed
-	link   *link
-	closed bool
+	links devlink.Keeper[*link]
 }
 
 var (
@@ -68,7 +67,9 @@ func New(dial func(ctx context.Context) (net.Conn, error), opts Options) *Displa
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Display{dial: dial, opts: opts, log: log, sent: drivers.State{}}
+	d := &Display{dial: dial, opts: opts, log: log, sent: drivers.State{}}
+	d.links.Closed, d.links.Limit = errClosed, opts.Timeout
+	return d
 }
 
 // Dial returns a dial function for New that opens address as drivers/transport reads it:
@@ -142,15 +143,7 @@ func factory(cfg drivers.Config) (drivers.Device, error) {
 
 // Close closes the link. Calls after Close fail with drivers.ErrUnreachable.
 func (d *Display) Close() error {
-	d.cmu.Lock()
-	defer d.cmu.Unlock()
-	d.closed = true
-	if d.link == nil {
-		return nil
-	}
-	err := d.link.conn.Close()
-	d.link = nil
-	if err != nil && !errors.Is(err, net.ErrClosed) {
+	if err := d.links.Close(); err != nil {
 		return fmt.Errorf("samsungmdc: close: %w", err)
 	}
 	return nil
@@ -309,10 +302,10 @@ func (d *Display) pollBroadcast(ctx context.Context) (drivers.State, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("samsungmdc: poll: %w", ctxError("", err))
+		return nil, fmt.Errorf("samsungmdc: poll: %w", devlink.CtxError("", err))
 	}
-	deadline, _ := d.deadline(ctx)
-	if _, err := d.current(ctx, deadline); err != nil {
+	deadline, _ := d.links.Deadline(ctx)
+	if _, _, err := d.links.Current(ctx, deadline, d.open); err != nil {
 		return nil, fmt.Errorf("samsungmdc: poll: %w", err)
 	}
 	st := maps.Clone(d.sent)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bailiff/bailiff/drivers"
+	"github.com/bailiff/bailiff/drivers/internal/devlink"
 )
 
 // link is one connection to the device. lost is closed when it ends; err says why.
@@ -261,9 +262,9 @@ func (d *Device) exchange(ctx context.Context, what string, cmds []Command, want
 // the failure.
 func (d *Device) try(ctx context.Context, first string, out []byte, want []expect) (got []Message, again bool, err error) {
 	if err := ctx.Err(); err != nil {
-		return nil, false, ctxError("", err)
+		return nil, false, devlink.CtxError("", err)
 	}
-	deadline, fromCtx := d.deadline(ctx)
+	deadline, fromCtx := devlink.Deadline(ctx, d.opts.Timeout)
 	l, err := d.awaitLink(ctx, deadline, fromCtx)
 	if err != nil {
 		return nil, false, err
@@ -306,7 +307,7 @@ func (d *Device) try(ctx context.Context, first string, out []byte, want []expec
 		return nil, false, d.ioError(ctx, "answer to "+first, os.ErrDeadlineExceeded, fromCtx)
 	case <-ctx.Done():
 		d.dropLink(l, ctx.Err())
-		return nil, false, ctxError("answer to "+first, ctx.Err())
+		return nil, false, devlink.CtxError("answer to "+first, ctx.Err())
 	}
 }
 
@@ -347,7 +348,7 @@ func (d *Device) awaitLink(ctx context.Context, deadline time.Time, fromCtx bool
 		case <-timer.C:
 			return nil, d.ioError(ctx, "connect", os.ErrDeadlineExceeded, fromCtx)
 		case <-ctx.Done():
-			return nil, ctxError("connect", ctx.Err())
+			return nil, devlink.CtxError("connect", ctx.Err())
 		}
 	}
 }
@@ -418,16 +419,6 @@ func (d *Device) dropLink(l *link, err error) {
 	}
 }
 
-// deadline returns the deadline of one exchange: the context's, or Options.Timeout from now
-// when that comes sooner; fromCtx tells which.
-func (d *Device) deadline(ctx context.Context) (time.Time, bool) {
-	own := time.Now().Add(d.opts.Timeout)
-	if dl, ok := ctx.Deadline(); ok && !dl.After(own) {
-		return dl, true
-	}
-	return own, false
-}
-
 // retryable reports whether an exchange that lost its connection may be sent again: not
 // after a timeout, a cancelled context or Close.
 func (d *Device) retryable(ctx context.Context, errs ...error) bool {
@@ -445,34 +436,14 @@ func (d *Device) retryable(ctx context.Context, errs ...error) bool {
 // ioError wraps a failed read or write: a deadline is a timeout (context.DeadlineExceeded
 // and drivers.ErrUnreachable), anything else drivers.ErrUnreachable.
 func (d *Device) ioError(ctx context.Context, stage string, err error, fromCtx bool) error {
-	if ctx.Err() != nil {
-		return ctxError(stage, ctx.Err())
-	}
 	d.mu.Lock()
 	closed := d.closed
 	d.mu.Unlock()
-	if closed {
+	switch {
+	case ctx.Err() == nil && closed:
 		return errClosed
-	}
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		if fromCtx {
-			return ctxError(stage, context.DeadlineExceeded)
-		}
-		return fmt.Errorf("%s: no answer within %v: %w: %w", stage, d.opts.Timeout, context.DeadlineExceeded, drivers.ErrUnreachable)
-	}
-	if isGarbled(err) {
+	case ctx.Err() == nil && isGarbled(err):
 		return err
 	}
-	return fmt.Errorf("%s: %w: %w", stage, err, drivers.ErrUnreachable)
-}
-
-// ctxError wraps the error of a context that ended.
-func ctxError(stage string, err error) error {
-	if stage != "" {
-		stage += ": "
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%sno answer before the deadline: %w: %w", stage, err, drivers.ErrUnreachable)
-	}
-	return fmt.Errorf("%s%w", stage, err)
+	return devlink.IOError(ctx, stage, err, fromCtx, d.opts.Timeout, nil)
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bailiff/bailiff/drivers"
+	"github.com/bailiff/bailiff/drivers/internal/devlink"
 	"github.com/bailiff/bailiff/drivers/transport"
 )
 
@@ -86,16 +87,11 @@ func (s *stream) next(ctx context.Context, deadline time.Time) ([]byte, error) {
 		if err == nil {
 			return p, nil
 		}
-		if s.serial && isTimeout(err) && time.Now().Before(deadline) {
+		if s.serial && devlink.IsTimeout(err) && time.Now().Before(deadline) {
 			continue
 		}
 		return nil, err
 	}
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // line is a serial line shared by the cameras daisy-chained on it. Cameras of one process
@@ -176,16 +172,6 @@ func (u *ipLink) read(ctx context.Context, deadline time.Time) ([]byte, error) {
 	return append([]byte(nil), u.buf[:n]...), nil
 }
 
-// until returns the deadline of one wait: the context's, or d from now when that comes
-// sooner; fromCtx tells which.
-func (c *Camera) until(ctx context.Context, d time.Duration) (time.Time, bool) {
-	own := time.Now().Add(d)
-	if dl, ok := ctx.Deadline(); ok && !dl.After(own) {
-		return dl, true
-	}
-	return own, false
-}
-
 func (c *Camera) isClosed() bool {
 	c.cmu.Lock()
 	defer c.cmu.Unlock()
@@ -195,22 +181,17 @@ func (c *Camera) isClosed() bool {
 // retryable reports whether a failed read or write may succeed on a new link: not after a
 // timeout, a cancelled context or Close, and only on a link that worked before.
 func (c *Camera) retryable(ctx context.Context, used bool, err error) bool {
-	return used && !c.isClosed() && ctx.Err() == nil && !isTimeout(err)
+	return used && !c.isClosed() && ctx.Err() == nil && !devlink.IsTimeout(err)
 }
 
 // ioError wraps a failed read or write: drivers.ErrUnreachable, with context.DeadlineExceeded
 // when it timed out.
 func (c *Camera) ioError(ctx context.Context, stage string, err error, fromCtx bool) error {
-	if ctx.Err() != nil {
-		return ctxError(stage, ctx.Err())
-	}
-	if isTimeout(err) {
-		return c.timeoutError(stage, false, fromCtx, c.opts.Timeout)
-	}
+	var closed error
 	if c.isClosed() {
-		return errClosed
+		closed = errClosed
 	}
-	return fmt.Errorf("%s: %w: %w", stage, err, drivers.ErrUnreachable)
+	return devlink.IOError(ctx, stage, err, fromCtx, c.opts.Timeout, closed)
 }
 
 // timeoutError says that nothing came in time. Before the ACK the camera does not answer:
@@ -222,21 +203,8 @@ func (c *Camera) timeoutError(stage string, acked, fromCtx bool, limit time.Dura
 		return fmt.Errorf("%s: accepted (ACK), no completion before the deadline: %w", stage, context.DeadlineExceeded)
 	case acked:
 		return fmt.Errorf("%s: accepted (ACK), no completion within %v: %w", stage, limit, context.DeadlineExceeded)
-	case fromCtx:
-		return ctxError(stage, context.DeadlineExceeded)
 	}
-	return fmt.Errorf("%s: no answer within %v: %w: %w", stage, limit, context.DeadlineExceeded, drivers.ErrUnreachable)
-}
-
-// ctxError wraps the error of a context that ended.
-func ctxError(stage string, err error) error {
-	if stage != "" {
-		stage += ": "
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%sno answer before the deadline: %w: %w", stage, err, drivers.ErrUnreachable)
-	}
-	return fmt.Errorf("%s%w", stage, err)
+	return devlink.TimeoutError(stage, fromCtx, limit)
 }
 
 // exchange sends one command or inquiry packet and returns, at its completion, the answer
@@ -309,7 +277,7 @@ func (c *Camera) openStream(ctx context.Context, l *line, deadline time.Time) (*
 	conn, err := dial(dctx)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, ctxError("connect", ctx.Err())
+			return nil, devlink.CtxError("connect", ctx.Err())
 		}
 		return nil, fmt.Errorf("connect: %w: %w", err, drivers.ErrUnreachable)
 	}
@@ -360,9 +328,9 @@ func (c *Camera) dropStream(l *line, s *stream) {
 // failure.
 func (c *Camera) streamTry(ctx context.Context, l *line, msg []byte, inquiry bool) (ans []byte, again bool, err error) {
 	if err := ctx.Err(); err != nil {
-		return nil, false, ctxError("", err)
+		return nil, false, devlink.CtxError("", err)
 	}
-	deadline, fromCtx := c.until(ctx, c.opts.Timeout)
+	deadline, fromCtx := devlink.Deadline(ctx, c.opts.Timeout)
 	s, err := c.openStream(ctx, l, deadline)
 	if err != nil {
 		return nil, false, err
@@ -378,7 +346,7 @@ func (c *Camera) streamTry(ctx context.Context, l *line, msg []byte, inquiry boo
 			return nil, false, err
 		}
 		used = false
-		deadline, fromCtx = c.until(ctx, c.opts.Timeout)
+		deadline, fromCtx = devlink.Deadline(ctx, c.opts.Timeout)
 	}
 	if l != nil && c.cam > l.cameras {
 		l.ready = false // look again next time: a camera may have been plugged in
@@ -398,10 +366,10 @@ func (c *Camera) streamTry(ctx context.Context, l *line, msg []byte, inquiry boo
 			case errors.Is(err, errGarbled):
 				c.outOfStep(l, s)
 				return nil, false, err
-			case ctx.Err() != nil || isTimeout(err):
+			case ctx.Err() != nil || devlink.IsTimeout(err):
 				c.outOfStep(l, s) // the camera may still answer
 				if errors.Is(ctx.Err(), context.Canceled) {
-					return nil, false, ctxError(stage, ctx.Err())
+					return nil, false, devlink.CtxError(stage, ctx.Err())
 				}
 				limit := c.opts.Timeout
 				if x.acked {
@@ -443,7 +411,7 @@ func (c *Camera) streamTry(ctx context.Context, l *line, msg []byte, inquiry boo
 			return ans, false, err
 		}
 		if x.acked && !wasAcked {
-			deadline, fromCtx = c.until(ctx, c.opts.CompletionTimeout)
+			deadline, fromCtx = devlink.Deadline(ctx, c.opts.CompletionTimeout)
 			stage = "wait for completion"
 		}
 	}
@@ -452,7 +420,7 @@ func (c *Camera) streamTry(ctx context.Context, l *line, msg []byte, inquiry boo
 // setUpLine sends AddressSet and IF_Clear as broadcasts, as the manuals ask before a
 // controller starts, and learns how many cameras the line has.
 func (c *Camera) setUpLine(ctx context.Context, l *line, s *stream) error {
-	deadline, fromCtx := c.until(ctx, c.opts.Timeout)
+	deadline, fromCtx := devlink.Deadline(ctx, c.opts.Timeout)
 	for _, step := range []struct {
 		name string
 		msg  []byte
@@ -469,7 +437,7 @@ func (c *Camera) setUpLine(ctx context.Context, l *line, s *stream) error {
 				continue // leftovers of an exchange out of step
 			}
 			if err != nil {
-				if !isTimeout(err) && ctx.Err() == nil {
+				if !devlink.IsTimeout(err) && ctx.Err() == nil {
 					c.dropStream(l, s)
 				}
 				return c.ioError(ctx, step.name, err, fromCtx)
@@ -543,15 +511,15 @@ func (c *Camera) openIP(ctx context.Context) (*ipLink, error) {
 	}
 	if u == nil {
 		if err := ctx.Err(); err != nil {
-			return nil, ctxError("", err)
+			return nil, devlink.CtxError("", err)
 		}
-		deadline, _ := c.until(ctx, c.opts.Timeout)
+		deadline, _ := devlink.Deadline(ctx, c.opts.Timeout)
 		dctx, cancel := context.WithDeadline(ctx, deadline)
 		conn, err := c.dial(dctx)
 		cancel()
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil, ctxError("connect", ctx.Err())
+				return nil, devlink.CtxError("connect", ctx.Err())
 			}
 			return nil, fmt.Errorf("connect: %w: %w", err, drivers.ErrUnreachable)
 		}
@@ -588,7 +556,7 @@ func (c *Camera) dropIP(u *ipLink) {
 func (c *Camera) resetIP(ctx context.Context, u *ipLink) error {
 	stop := context.AfterFunc(ctx, func() { u.conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
-	deadline, fromCtx := c.until(ctx, c.opts.Timeout)
+	deadline, fromCtx := devlink.Deadline(ctx, c.opts.Timeout)
 	dg := encodeIP(typeControl, 0, []byte{ctlReset})
 	for sends := 1; ; sends++ {
 		u.conn.SetWriteDeadline(deadline)
@@ -600,10 +568,10 @@ func (c *Camera) resetIP(ctx context.Context, u *ipLink) error {
 		for {
 			d, err := u.read(ctx, earliest(resend, deadline))
 			if err != nil {
-				if isTimeout(err) && ctx.Err() == nil && time.Now().Before(deadline) && sends <= c.opts.Retries {
+				if devlink.IsTimeout(err) && ctx.Err() == nil && time.Now().Before(deadline) && sends <= c.opts.Retries {
 					break // send it again
 				}
-				if !isTimeout(err) && ctx.Err() == nil {
+				if !devlink.IsTimeout(err) && ctx.Err() == nil {
 					c.dropIP(u)
 				}
 				return c.ioError(ctx, fmt.Sprintf("reset sequence number (sent %d times)", sends), err, fromCtx)
@@ -647,11 +615,11 @@ func (c *Camera) ipTry(ctx context.Context, u *ipLink, typ uint16, msg []byte, i
 	defer stop()
 	dg := encodeIP(typ, u.seq, msg)
 	start := time.Now()
-	phaseEnd, fromCtx := c.until(ctx, c.opts.Timeout)
+	phaseEnd, fromCtx := devlink.Deadline(ctx, c.opts.Timeout)
 	sends := 0
 	send := func() error {
 		sends++
-		wd, _ := c.until(ctx, c.opts.Timeout)
+		wd, _ := devlink.Deadline(ctx, c.opts.Timeout)
 		u.conn.SetWriteDeadline(wd)
 		_, err := u.conn.Write(dg)
 		return err
@@ -675,9 +643,9 @@ func (c *Camera) ipTry(ctx context.Context, u *ipLink, typ uint16, msg []byte, i
 		d, err := u.read(ctx, earliest(resendAt, phaseEnd))
 		if err != nil {
 			if errors.Is(ctx.Err(), context.Canceled) {
-				return nil, ipDone, ctxError(stage, ctx.Err()) // late replies carry this number: they are skipped
+				return nil, ipDone, devlink.CtxError(stage, ctx.Err()) // late replies carry this number: they are skipped
 			}
-			if !isTimeout(err) {
+			if !devlink.IsTimeout(err) {
 				return fail(stage, err)
 			}
 			now := time.Now()
@@ -702,7 +670,7 @@ func (c *Camera) ipTry(ctx context.Context, u *ipLink, typ uint16, msg []byte, i
 				if err := send(); err != nil {
 					return fail("send", err)
 				}
-				phaseEnd, fromCtx = c.until(ctx, c.opts.Retransmit)
+				phaseEnd, fromCtx = devlink.Deadline(ctx, c.opts.Retransmit)
 				resendAt = phaseEnd
 				continue
 			}
@@ -736,7 +704,7 @@ func (c *Camera) ipTry(ctx context.Context, u *ipLink, typ uint16, msg []byte, i
 				// still come, on a socket we never heard of.
 				if !performed {
 					performed = true
-					phaseEnd, fromCtx = c.until(ctx, c.opts.CompletionTimeout)
+					phaseEnd, fromCtx = devlink.Deadline(ctx, c.opts.CompletionTimeout)
 					resendAt = phaseEnd
 				}
 				continue
@@ -750,9 +718,12 @@ func (c *Camera) ipTry(ctx context.Context, u *ipLink, typ uint16, msg []byte, i
 			return ans, ipDone, err
 		}
 		if x.acked && !wasAcked {
-			phaseEnd, fromCtx = c.until(ctx, c.opts.CompletionTimeout)
+			phaseEnd, fromCtx = devlink.Deadline(ctx, c.opts.CompletionTimeout)
 			resendAt = phaseEnd
 			stage = "wait for completion"
 		}
 	}
 }
+
+// isTimeout reports a passed read or write deadline.
+var isTimeout = devlink.IsTimeout
