@@ -233,6 +233,23 @@ func (discard) Event(string, map[string]any) {}
 func (discard) Meter(map[string]float64)     {}
 func (discard) State(State)                  {}
 
+// Logger returns l, or a logger that drops every record when l is nil (an Options.Logger
+// left unset).
+func Logger(l *slog.Logger) *slog.Logger {
+	if l != nil {
+		return l
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// OnOff names a switch's state in messages: "on" or "off".
+func OnOff(on bool) string {
+	if on {
+		return "on"
+	}
+	return "off"
+}
+
 // Factory makes a Device. It must not block on the network: connecting happens in Poll and
 // in the actions, so an unreachable device never stops the agent from starting.
 type Factory func(cfg Config) (Device, error)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"maps"
 	"math"
@@ -127,9 +126,7 @@ func New(open func(ctx context.Context) (Source, error), opts Options) *Input {
 	opts.RetryMax = max(opts.RetryMax, opts.RetryMin)
 	in := &Input{open: open, opts: opts, log: opts.Logger, notify: opts.Notify, status: StatusStarting,
 		done: make(chan struct{}), settled: make(chan struct{})}
-	if in.log == nil {
-		in.log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
+	in.log = drivers.Logger(in.log)
 	if in.notify == nil {
 		in.notify = drivers.Discard
 	}

@@ -3,7 +3,6 @@ package escpos
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"sort"
@@ -93,10 +92,7 @@ func New(dial func(ctx context.Context) (net.Conn, error), opts Options) *Printe
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
+	log := drivers.Logger(opts.Logger)
 	p := &Printer{dial: dial, opts: opts, log: log}
 	p.links.Closed, p.links.Limit = errClosed, opts.Timeout
 	return p

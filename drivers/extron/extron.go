@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"slices"
@@ -86,10 +85,7 @@ func New(dial func(ctx context.Context) (net.Conn, error), opts Options) *Switch
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
 	}
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
+	log := drivers.Logger(opts.Logger)
 	s := &Switcher{dial: dial, opts: opts, log: log}
 	s.links.Closed, s.links.Limit = errClosed, opts.Timeout
 	return s

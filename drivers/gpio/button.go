@@ -48,7 +48,7 @@ func newButton(name string, resolve func() (gpio.PinIO, error), o Options) *Butt
 	if o.PollEvery <= 0 {
 		o.PollEvery = DefaultPollEvery
 	}
-	return &Button{name: name, resolve: resolve, opts: o, log: logger(o), notify: notifier(o)}
+	return &Button{name: name, resolve: resolve, opts: o, log: drivers.Logger(o.Logger), notify: notifier(o)}
 }
 
 // Poll starts watching the pin on the first call (and after a failed start), and returns

@@ -3,7 +3,6 @@ package gpio
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"sync"
 	"time"
@@ -43,14 +42,7 @@ func NewRelay(pin gpio.PinIO, o Options) *Relay {
 }
 
 func newRelay(name string, resolve func() (gpio.PinIO, error), o Options) *Relay {
-	return &Relay{name: name, resolve: resolve, opts: o, log: logger(o), notify: notifier(o)}
-}
-
-func logger(o Options) *slog.Logger {
-	if o.Logger != nil {
-		return o.Logger
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
+	return &Relay{name: name, resolve: resolve, opts: o, log: drivers.Logger(o.Logger), notify: notifier(o)}
 }
 
 func notifier(o Options) drivers.Notifier {
@@ -97,7 +89,7 @@ func (r *Relay) cancelPulse() {
 // SetRelay switches the relay on or off. It ends a pulse under way.
 func (r *Relay) SetRelay(ctx context.Context, on bool) error {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("gpio: relay %s: %w", onOff(on), err)
+		return fmt.Errorf("gpio: relay %s: %w", drivers.OnOff(on), err)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -107,7 +99,7 @@ func (r *Relay) SetRelay(ctx context.Context, on bool) error {
 		err = r.out(p, on)
 	}
 	if err != nil {
-		return fmt.Errorf("gpio: relay %s: %w", onOff(on), err)
+		return fmt.Errorf("gpio: relay %s: %w", drivers.OnOff(on), err)
 	}
 	return nil
 }
@@ -198,11 +190,4 @@ func (r *Relay) Close() error {
 		}
 	}
 	return nil
-}
-
-func onOff(on bool) string {
-	if on {
-		return "on"
-	}
-	return "off"
 }

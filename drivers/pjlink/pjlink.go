@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"strconv"
@@ -77,10 +76,7 @@ func New(dial func(ctx context.Context) (net.Conn, error), opts Options) *Projec
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
 	}
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
+	log := drivers.Logger(opts.Logger)
 	p := &Projector{dial: dial, opts: opts, log: log}
 	p.links.Closed, p.links.Limit = errClosed, opts.Timeout
 	return p
@@ -154,13 +150,6 @@ func (p *Projector) set(ctx context.Context, what, cmd, param string) error {
 	return nil
 }
 
-func onOff(on bool) string {
-	if on {
-		return "on"
-	}
-	return "off"
-}
-
 // SetPower switches the projector on (POWR 1) or to standby (POWR 0). While it warms up or
 // cools down most projectors answer ERR3: drivers.ErrBusy.
 func (p *Projector) SetPower(ctx context.Context, on bool) error {
@@ -168,7 +157,7 @@ func (p *Projector) SetPower(ctx context.Context, on bool) error {
 	if on {
 		param = "1"
 	}
-	return p.set(ctx, "power "+onOff(on), "POWR", param)
+	return p.set(ctx, "power "+drivers.OnOff(on), "POWR", param)
 }
 
 // SetInput selects an input (INPT): a code of spec §4.3 ("31") or a friendly name of one
@@ -188,7 +177,7 @@ func (p *Projector) SetBlank(ctx context.Context, on bool) error {
 	if on {
 		param = "11"
 	}
-	return p.set(ctx, "blank "+onOff(on), "AVMT", param)
+	return p.set(ctx, "blank "+drivers.OnOff(on), "AVMT", param)
 }
 
 // SetMute mutes (AVMT 21) or unmutes (AVMT 20) the audio. A projector has one audio
@@ -201,7 +190,7 @@ func (p *Projector) SetMute(ctx context.Context, channel string, on bool) error 
 	if on {
 		param = "21"
 	}
-	return p.set(ctx, "mute "+onOff(on), "AVMT", param)
+	return p.set(ctx, "mute "+drivers.OnOff(on), "AVMT", param)
 }
 
 // Poll queries the projector's state; see the package documentation for the fields and for

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"maps"
 	"net"
@@ -63,10 +62,7 @@ func New(dial func(ctx context.Context) (net.Conn, error), opts Options) *Displa
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
 	}
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
+	log := drivers.Logger(opts.Logger)
 	d := &Display{dial: dial, opts: opts, log: log, sent: drivers.State{}}
 	d.links.Closed, d.links.Limit = errClosed, opts.Timeout
 	return d
@@ -177,20 +173,13 @@ func (d *Display) set(ctx context.Context, what string, cmd, v byte, field strin
 	return nil
 }
 
-func onOff(on bool) string {
-	if on {
-		return "on"
-	}
-	return "off"
-}
-
 // SetPower switches the display on (0x11 1) or off (0x11 0).
 func (d *Display) SetPower(ctx context.Context, on bool) error {
 	var v byte
 	if on {
 		v = 1
 	}
-	return d.set(ctx, "power "+onOff(on), CmdPower, v, "power", onOff(on))
+	return d.set(ctx, "power "+drivers.OnOff(on), CmdPower, v, "power", drivers.OnOff(on))
 }
 
 // SetInput selects an input source (0x14): a name of InputNames or an alias ("hdmi1", "dp",
@@ -214,7 +203,7 @@ func (d *Display) SetMute(ctx context.Context, channel string, on bool) error {
 	if on {
 		v = 1
 	}
-	return d.set(ctx, "mute "+onOff(on), CmdMute, v, "mute", on)
+	return d.set(ctx, "mute "+drivers.OnOff(on), CmdMute, v, "mute", on)
 }
 
 // SetVolume sets the volume level, 0–100 (0x12).

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"sort"
@@ -134,10 +133,7 @@ func New(dial func(ctx context.Context) (net.Conn, error), opts Options) *Device
 	if opts.Notify == nil {
 		opts.Notify = drivers.Discard
 	}
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
+	log := drivers.Logger(opts.Logger)
 	ctx, cancel := context.WithCancel(context.Background())
 	d := &Device{
 		dial: dial, opts: opts, notify: opts.Notify, log: log,

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"net"
@@ -131,10 +130,7 @@ func New(address string, opts Options) (*Camera, error) {
 	if opts.Retries == 0 {
 		opts.Retries = DefaultRetries
 	}
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
+	log := drivers.Logger(opts.Logger)
 	c := &Camera{kind: kind, target: target, cam: opts.Camera, opts: opts, log: log}
 	c.dial = opts.Dial
 	if c.dial == nil {
@@ -277,18 +273,11 @@ func checkBody(body []byte) error {
 	return nil
 }
 
-func onOff(on bool) string {
-	if on {
-		return "on"
-	}
-	return "off"
-}
-
 // SetPower switches the camera on (CAM_Power On) or to standby. It returns at the
 // completion, once the camera has started (or stopped). While it starts up, commands are
 // refused as not executable: drivers.ErrBusy.
 func (c *Camera) SetPower(ctx context.Context, on bool) error {
-	_, err := c.exchange(ctx, "power "+onOff(on), cmdPower(c.cam, on), false)
+	_, err := c.exchange(ctx, "power "+drivers.OnOff(on), cmdPower(c.cam, on), false)
 	return err
 }
 

@@ -23,6 +23,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/bailiff/bailiff/drivers"
 	"github.com/bailiff/bailiff/drivers/internal/simkit"
 )
 
@@ -75,10 +76,7 @@ type Sim struct {
 
 // New returns a simulated printer.
 func New(cfg Config) *Sim {
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
+	log := drivers.Logger(cfg.Logger)
 	s := &Sim{log: log, Server: simkit.New(simkit.Config{Name: "escpossim", Logger: log, OneListener: true, ConnectionsOnly: true})}
 	s.st = State{PaperOut: cfg.PaperOut, NearEnd: cfg.NearEnd, CoverOpen: cfg.CoverOpen}
 	s.parser.Status = s.status

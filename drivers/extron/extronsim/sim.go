@@ -29,6 +29,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/bailiff/bailiff/drivers"
 	"github.com/bailiff/bailiff/drivers/internal/simkit"
 )
 
@@ -132,10 +133,7 @@ func New(cfg Config) *Sim {
 	if !cfg.NoAudio {
 		s.audio = ties(cfg.Audio)
 	}
-	s.log = cfg.Logger
-	if s.log == nil {
-		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
+	s.log = drivers.Logger(cfg.Logger)
 	s.Server = simkit.New(simkit.Config{Name: "extronsim", Logger: s.log, OneListener: true})
 	return s
 }

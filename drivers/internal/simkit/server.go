@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/bailiff/bailiff/drivers"
 	"github.com/bailiff/bailiff/drivers/simreg"
 	"github.com/bailiff/bailiff/drivers/transport"
 )
@@ -65,10 +66,7 @@ type Server struct {
 
 // New returns a Server serving nothing yet.
 func New(cfg Config) *Server {
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
+	log := drivers.Logger(cfg.Logger)
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = 5 * time.Second
 	}

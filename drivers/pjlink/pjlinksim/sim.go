@@ -25,6 +25,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/bailiff/bailiff/drivers"
 	"github.com/bailiff/bailiff/drivers/internal/simkit"
 )
 
@@ -165,10 +166,7 @@ func New(cfg Config) *Sim {
 	if cfg.Model == "" {
 		cfg.Model = "PJLinkSim"
 	}
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
+	log := drivers.Logger(cfg.Logger)
 	s := &Sim{
 		cfg:    cfg,
 		log:    log,

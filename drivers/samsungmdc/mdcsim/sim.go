@@ -25,6 +25,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/bailiff/bailiff/drivers"
 	"github.com/bailiff/bailiff/drivers/internal/simkit"
 )
 
@@ -111,10 +112,7 @@ func New(cfg Config) *Sim {
 		cfg.Inputs = []byte{0x14, 0x18, 0x21, 0x23, 0x25}
 	}
 	cfg.Inputs = append([]byte(nil), cfg.Inputs...)
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
+	log := drivers.Logger(cfg.Logger)
 	return &Sim{
 		cfg: cfg, log: log,
 		on: cfg.On, volume: cfg.Volume, mute: cfg.Mute, input: cfg.Input, aspect: cfg.Aspect,

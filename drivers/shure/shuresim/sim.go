@@ -24,6 +24,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/bailiff/bailiff/drivers"
 	"github.com/bailiff/bailiff/drivers/internal/simkit"
 )
 
@@ -124,10 +125,7 @@ func New(cfg Config) *Sim {
 	if cfg.Preset < 1 || cfg.Preset > 10 {
 		panic(fmt.Sprintf("shuresim: preset %d: want 1-10", cfg.Preset))
 	}
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
+	log := drivers.Logger(cfg.Logger)
 	s := &Sim{
 		cfg: cfg, wide: wide, log: log,
 		mute: make([]bool, cfg.Channels), gain: make([]int, cfg.Channels), preset: cfg.Preset,

@@ -30,6 +30,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/bailiff/bailiff/drivers"
 	"github.com/bailiff/bailiff/drivers/internal/simkit"
 	"github.com/bailiff/bailiff/drivers/transport"
 )
@@ -167,10 +168,7 @@ func New(cfg Config) *Sim {
 	if cfg.ROM == 0 {
 		cfg.ROM = 0x0100
 	}
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
+	log := drivers.Logger(cfg.Logger)
 	s := &Sim{cfg: cfg, log: log, now: time.Now, peers: map[string]*peer{},
 		Server: simkit.New(simkit.Config{Name: "viscasim", Logger: log, ConnectionsOnly: true, WriteTimeout: time.Second})}
 	now := s.now()
