@@ -33,6 +33,9 @@
 //
 // The documents give the meter range (000-060) but no unit or reference; this driver
 // assumes 060 is full scale and reports level-60 dBFS (to be checked against a device).
+// A second search (2026-11) of the MXA910 command strings (2017-10, SAMPLE,
+// AUDIO_IN_PEAK_LVL and AUDIO_IN_RMS_LVL: "000-060"), the MXA710 and P300 command strings
+// and the ANIUSB-Matrix guide found no more: the unit is still unconfirmed.
 // There is no command to store a preset, so StorePreset is drivers.ErrUnsupported.
 // The MXA arrays write a channel "x" (one digit), the P300 "xx" (two): Options.Model.
 //
