@@ -35,11 +35,11 @@
 // A second search (2026-11) found Samsung's full protocol document in two later versions,
 // "SEC-VD-DSW Multiple Display Control Protocol" ver. 13.7c (2016-02-23) and ver. 14.1c
 // (2017-04-20), whose tables of contents name "0x00 Status Control" among the commands, but
-// not the pages of the mute and status commands themselves; the user manuals read (ME75B
-// §1.6.3, SBB-SS08EL1 p. 23, PH64KR p. 29, UD46A) list only power, volume, input, screen
-// mode and size, PIP, auto adjustment, video wall and safety lock. So mute and the status
-// layout stay unconfirmed, and some models may not take them: which is why Poll falls back
-// to one command at a time when the status inquiry is refused.
+// not the pages of the mute and status commands themselves; the command tables of two user
+// manuals (ME75B §1.6.3, SBB-SS08EL1 p. 23) list only power, volume, input, screen mode and
+// size, PIP, auto adjustment, video wall and safety lock. So mute and the status layout stay
+// unconfirmed, and some models may not take them: which is why Poll falls back to one
+// command at a time when the status inquiry is refused.
 //   - Input codes 0x0D AV2, 0x0E SCART, 0x26 DisplayPort 2, 0x27 DisplayPort 3, 0x33 HDMI4,
 //     0x34 HDMI4_PC, 0x50 plug-in module, 0x55 HDBaseT, 0x61 screen mirroring, 0x62 internal
 //     USB, 0x63 URL launcher, 0x64 whiteboard.
