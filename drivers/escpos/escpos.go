@@ -82,13 +82,7 @@ func New(dial func(ctx context.Context) (net.Conn, error), opts Options) *Printe
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
 	}
-	if opts.MinBackoff <= 0 {
-		opts.MinBackoff = DefaultMinBackoff
-	}
-	if opts.MaxBackoff <= 0 {
-		opts.MaxBackoff = DefaultMaxBackoff
-	}
-	opts.MaxBackoff = max(opts.MaxBackoff, opts.MinBackoff)
+	opts.MinBackoff, opts.MaxBackoff = devlink.BackoffBounds(opts.MinBackoff, opts.MaxBackoff, DefaultMinBackoff, DefaultMaxBackoff)
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/bailiff/bailiff/drivers"
+	"github.com/bailiff/bailiff/drivers/internal/devlink"
 	"github.com/bailiff/bailiff/drivers/transport"
 )
 
@@ -123,13 +124,7 @@ func New(dial func(ctx context.Context) (net.Conn, error), opts Options) *Device
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
 	}
-	if opts.MinBackoff <= 0 {
-		opts.MinBackoff = DefaultMinBackoff
-	}
-	if opts.MaxBackoff <= 0 {
-		opts.MaxBackoff = DefaultMaxBackoff
-	}
-	opts.MaxBackoff = max(opts.MaxBackoff, opts.MinBackoff)
+	opts.MinBackoff, opts.MaxBackoff = devlink.BackoffBounds(opts.MinBackoff, opts.MaxBackoff, DefaultMinBackoff, DefaultMaxBackoff)
 	if opts.Notify == nil {
 		opts.Notify = drivers.Discard
 	}

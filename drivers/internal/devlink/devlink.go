@@ -91,6 +91,18 @@ func DiscardPending(c net.Conn, quiet time.Duration) {
 	}
 }
 
+// BackoffBounds returns the bounds of the wait between connection attempts: defMin and
+// defMax for bounds not set (≤ 0), and max no shorter than min.
+func BackoffBounds(minWait, maxWait, defMin, defMax time.Duration) (time.Duration, time.Duration) {
+	if minWait <= 0 {
+		minWait = defMin
+	}
+	if maxWait <= 0 {
+		maxWait = defMax
+	}
+	return minWait, max(maxWait, minWait)
+}
+
 // Keeper keeps a driver's one link to its device (L: the driver's link type, a pointer): it
 // opens it when an exchange needs one, forgets it when it fails, and closes it for good on
 // Close. Its methods are safe for concurrent use.

@@ -145,3 +145,14 @@ func TestDiscardPending(t *testing.T) {
 		t.Fatal("a pipe is not a serial line")
 	}
 }
+
+func TestBackoffBounds(t *testing.T) {
+	for _, c := range [][4]time.Duration{
+		{0, 0, time.Second, time.Minute}, {time.Second, 0, time.Second, time.Minute},
+		{2 * time.Minute, 0, 2 * time.Minute, 2 * time.Minute}, {time.Millisecond, time.Second, time.Millisecond, time.Second},
+	} {
+		if lo, hi := BackoffBounds(c[0], c[1], time.Second, time.Minute); lo != c[2] || hi != c[3] {
+			t.Errorf("BackoffBounds(%v, %v) = %v, %v; want %v, %v", c[0], c[1], lo, hi, c[2], c[3])
+		}
+	}
+}
