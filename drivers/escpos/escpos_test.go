@@ -15,6 +15,7 @@ import (
 	"github.com/bailiff/bailiff/drivers/escpos"
 	"github.com/bailiff/bailiff/drivers/escpos/escpossim"
 	"github.com/bailiff/bailiff/drivers/escpos/internal/golden"
+	"github.com/bailiff/bailiff/drivers/internal/drivertest"
 	"github.com/bailiff/bailiff/drivers/transport"
 	"github.com/bailiff/bailiff/internal/wire"
 )
@@ -40,34 +41,16 @@ func rig(t testing.TB, cfg escpossim.Config, opts escpos.Options) (*escpossim.Si
 	return sim, p
 }
 
-func ctxFor(t testing.TB, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
-}
+func ctxFor(t testing.TB, d time.Duration) context.Context { return drivertest.Ctx(t, d) }
 
 func wantCode(t *testing.T, err error, code string) {
 	t.Helper()
-	if err == nil {
-		t.Fatalf("no error, want %s", code)
-	}
-	if got := drivers.Code(err); got != code {
-		t.Fatalf("error %q has code %s, want %s", err, got, code)
-	}
-	if !strings.HasPrefix(err.Error(), "escpos: ") {
-		t.Fatalf("error %q does not start with escpos: ", err)
-	}
+	drivertest.WantCode(t, err, code, "escpos: ")
 }
 
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	end := time.Now().Add(3 * time.Second)
-	for !cond() {
-		if time.Now().After(end) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	drivertest.Eventually(t, 3*time.Second, what, cond)
 }
 
 var ticket = wire.PrintArgs{Number: "A023", Service: "Case filing", Lines: []string{"Window 3"}, QR: "https://court.example/q/A023"}

@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"periph.io/x/conn/v3/gpio/gpiotest"
 	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"periph.io/x/conn/v3/gpio/gpiotest"
 
 	pgpio "periph.io/x/conn/v3/gpio"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/bailiff/bailiff/drivers/gpio"
 	"github.com/bailiff/bailiff/drivers/gpio/gpiosim"
 	"github.com/bailiff/bailiff/drivers/gpio/internal/golden"
+	"github.com/bailiff/bailiff/drivers/internal/drivertest"
 )
 
 // recorder is a drivers.Notifier that keeps what it gets.
@@ -66,26 +68,12 @@ func (r *recorder) presses() []bool {
 
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	end := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(end) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	drivertest.Eventually(t, 5*time.Second, what, cond)
 }
 
 func wantCode(t *testing.T, err error, code string) {
 	t.Helper()
-	if err == nil {
-		t.Fatalf("no error, want %s", code)
-	}
-	if got := drivers.Code(err); got != code {
-		t.Fatalf("error %q has code %s, want %s", err, got, code)
-	}
-	if !strings.HasPrefix(err.Error(), "gpio: ") {
-		t.Fatalf("error %q does not start with gpio: ", err)
-	}
+	drivertest.WantCode(t, err, code, "gpio: ")
 }
 
 var bg = context.Background()

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bailiff/bailiff/drivers"
+	"github.com/bailiff/bailiff/drivers/internal/drivertest"
 	"github.com/bailiff/bailiff/drivers/onvif"
 	"github.com/bailiff/bailiff/drivers/onvif/onvifsim"
 	"github.com/bailiff/bailiff/internal/wire"
@@ -46,23 +47,11 @@ func authed() (onvifsim.Config, onvif.Options) {
 	return onvifsim.Config{Username: user, Password: password}, onvif.Options{Username: user, Password: password}
 }
 
-func ctxFor(t testing.TB, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
-}
+func ctxFor(t testing.TB, d time.Duration) context.Context { return drivertest.Ctx(t, d) }
 
 func wantCode(t *testing.T, err error, code string) {
 	t.Helper()
-	if err == nil {
-		t.Fatalf("no error, want %s", code)
-	}
-	if got := drivers.Code(err); got != code {
-		t.Fatalf("error %q has code %s, want %s", err, got, code)
-	}
-	if !strings.HasPrefix(err.Error(), "onvif: ") {
-		t.Fatalf("error %q does not start with onvif: ", err)
-	}
+	drivertest.WantCode(t, err, code, "onvif: ")
 }
 
 func TestRegistered(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bailiff/bailiff/drivers"
+	"github.com/bailiff/bailiff/drivers/internal/drivertest"
 	"github.com/bailiff/bailiff/drivers/samsungmdc"
 	"github.com/bailiff/bailiff/drivers/samsungmdc/internal/golden"
 	"github.com/bailiff/bailiff/drivers/samsungmdc/mdcsim"
@@ -42,35 +43,17 @@ func rig(t testing.TB, link string, cfg mdcsim.Config, opts samsungmdc.Options) 
 	return sim, d
 }
 
-func ctxFor(t testing.TB, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
-}
+func ctxFor(t testing.TB, d time.Duration) context.Context { return drivertest.Ctx(t, d) }
 
 func wantCode(t *testing.T, err error, code string) {
 	t.Helper()
-	if err == nil {
-		t.Fatalf("no error, want %s", code)
-	}
-	if got := drivers.Code(err); got != code {
-		t.Fatalf("error %q has code %s, want %s", err, got, code)
-	}
-	if !strings.HasPrefix(err.Error(), "samsungmdc: ") {
-		t.Fatalf("error %q does not start with samsungmdc: ", err)
-	}
+	drivertest.WantCode(t, err, code, "samsungmdc: ")
 }
 
 // eventually polls cond until it holds or 3 s pass.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	end := time.Now().Add(3 * time.Second)
-	for !cond() {
-		if time.Now().After(end) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	drivertest.Eventually(t, 3*time.Second, what, cond)
 }
 
 func TestRegistered(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bailiff/bailiff/drivers"
+	"github.com/bailiff/bailiff/drivers/internal/drivertest"
 	"github.com/bailiff/bailiff/drivers/shure"
 	"github.com/bailiff/bailiff/drivers/shure/shuresim"
 )
@@ -74,34 +75,16 @@ func rig(t testing.TB, cfg shuresim.Config, opts shure.Options) (*shuresim.Sim, 
 	return sim, d
 }
 
-func ctxFor(t testing.TB, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
-}
+func ctxFor(t testing.TB, d time.Duration) context.Context { return drivertest.Ctx(t, d) }
 
 func wantCode(t *testing.T, err error, code string) {
 	t.Helper()
-	if err == nil {
-		t.Fatalf("no error, want %s", code)
-	}
-	if got := drivers.Code(err); got != code {
-		t.Fatalf("error %q has code %s, want %s", err, got, code)
-	}
-	if !strings.HasPrefix(err.Error(), "shure: ") {
-		t.Fatalf("error %q does not start with shure: ", err)
-	}
+	drivertest.WantCode(t, err, code, "shure: ")
 }
 
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	end := time.Now().Add(3 * time.Second)
-	for !cond() {
-		if time.Now().After(end) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	drivertest.Eventually(t, 3*time.Second, what, cond)
 }
 
 func channels(kv ...any) map[string]map[string]any {

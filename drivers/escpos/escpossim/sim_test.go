@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bailiff/bailiff/drivers/escpos/internal/golden"
+	"github.com/bailiff/bailiff/drivers/internal/drivertest"
 	"github.com/bailiff/bailiff/drivers/simreg"
 	"github.com/bailiff/bailiff/drivers/transport"
 )
@@ -46,13 +47,7 @@ func ask(t *testing.T, c net.Conn, b string, n int) (string, error) {
 
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	end := time.Now().Add(3 * time.Second)
-	for !cond() {
-		if time.Now().After(end) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	drivertest.Eventually(t, 3*time.Second, what, cond)
 }
 
 func TestGoldenStatuses(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/bailiff/bailiff/drivers/extron/internal/golden"
+	"github.com/bailiff/bailiff/drivers/internal/drivertest"
 	"github.com/bailiff/bailiff/drivers/simreg"
 	"github.com/bailiff/bailiff/drivers/transport"
 )
@@ -125,13 +126,7 @@ func open(t *testing.T, addr, link string) *client {
 // eventually polls cond until it holds or 2 s pass.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	end := time.Now().Add(2 * time.Second)
-	for !cond() {
-		if time.Now().After(end) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	drivertest.Eventually(t, 2*time.Second, what, cond)
 }
 
 func TestGoldenFrames(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bailiff/bailiff/drivers/internal/drivertest"
 	"github.com/bailiff/bailiff/drivers/simreg"
 	"github.com/bailiff/bailiff/drivers/transport"
 )
@@ -81,12 +82,7 @@ func timedOut(err error) bool {
 
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for end := time.Now().Add(3 * time.Second); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatalf("timed out waiting for %s", what)
+	drivertest.Eventually(t, 3*time.Second, what, cond)
 }
 
 func TestModes(t *testing.T) {

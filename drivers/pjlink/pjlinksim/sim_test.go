@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bailiff/bailiff/drivers/internal/drivertest"
 	"github.com/bailiff/bailiff/drivers/pjlink/internal/golden"
 )
 
@@ -76,13 +77,7 @@ func start(t *testing.T, cfg Config) (*Sim, string) {
 // eventually polls cond until it holds or 2 s pass.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	end := time.Now().Add(2 * time.Second)
-	for !cond() {
-		if time.Now().After(end) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	drivertest.Eventually(t, 2*time.Second, what, cond)
 }
 
 func TestGoldenFrames(t *testing.T) {

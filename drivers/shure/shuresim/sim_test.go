@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bailiff/bailiff/drivers/internal/drivertest"
 	"github.com/bailiff/bailiff/drivers/shure/internal/golden"
 	"github.com/bailiff/bailiff/drivers/simreg"
 )
@@ -77,13 +78,7 @@ func start(t *testing.T, cfg Config) (*Sim, string) {
 
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	end := time.Now().Add(3 * time.Second)
-	for !cond() {
-		if time.Now().After(end) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	drivertest.Eventually(t, 3*time.Second, what, cond)
 }
 
 func TestGoldenFrames(t *testing.T) {

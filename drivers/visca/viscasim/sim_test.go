@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bailiff/bailiff/drivers/internal/drivertest"
 	"github.com/bailiff/bailiff/drivers/simreg"
 	"github.com/bailiff/bailiff/drivers/transport"
 	"github.com/bailiff/bailiff/drivers/visca/internal/golden"
@@ -176,13 +177,7 @@ func TestGoldenDatagrams(t *testing.T) {
 // eventually polls cond until it holds or 2 s pass.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	end := time.Now().Add(2 * time.Second)
-	for !cond() {
-		if time.Now().After(end) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	drivertest.Eventually(t, 2*time.Second, what, cond)
 }
 
 func TestMotion(t *testing.T) {
