@@ -38,3 +38,20 @@ func (s *Server) ServePTY(h Handler) (string, error) {
 	go s.serve(l, h)
 	return p.Address(), nil
 }
+
+// ServeLineEnd serves h on an existing terminal device (one end of a socat pty pair, a real
+// port) opened raw and pollable, with no line settings and no deadlines (see
+// transport.OpenLineEnd), and returns its address, "serial:PATH". ServeSerial is the usual
+// way; this one is for simulators that wait out a line no one has opened yet.
+func (s *Server) ServeLineEnd(path string, h Handler) (string, error) {
+	f, err := transport.OpenLineEnd(path)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", s.name, err)
+	}
+	l := s.track(f, true)
+	if l == nil {
+		return "", fmt.Errorf("%s: serial: %w", s.name, errClosed)
+	}
+	go s.serve(l, h)
+	return "serial:" + path, nil
+}

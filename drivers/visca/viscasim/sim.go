@@ -32,7 +32,6 @@ import (
 
 	"github.com/bailiff/bailiff/drivers"
 	"github.com/bailiff/bailiff/drivers/internal/simkit"
-	"github.com/bailiff/bailiff/drivers/transport"
 )
 
 // Config describes the simulated cameras. The zero value is one camera in standby that
@@ -575,15 +574,7 @@ func (s *Sim) notAPacket(out replier) {
 // ServeSerialPath puts the cameras on an existing serial device as a daisy chain (one end of
 // a socat pty pair, or a real port) and returns its address, "serial:PATH".
 func (s *Sim) ServeSerialPath(path string) (string, error) {
-	f, err := transport.OpenLineEnd(path)
-	if err != nil {
-		return "", fmt.Errorf("viscasim: %w", err)
-	}
-	if !s.Go(func() { s.ServeLine(f, s.serveSerial) }) {
-		f.Close()
-		return "", errors.New("viscasim: serial: simulator closed")
-	}
-	return "serial:" + path, nil
+	return s.ServeLineEnd(path, s.serveSerial)
 }
 
 // OpenSerial makes a pty pair, puts the cameras on it as a daisy chain and returns the
