@@ -337,3 +337,34 @@ func TestLineCloseEndsSlowWait(t *testing.T) {
 	s.DropConnections()
 	eventually(t, "the slow answer to end", func() bool { return len(s.Lines()) == 0 })
 }
+
+// TestServeLineEnd serves an existing terminal device opened raw, as the VISCA chain is.
+func TestServeLineEnd(t *testing.T) {
+	p, err := transport.OpenPTY()
+	if err != nil {
+		t.Skip("no pty:", err)
+	}
+	defer p.Close()
+	s := New(Config{Name: "test"})
+	addr, err := s.ServeLineEnd(p.Path(), echo)
+	if err != nil || addr != p.Address() {
+		t.Fatalf("%q, %v", addr, err)
+	}
+	if _, err := s.ServeLineEnd("/nonexistent/tty", echo); err == nil {
+		t.Fatal("a missing device accepted")
+	}
+	io.WriteString(p.Device, "a\n")
+	if got, err := bufio.NewReader(p.Device).ReadString('\n'); got != "ok a\n" {
+		t.Fatalf("%q, %v", got, err)
+	}
+	done := make(chan error)
+	go func() { done <- s.Close() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("Close hangs on a line end")
+	}
+}
