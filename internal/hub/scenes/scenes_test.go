@@ -88,7 +88,7 @@ func newRunner(t *testing.T, f *fakeDevices, h *fakeHub) (*Runner, *[]Run) {
 	var reports []Run
 	var mu sync.Mutex
 	return &Runner{Commands: f, Hub: h, Timeout: time.Second,
-		Room: func(site, rm string) (*config.Room, bool) { return r, site == "s" && rm == "r" },
+		Room:   func(site, rm string) (*config.Room, bool) { return r, site == "s" && rm == "r" },
 		Report: func(run Run) { mu.Lock(); reports = append(reports, run); mu.Unlock() },
 	}, &reports
 }
