@@ -58,37 +58,51 @@ func (s *Store) AppendAudit(ctx context.Context, e AuditEntry) (AuditEntry, erro
 		e.At = time.Now()
 	}
 	e.At = e.At.UTC().Truncate(time.Millisecond)
+	err := s.appendChained(ctx, `SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1`, nil, func(tx *sql.Tx, seq int64, prev string) error {
+		e.Seq, e.Prev = seq, prev
+		e.Hash = e.hash()
+		_, err := tx.ExecContext(ctx, `INSERT INTO audit(seq, at, user, role, action, target, result, detail, prev, hash) VALUES(?,?,?,?,?,?,?,?,?,?)`,
+			e.Seq, e.At.UnixMilli(), e.User, e.Role, e.Action, e.Target, e.Result, e.Detail, e.Prev, e.Hash)
+		return err
+	})
+	if err != nil {
+		return e, fmt.Errorf("store: audit: %w", err)
+	}
+	return e, nil
+}
+
+// appendChained appends one entry to a hash chain in a transaction: last selects the chain's
+// last (seq, hash), and insert writes the entry that follows it. A conflict with another
+// writer (the unique seq or prev) is retried from the start.
+func (s *Store) appendChained(ctx context.Context, last string, args []any, insert func(tx *sql.Tx, seq int64, prev string) error) error {
 	var err error
 	for range 20 {
 		var tx *sql.Tx
 		if tx, err = s.db.BeginTx(ctx, nil); err != nil {
-			return e, fmt.Errorf("store: audit: %w", err)
+			return err
 		}
-		e.Seq, e.Prev = 1, GenesisHash
-		var last int64
-		var prev string
-		switch qerr := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1`).Scan(&last, &prev); {
+		seq, prev := int64(1), GenesisHash
+		var n int64
+		var h string
+		switch qerr := tx.QueryRowContext(ctx, last, args...).Scan(&n, &h); {
 		case qerr == nil:
-			e.Seq, e.Prev = last+1, prev
+			seq, prev = n+1, h
 		case !errors.Is(qerr, sql.ErrNoRows):
 			tx.Rollback()
-			return e, fmt.Errorf("store: audit: %w", qerr)
+			return qerr
 		}
-		e.Hash = e.hash()
-		_, err = tx.ExecContext(ctx, `INSERT INTO audit(seq, at, user, role, action, target, result, detail, prev, hash) VALUES(?,?,?,?,?,?,?,?,?,?)`,
-			e.Seq, e.At.UnixMilli(), e.User, e.Role, e.Action, e.Target, e.Result, e.Detail, e.Prev, e.Hash)
-		if err == nil {
+		if err = insert(tx, seq, prev); err == nil {
 			if err = tx.Commit(); err == nil {
-				return e, nil
+				return nil
 			}
 		} else {
 			tx.Rollback()
 		}
 		if !isConflict(err) {
-			break
+			return err
 		}
 	}
-	return e, fmt.Errorf("store: audit: %w", err)
+	return err
 }
 
 // isConflict tells an error another writer caused (a taken seq or prev, a locked database).

@@ -223,37 +223,18 @@ func (s *Store) AddNote(ctx context.Context, n Note) (Note, error) {
 		n.At = time.Now()
 	}
 	n.At = n.At.UTC().Truncate(time.Millisecond)
-	var err error
-	for range 20 {
-		var tx *sql.Tx
-		if tx, err = s.db.BeginTx(ctx, nil); err != nil {
-			return n, fmt.Errorf("store: note: %w", err)
-		}
-		n.Seq, n.Prev = 1, GenesisHash
-		var last int64
-		var prev string
-		switch qerr := tx.QueryRowContext(ctx, `SELECT seq, hash FROM hearing_notes WHERE hearing_id=? ORDER BY seq DESC LIMIT 1`, n.Hearing).Scan(&last, &prev); {
-		case qerr == nil:
-			n.Seq, n.Prev = last+1, prev
-		case !errors.Is(qerr, sql.ErrNoRows):
-			tx.Rollback()
-			return n, fmt.Errorf("store: note: %w", qerr)
-		}
-		n.Hash = n.hash()
-		_, err = tx.ExecContext(ctx, `INSERT INTO hearing_notes(hearing_id, seq, at, user, role, text, recording, offset_ms, prev, hash) VALUES(?,?,?,?,?,?,?,?,?,?)`,
-			n.Hearing, n.Seq, n.At.UnixMilli(), n.User, n.Role, n.Text, n.Recording, n.OffsetMS, n.Prev, n.Hash)
-		if err == nil {
-			if err = tx.Commit(); err == nil {
-				return n, nil
-			}
-		} else {
-			tx.Rollback()
-		}
-		if !isConflict(err) {
-			break
-		}
+	err := s.appendChained(ctx, `SELECT seq, hash FROM hearing_notes WHERE hearing_id=? ORDER BY seq DESC LIMIT 1`, []any{n.Hearing},
+		func(tx *sql.Tx, seq int64, prev string) error {
+			n.Seq, n.Prev = seq, prev
+			n.Hash = n.hash()
+			_, err := tx.ExecContext(ctx, `INSERT INTO hearing_notes(hearing_id, seq, at, user, role, text, recording, offset_ms, prev, hash) VALUES(?,?,?,?,?,?,?,?,?,?)`,
+				n.Hearing, n.Seq, n.At.UnixMilli(), n.User, n.Role, n.Text, n.Recording, n.OffsetMS, n.Prev, n.Hash)
+			return err
+		})
+	if err != nil {
+		return n, fmt.Errorf("store: note for hearing %s: %w", n.Hearing, err)
 	}
-	return n, fmt.Errorf("store: note for hearing %s: %w", n.Hearing, err)
+	return n, nil
 }
 
 // Notes returns a hearing's notes in order, and checks their chain: a *ChainError names the

@@ -905,4 +905,4 @@ func (r oaRecordings) Stop(_ context.Context, id string) (any, error) {
 	return r.view(id), nil
 }
 func (r oaRecordings) Get(ctx context.Context, id string) (any, error) { return r.Stop(ctx, id) }
-func (r oaRecordings) List(context.Context) any                        { return []any{r.view("r1")} }
+func (r oaRecordings) List(context.Context, func(string) bool) any     { return []any{r.view("r1")} }

@@ -93,6 +93,9 @@ func (r Run) Failed() []StepResult {
 	return out
 }
 
+// Config returns a room's config (its scenes and devices).
+func (rn *Runner) Config(site, room string) (*config.Room, bool) { return rn.Room(site, room) }
+
 // Has reports whether site/room has the scene.
 func (rn *Runner) Has(site, room, scene string) bool {
 	r, ok := rn.Room(site, room)
