@@ -107,7 +107,7 @@ func (f *oaFixture) wireHearings(t *testing.T, srv *Server, cmd scenes.Commander
 	f.store = st
 	h := &oaHub{feed: f.feed, rec: map[string]string{}}
 	runner := &scenes.Runner{Commands: cmd, Hub: h, Timeout: 200 * time.Millisecond, Online: f.reg.Online,
-		Room: func(site, room string) (*config.Room, bool) { return f.room, site == oaSite && room == oaRoom },
+		Room:   func(site, room string) (*config.Room, bool) { return f.room, site == oaSite && room == oaRoom },
 		Report: func(r scenes.Run) { f.feed.Publish("scene", r) }}
 	srv.Audit = &audit.Log{Store: st}
 	srv.AuditLog = st
