@@ -92,7 +92,7 @@ func (h *oaHub) Active(site, room string) (string, time.Time, bool) {
 	return id, time.Now().Add(-time.Second), ok
 }
 
-func (f *oaFixture) wireHearings(t *testing.T, srv *Server, cmd scenes.Commander, judgeHash string) {
+func (f *oaFixture) wireHearings(t testing.TB, srv *Server, cmd scenes.Commander, judgeHash string) {
 	t.Helper()
 	st, err := store.Open(":memory:")
 	if err != nil {

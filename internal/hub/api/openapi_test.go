@@ -43,7 +43,7 @@ type oaSpec struct {
 	root map[string]any
 }
 
-func loadOASpec(t *testing.T) *oaSpec {
+func loadOASpec(t testing.TB) *oaSpec {
 	t.Helper()
 	b, err := os.ReadFile(oaSpecPath)
 	if err != nil {
@@ -406,7 +406,7 @@ type oaFixture struct {
 	tokens  map[string]string // role → token
 }
 
-func newOAFixture(t *testing.T) *oaFixture {
+func newOAFixture(t testing.TB) *oaFixture {
 	t.Helper()
 	hash, err := auth.HashPassword(oaPassword)
 	if err != nil {
