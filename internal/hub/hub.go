@@ -202,6 +202,9 @@ func New(o Options) (h *Hub, err error) {
 	h.hearings = &hearings.Service{Store: h.store, Scenes: h.scenes, Recorder: recorder{h.recs}, Audit: h.audit,
 		RoomKnown: func(site, room string) bool { _, ok := rooms.room(site, room); return ok },
 		Publish:   h.feed.Publish, Log: h.log}
+	if _, err := h.hearings.RestoreRecordings(context.Background()); err != nil {
+		h.log.Error("hearings in session", "error", err)
+	}
 	srv := &api.Server{
 		Store: h.store, Registry: h.reg, Feed: h.feed, Commands: h.router,
 		Metrics: h.metrics.handler(), Health: h.health, Log: h.log, Streams: h.streams, Recordings: h.recs,

@@ -547,6 +547,29 @@ func (s *Service) transition(ctx context.Context, c Caller, id, action string, f
 	return t, nil
 }
 
+// Resume recording after a restart: the hub sealed the recordings its last run left open, so
+// every hearing still in session gets a new recording of its room. It returns how many.
+func (s *Service) RestoreRecordings(ctx context.Context) (int, error) {
+	open, err := s.Store.Hearings(ctx, store.HearingFilter{State: InSession, Limit: 1000})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, h := range open {
+		rec, err := s.Recorder.Start(ctx, h.Site, h.Room)
+		if err == nil {
+			err = s.Store.AddHearingRecording(ctx, h.ID, rec)
+		}
+		if err != nil {
+			s.logger().Error("hearing: record again after a restart", "hearing", h.ID, "site", h.Site, "room", h.Room, "error", err)
+			continue
+		}
+		s.logger().Warn("hearing in session at the last stop: recording again", "hearing", h.ID, "site", h.Site, "room", h.Room, "recording", rec)
+		n++
+	}
+	return n, nil
+}
+
 // Current returns the hearing a room holds now (in session or paused), if any.
 func (s *Service) Current(ctx context.Context, site, room string) (store.Hearing, bool, error) {
 	for _, st := range []string{InSession, Paused} {
