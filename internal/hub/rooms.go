@@ -138,3 +138,7 @@ func (h *Hub) Hearings() *hearings.Service { return h.hearings }
 
 // Scenes is the scene runner.
 func (h *Hub) Scenes() *scenes.Runner { return h.scenes }
+
+// Audit is the audit log, for the hub's other parts (config push, enrollment) to record what
+// they do.
+func (h *Hub) Audit() *audit.Log { return h.audit }

@@ -32,6 +32,8 @@ const (
 	AgentAdd       = "agent-add"
 	AgentRemove    = "agent-remove"
 	ObserverAdd    = "observer-add"
+	ConfigChange   = "config-change" // a room config created, edited or pushed to its agent
+	Enroll         = "enroll"        // an agent enrolled with a one-time token
 )
 
 // Results other than a contract error code.
