@@ -25,12 +25,7 @@ func (p *problems) scenes(r *Room) {
 	seen := map[string]int{}
 	for i, sc := range r.Scenes {
 		k := fmt.Sprintf("scenes[%d]", i)
-		p.id(k+".name", "scene", sc.Name)
-		if j, dup := seen[sc.Name]; dup && sc.Name != "" {
-			p.add(k+".name", "duplicate scene %q (also scenes[%d])", sc.Name, j)
-		} else {
-			seen[sc.Name] = i
-		}
+		p.uniqueID(k+".name", "scene", "scene", "scenes", sc.Name, i, seen)
 		p.name(k+".title", sc.Title, false)
 		p.onError(k+".on_error", sc.OnError)
 		if len(sc.Steps) == 0 {
