@@ -2,7 +2,10 @@ package integration
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -103,12 +106,15 @@ func projectorPower(t *testing.T, d *demo.Demo, key string) pjlinksim.Power {
 	return st.Power
 }
 
+// stepOK checks that the run's step for a device ("device" or "device:action") or hub
+// action ran and succeeded.
 func stepOK(t *testing.T, run map[string]any, device string) {
 	t.Helper()
+	device, action, _ := strings.Cut(device, ":")
 	steps, _ := run["steps"].([]any)
 	for _, s := range steps {
 		m := s.(map[string]any)
-		if m["device"] == device || m["hub"] == device {
+		if (m["device"] == device && (action == "" || m["action"] == action)) || m["hub"] == device {
 			if m["ok"] != true {
 				t.Errorf("step %v (%s) failed: %v", m["at"], device, m["error"])
 			}
@@ -149,7 +155,11 @@ func TestHearingInCourtroom(t *testing.T) {
 	if hv == nil || hv["id"] != id || hv["state"] != "in-session" || len(hv["recordings"].([]any)) != 1 {
 		t.Fatalf("start-hearing did not start the hearing: %v", run)
 	}
-	for _, dev := range []string{"projector", "dsp", "rec-lamp", "start-recording"} {
+	if os.Getenv("BAILIFF_TEST_SHOW") != "" {
+		b, _ := json.MarshalIndent(run, "", "  ")
+		t.Logf("%s", b)
+	}
+	for _, dev := range []string{"projector", "dsp", "cam-bench:preset", "matrix:route", "rec-lamp", "start-recording"} {
 		stepOK(t, run, dev)
 	}
 	if !lampOn(t, d, site+"/"+room+"/rec-lamp") {

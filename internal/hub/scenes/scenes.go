@@ -191,8 +191,8 @@ func skipped(at string, st config.Step) []StepResult {
 }
 
 // step runs one device command or hub action.
-func (rn *Runner) step(ctx context.Context, site, room, at string, st config.Step, by string) StepResult {
-	res := StepResult{At: at, Device: st.Device, Action: st.Action, Hub: st.Hub}
+func (rn *Runner) step(ctx context.Context, site, room, at string, st config.Step, by string) (res StepResult) {
+	res = StepResult{At: at, Device: st.Device, Action: st.Action, Hub: st.Hub}
 	start := time.Now()
 	defer func() { res.MS = time.Since(start).Milliseconds() }()
 	timeout := st.Timeout.D()

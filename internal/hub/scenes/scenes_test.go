@@ -129,6 +129,9 @@ func TestRunAllOK(t *testing.T) {
 	if f.log[3] != `a:input{"source":"31"}` || len(f.log) != 4 {
 		t.Errorf("commands %v", f.log)
 	}
+	if run.Steps[0].MS < 40 || run.Steps[3].MS > 40 {
+		t.Errorf("step times %d ms (a 50 ms command), %d ms (a hub step)", run.Steps[0].MS, run.Steps[3].MS)
+	}
 	if run.Steps[0].State["by"] != "judge" || run.Steps[3].Detail != "did start-recording" {
 		t.Errorf("results %+v", run.Steps)
 	}
