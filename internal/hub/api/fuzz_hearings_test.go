@@ -41,7 +41,7 @@ func FuzzHearingRequests(f *testing.F) {
 		case 1:
 			method, path = "POST", "/api/v1/hearings/"+live+"/notes"
 		default:
-			method, path = "POST", "/api/v1/rooms/demo-court/courtroom-1/scenes/privacy-off"
+			method, path = "POST", "/api/v1/rooms/demo-court/courtroom-1/scenes/privacy-on"
 		}
 		w := fx.do(method, path, tech, "application/json", body)
 		if w.Code >= 500 {
