@@ -55,8 +55,24 @@ type Log struct {
 	Log   *slog.Logger
 }
 
-// maxDetail bounds an entry's detail (a command's args, a scene's failed steps).
-const maxDetail = 4096
+// maxDetail bounds an entry's detail (a command's args, a scene's failed steps); maxName its
+// user and target.
+const (
+	maxDetail = 4096
+	maxName   = 256
+)
+
+// clip cuts s to at most max bytes on a character boundary, marking the cut with "…".
+func clip(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
 
 // Record appends an entry. The action it records has already happened, so a failure to
 // write is logged loudly rather than undoing it.
@@ -64,13 +80,9 @@ func (l *Log) Record(ctx context.Context, e store.AuditEntry) {
 	if l == nil || l.Store == nil {
 		return
 	}
-	if len(e.Detail) > maxDetail {
-		cut := maxDetail
-		for cut > 0 && !utf8.RuneStart(e.Detail[cut]) {
-			cut--
-		}
-		e.Detail = e.Detail[:cut] + "…"
-	}
+	// A refused login's user name is whatever the client sent: bound every field.
+	e.User, e.Target = clip(e.User, maxName), clip(e.Target, maxName)
+	e.Detail = clip(e.Detail, maxDetail)
 	if e.Result == "" {
 		e.Result = OK
 	}

@@ -31,11 +31,14 @@ func TestRecord(t *testing.T) {
 	l := &Log{Store: f}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // the request that caused it is gone: the entry is written all the same
-	l.Record(ctx, store.AuditEntry{User: "judge", Action: Command, Target: "s/r/d", Detail: strings.Repeat("é", 3000)})
+	l.Record(ctx, store.AuditEntry{User: strings.Repeat("u", 10000), Action: Command, Target: "s/r/d", Detail: strings.Repeat("é", 3000)})
 	if len(f.got) != 1 {
 		t.Fatalf("entries %v", f.got)
 	}
 	e := f.got[0]
+	if len(e.User) > maxName+len("…") || e.Target != "s/r/d" {
+		t.Errorf("user %d bytes, target %q", len(e.User), e.Target)
+	}
 	if e.Result != OK || len(e.Detail) > maxDetail+len("…") || !utf8.ValidString(e.Detail) || !strings.HasSuffix(e.Detail, "…") {
 		t.Errorf("entry %q (%d bytes) result %q", e.Detail[:20], len(e.Detail), e.Result)
 	}
