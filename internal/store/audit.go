@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -58,7 +59,7 @@ func (s *Store) AppendAudit(ctx context.Context, e AuditEntry) (AuditEntry, erro
 		e.At = time.Now()
 	}
 	e.At = e.At.UTC().Truncate(time.Millisecond)
-	err := s.appendChained(ctx, `SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1`, nil, func(tx *sql.Tx, seq int64, prev string) error {
+	err := s.appendChained(ctx, `SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1`, nil, func(tx execer, seq int64, prev string) error {
 		e.Seq, e.Prev = seq, prev
 		e.Hash = e.hash()
 		_, err := tx.ExecContext(ctx, `INSERT INTO audit(seq, at, user, role, action, target, result, detail, prev, hash) VALUES(?,?,?,?,?,?,?,?,?,?)`,
@@ -71,37 +72,56 @@ func (s *Store) AppendAudit(ctx context.Context, e AuditEntry) (AuditEntry, erro
 	return e, nil
 }
 
-// appendChained appends one entry to a hash chain in a transaction: last selects the chain's
-// last (seq, hash), and insert writes the entry that follows it. A conflict with another
-// writer (the unique seq or prev) is retried from the start.
-func (s *Store) appendChained(ctx context.Context, last string, args []any, insert func(tx *sql.Tx, seq int64, prev string) error) error {
+// appendChained appends one entry to a hash chain: last selects the chain's last (seq, hash)
+// and insert writes the entry that follows it, both inside one BEGIN IMMEDIATE transaction,
+// so another writer — in this process or another, such as an admin command — waits for the
+// write lock (busy_timeout) instead of reading the same head and forking the chain. Should a
+// fork be attempted all the same, the unique seq and prev refuse it and the append is retried.
+func (s *Store) appendChained(ctx context.Context, last string, args []any, insert func(x execer, seq int64, prev string) error) error {
 	var err error
 	for range 20 {
-		var tx *sql.Tx
-		if tx, err = s.db.BeginTx(ctx, nil); err != nil {
-			return err
-		}
-		seq, prev := int64(1), GenesisHash
-		var n int64
-		var h string
-		switch qerr := tx.QueryRowContext(ctx, last, args...).Scan(&n, &h); {
-		case qerr == nil:
-			seq, prev = n+1, h
-		case !errors.Is(qerr, sql.ErrNoRows):
-			tx.Rollback()
-			return qerr
-		}
-		if err = insert(tx, seq, prev); err == nil {
-			if err = tx.Commit(); err == nil {
-				return nil
-			}
-		} else {
-			tx.Rollback()
-		}
-		if !isConflict(err) {
+		if err = s.appendOnce(ctx, last, args, insert); err == nil || !isConflict(err) {
 			return err
 		}
 	}
+	return err
+}
+
+// execer is what an append writes through.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func (s *Store) appendOnce(ctx context.Context, last string, args []any, insert func(x execer, seq int64, prev string) error) (err error) {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil && !strings.Contains(rerr.Error(), "no transaction") {
+				// Never hand a connection still inside a transaction back to the pool.
+				conn.Raw(func(any) error { return driver.ErrBadConn })
+			}
+		}
+	}()
+	seq, prev := int64(1), GenesisHash
+	var n int64
+	var h string
+	switch qerr := conn.QueryRowContext(ctx, last, args...).Scan(&n, &h); {
+	case qerr == nil:
+		seq, prev = n+1, h
+	case !errors.Is(qerr, sql.ErrNoRows):
+		return qerr
+	}
+	if err := insert(conn, seq, prev); err != nil {
+		return err
+	}
+	_, err = conn.ExecContext(ctx, "COMMIT")
 	return err
 }
 

@@ -151,3 +151,38 @@ func TestHearingsAndNotes(t *testing.T) {
 		t.Fatalf("after an edit: %v", err)
 	}
 }
+
+// Two processes' worth of writers (the hub and an admin command, each with its own
+// connection to the file) append to one chain without forking it.
+func TestAuditTwoWriters(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "hub.db")
+	a, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	var wg sync.WaitGroup
+	for i, s := range []*Store{a, b, a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range 25 {
+				if _, err := s.AppendAudit(ctx, AuditEntry{User: fmt.Sprint("w", i), Action: "command", Target: fmt.Sprint(j), Result: "ok"}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	rep, err := b.VerifyAudit(ctx)
+	if err != nil || rep.Entries != 100 {
+		t.Fatalf("%+v %v", rep, err)
+	}
+}

@@ -224,7 +224,7 @@ func (s *Store) AddNote(ctx context.Context, n Note) (Note, error) {
 	}
 	n.At = n.At.UTC().Truncate(time.Millisecond)
 	err := s.appendChained(ctx, `SELECT seq, hash FROM hearing_notes WHERE hearing_id=? ORDER BY seq DESC LIMIT 1`, []any{n.Hearing},
-		func(tx *sql.Tx, seq int64, prev string) error {
+		func(tx execer, seq int64, prev string) error {
 			n.Seq, n.Prev = seq, prev
 			n.Hash = n.hash()
 			_, err := tx.ExecContext(ctx, `INSERT INTO hearing_notes(hearing_id, seq, at, user, role, text, recording, offset_ms, prev, hash) VALUES(?,?,?,?,?,?,?,?,?,?)`,
