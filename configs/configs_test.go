@@ -98,3 +98,48 @@ func TestRoomFiles(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestCourtroomScenes checks that every example courtroom (tech-courtroom and
+// remote-interrogation) has the scenes the judge's panel and the hearings use.
+func TestCourtroomScenes(t *testing.T) {
+	files, err := configs.RoomFiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for name, data := range files {
+		r, err := config.ParseRoom(name, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Kind != config.KindTechCourtroom && r.Kind != config.KindRemoteInterrogation {
+			continue
+		}
+		n++
+		for _, s := range []string{"start-hearing", "end-hearing", "privacy-on", "privacy-off"} {
+			if _, ok := r.Scene(s); !ok {
+				t.Errorf("%s: no scene %s", name, s)
+			}
+		}
+		start, _ := r.Scene("start-hearing")
+		end, _ := r.Scene("end-hearing")
+		if start != nil && !hasHub(start.Steps, config.HubStartRecording) {
+			t.Errorf("%s: start-hearing does not start the recording", name)
+		}
+		if end != nil && !hasHub(end.Steps, config.HubStopRecording) {
+			t.Errorf("%s: end-hearing does not stop the recording", name)
+		}
+	}
+	if n < 2 {
+		t.Errorf("only %d example courtrooms", n)
+	}
+}
+
+func hasHub(steps []config.Step, action string) bool {
+	for _, s := range steps {
+		if s.Hub == action || hasHub(s.Parallel, action) {
+			return true
+		}
+	}
+	return false
+}

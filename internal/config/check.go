@@ -32,6 +32,17 @@ func (p *problems) id(key, what, s string) {
 	}
 }
 
+// uniqueID checks the ID of element i of a list, and that no earlier element has it (seen:
+// ID → index, updated).
+func (p *problems) uniqueID(key, what, label, list, id string, i int, seen map[string]int) {
+	p.id(key, what, id)
+	if j, dup := seen[id]; dup && id != "" {
+		p.add(key, "duplicate %s %q (also %s[%d])", label, id, list, j)
+		return
+	}
+	seen[id] = i
+}
+
 const maxNameLen = 200 // characters of a room or device name
 
 // name checks a display name.

@@ -157,6 +157,8 @@ func (d *document) decode(n *yaml.Node, v reflect.Value, key string) {
 		return
 	}
 	switch {
+	case v.Type() == argsType:
+		d.decodeArgs(n, v, key)
 	case v.Type() == durationType:
 		if n.Kind != yaml.ScalarNode {
 			d.fail(n.Line, key, `want a duration such as "5s", got `+describe(n))

@@ -56,6 +56,7 @@ type Room struct {
 	Poll     Duration `yaml:"poll" json:"poll"`                       // default health-poll period; default 10s
 	Timeout  Duration `yaml:"command_timeout" json:"command_timeout"` // per-command device timeout; default 5s
 	Devices  []Device `yaml:"devices" json:"devices"`
+	Scenes   []Scene  `yaml:"scenes" json:"scenes,omitempty"`
 	Revision int64    `yaml:"-" json:"revision,omitempty"` // set by the hub when it publishes the config
 
 	File string `yaml:"-" json:"-"`
@@ -69,6 +70,53 @@ type Device struct {
 	Address string            `yaml:"address" json:"address"`
 	Poll    Duration          `yaml:"poll" json:"poll"` // 0: the room's poll
 	Options map[string]string `yaml:"options" json:"options,omitempty"`
+}
+
+// Scene is a named sequence of steps the hub runs in a room (start-hearing, privacy-on, …).
+type Scene struct {
+	Name    string `yaml:"name" json:"name"`                   // an ID: a-z, 0-9 and "-"
+	Title   string `yaml:"title" json:"title,omitempty"`       // shown on the panels; default the name
+	OnError string `yaml:"on_error" json:"on_error,omitempty"` // default of its steps: abort or continue
+	Steps   []Step `yaml:"steps" json:"steps"`
+}
+
+// Step is one step of a scene: a device command (Device, Action, Args), a hub action (Hub),
+// or a group of steps run at the same time (Parallel).
+type Step struct {
+	Device   string   `yaml:"device" json:"device,omitempty"`
+	Action   string   `yaml:"action" json:"action,omitempty"`
+	Args     Args     `yaml:"args" json:"args,omitempty"`
+	Hub      string   `yaml:"hub" json:"hub,omitempty"`
+	Timeout  Duration `yaml:"timeout" json:"timeout,omitempty"`   // 0: the hub's commands.timeout
+	OnError  string   `yaml:"on_error" json:"on_error,omitempty"` // abort or continue; "": the scene's
+	Parallel []Step   `yaml:"parallel" json:"parallel,omitempty"`
+}
+
+// Scene step error policies.
+const (
+	OnErrorAbort    = "abort"    // skip the steps after a failed one
+	OnErrorContinue = "continue" // go on with the next step
+)
+
+// Hub actions a scene step may take.
+const (
+	HubStartRecording = "start-recording" // record every stream of the room
+	HubStopRecording  = "stop-recording"  // seal the room's recording
+	HubPrivacyOn      = "privacy-on"      // raise the room's privacy flag (bench conference)
+	HubPrivacyOff     = "privacy-off"     // lower it
+)
+
+// HubActions lists the hub actions of scene steps.
+var HubActions = []string{HubStartRecording, HubStopRecording, HubPrivacyOn, HubPrivacyOff}
+
+// Scene returns the scene with the given name.
+func (r *Room) Scene(name string) (*Scene, bool) {
+	for i := range r.Scenes {
+		if r.Scenes[i].Name == name {
+			return &r.Scenes[i], true
+		}
+	}
+	return nil, false
 }
 
 // Duration is a time.Duration written as "5s", "250ms", "2m" in YAML and JSON.

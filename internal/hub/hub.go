@@ -19,10 +19,13 @@ import (
 
 	"github.com/bailiff/bailiff/internal/config"
 	"github.com/bailiff/bailiff/internal/hub/api"
+	"github.com/bailiff/bailiff/internal/hub/audit"
 	"github.com/bailiff/bailiff/internal/hub/auth"
 	"github.com/bailiff/bailiff/internal/hub/broker"
 	"github.com/bailiff/bailiff/internal/hub/commands"
+	"github.com/bailiff/bailiff/internal/hub/hearings"
 	"github.com/bailiff/bailiff/internal/hub/registry"
+	"github.com/bailiff/bailiff/internal/hub/scenes"
 	"github.com/bailiff/bailiff/internal/store"
 	"github.com/bailiff/bailiff/internal/wire"
 	"github.com/bailiff/bailiff/media/record"
@@ -71,6 +74,10 @@ type Hub struct {
 	sfu       *sfu.SFU
 	whip      *whip.Server
 	recs      *recordings
+	audit     *audit.Log
+	actions   *hubActions
+	scenes    *scenes.Runner
+	hearings  *hearings.Service
 
 	cancel    context.CancelFunc
 	serveDone chan struct{}
@@ -187,9 +194,21 @@ func New(o Options) (h *Hub, err error) {
 	}
 	h.recs = &recordings{h: h, active: map[string]*activeRecording{}}
 	h.recs.recoverAll(context.Background())
+	h.audit = &audit.Log{Store: h.store, Log: h.log}
+	h.actions = &hubActions{h: h}
+	rooms := newRoomSet(o.Rooms)
+	h.scenes = &scenes.Runner{Commands: h.router, Hub: h.actions, Room: rooms.room, Online: h.reg.Online,
+		Timeout: o.CommandTimeout, Report: h.sceneReport, Log: h.log}
+	h.hearings = &hearings.Service{Store: h.store, Scenes: h.scenes, Recorder: recorder{h.recs}, Audit: h.audit,
+		RoomKnown: func(site, room string) bool { _, ok := rooms.room(site, room); return ok },
+		Publish:   h.feed.Publish, Log: h.log}
+	if _, err := h.hearings.RestoreRecordings(context.Background()); err != nil {
+		h.log.Error("hearings in session", "error", err)
+	}
 	srv := &api.Server{
 		Store: h.store, Registry: h.reg, Feed: h.feed, Commands: h.router,
 		Metrics: h.metrics.handler(), Health: h.health, Log: h.log, Streams: h.streams, Recordings: h.recs,
+		Audit: h.audit, AuditLog: h.store, Scenes: h.scenes, Hearings: h.hearings,
 	}
 	mux := http.NewServeMux()
 	apiH := srv.Handler()

@@ -2,7 +2,9 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -27,7 +29,16 @@ func (rs *recordings) Start(ctx context.Context, site, room string) (any, error)
 }
 func (rs *recordings) Stop(ctx context.Context, id string) (any, error) { return rs.stop(ctx, id) }
 func (rs *recordings) Get(ctx context.Context, id string) (any, error)  { return rs.get(ctx, id) }
-func (rs *recordings) List(ctx context.Context) any                     { return rs.list(ctx) }
+func (rs *recordings) List(ctx context.Context, visible func(id string) bool) any {
+	all := rs.list(ctx)
+	out := make([]RecordingView, 0, len(all))
+	for _, r := range all {
+		if visible == nil || visible(r.ID) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
 
 // stopAll seals every running recording (the hub is stopping).
 func (rs *recordings) stopAll() {
@@ -90,6 +101,15 @@ func (rs *recordings) start(ctx context.Context, site, room string) (RecordingVi
 	now := time.Now().UTC()
 	id := now.Format("20060102T150405Z") + "-" + site + "-" + room
 	rel := filepath.Join("recordings", site, room, id)
+	// A second recording of the room within the same second (a hearing paused and resumed
+	// at once) gets a suffix.
+	for n := 2; ; n++ {
+		if _, err := os.Stat(filepath.Join(rs.h.opts.DataDir, rel)); errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		id = fmt.Sprintf("%s-%s-%s-%d", now.Format("20060102T150405Z"), site, room, n)
+		rel = filepath.Join("recordings", site, room, id)
+	}
 	a := &activeRecording{trackNo: map[string]int{}}
 	a.row = store.Recording{ID: id, Site: site, Room: room, Dir: rel, State: store.RecordingActive, Started: now}
 	rec, err := record.Start(record.Options{
@@ -123,6 +143,18 @@ func (rs *recordings) start(ctx context.Context, site, room string) (RecordingVi
 	})
 	rs.h.feed.Publish("recording", map[string]any{"site": site, "room": room, "id": id, "state": a.row.State})
 	return rs.view(a.row, a), nil
+}
+
+// activeFor is the room's running recording, if any, and when it started.
+func (rs *recordings) activeFor(site, room string) (string, time.Time, bool) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	for id, a := range rs.active {
+		if a.row.Site == site && a.row.Room == room {
+			return id, a.row.Started, true
+		}
+	}
+	return "", time.Time{}, false
 }
 
 // trackID is base, or base-2, base-3… when a stream was published again under the same name.

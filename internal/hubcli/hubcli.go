@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -19,6 +20,7 @@ import (
 	"github.com/bailiff/bailiff/internal/config"
 	"github.com/bailiff/bailiff/internal/demo"
 	"github.com/bailiff/bailiff/internal/hub"
+	"github.com/bailiff/bailiff/internal/hub/audit"
 	"github.com/bailiff/bailiff/internal/hub/broker"
 	"github.com/bailiff/bailiff/internal/store"
 	"github.com/bailiff/bailiff/web"
@@ -40,6 +42,8 @@ const usage = `Usage:
   hub mosquitto-acl                print a mosquitto acl_file for the configured rooms
   hub verify-recording DIR…        check recordings' segments against their signed manifests;
                                    exit 1 if any was changed, removed, added or reordered
+  hub verify-audit                 check the audit log's hash chain; exit 1 naming the first
+                                   entry that was changed, removed or inserted
   hub version
 
 The admin commands take --config FILE (default hub.yaml if present) to find the data directory.
@@ -51,7 +55,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		switch args[0] {
 		case "validate":
 			return validate(args[1:], stdout, stderr)
-		case "agents", "users", "observers", "mosquitto-acl", "verify-recording":
+		case "agents", "users", "observers", "mosquitto-acl", "verify-recording", "verify-audit":
 			return admin(args, stdin, stdout, stderr)
 		case "version":
 			fmt.Fprintln(stdout, "bailiff hub", Version)
@@ -190,7 +194,7 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cfgFile := fs.String("config", "", "hub config file")
 	dataDir := fs.String("data", "", "data directory (overrides the config's)")
 	verb, rest := "", args[1:]
-	if args[0] != "mosquitto-acl" && args[0] != "verify-recording" {
+	if args[0] != "mosquitto-acl" && args[0] != "verify-recording" && args[0] != "verify-audit" {
 		if len(rest) == 0 {
 			fmt.Fprint(stderr, usage)
 			return 2
@@ -236,6 +240,19 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	defer st.Close()
 	ctx := context.Background()
+	if args[0] == "verify-audit" {
+		return verifyAudit(ctx, st, stdout, stderr)
+	}
+	// Admin changes go into the audit log, by the operating-system user who made them.
+	record := func(action, target, result, detail string) {
+		who := "cli"
+		if u, err := user.Current(); err == nil {
+			who = "cli:" + u.Username
+		}
+		if _, err := st.AppendAudit(ctx, store.AuditEntry{User: who, Action: action, Target: target, Result: result, Detail: detail}); err != nil {
+			fmt.Fprintln(stderr, "hub: audit log:", err)
+		}
+	}
 	switch args[0] + " " + verb {
 	case "agents add", "agents remove":
 		if len(a) != 1 {
@@ -252,6 +269,7 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 				fmt.Fprintf(stderr, "hub: remove agent %s/%s: %v\n", site, room, err)
 				return 1
 			}
+			record(audit.AgentRemove, site+"/"+room, audit.OK, "")
 			fmt.Fprintf(stdout, "agent %s/%s removed: it can no longer log in\n", site, room)
 			return 0
 		}
@@ -264,6 +282,7 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "hub:", err)
 			return 1
 		}
+		record(audit.AgentAdd, site+"/"+room, audit.OK, "")
 		if cfg.MQTT.External.URL != "" {
 			fmt.Fprintln(stderr, "hub: note: with an external broker, also add this login to the broker (see docs/OPERATIONS.md)")
 		}
@@ -293,8 +312,10 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return 1
 		}
 		if args[0] == "users" {
+			record(audit.UserAdd, a[0], audit.OK, "role "+a[1])
 			fmt.Fprintf(stdout, "user %s (%s) saved\n", a[0], a[1])
 		} else {
+			record(audit.ObserverAdd, a[0], audit.OK, "")
 			fmt.Fprintf(stdout, "MQTT observer %s saved: it may read bailiff/# and publish nothing\n", a[0])
 		}
 		return 0
@@ -355,5 +376,21 @@ func verifyRecordings(dataDir string, dirs []string, stdout, stderr io.Writer) i
 	if bad > 0 {
 		return 1
 	}
+	return 0
+}
+
+// verifyAudit checks the audit log's chain and says where it breaks.
+func verifyAudit(ctx context.Context, st *store.Store, stdout, stderr io.Writer) int {
+	rep, err := st.VerifyAudit(ctx)
+	var ce *store.ChainError
+	if errors.As(err, &ce) {
+		fmt.Fprintf(stderr, "audit log: BROKEN at entry %d: %s (%d entries before it verify; last good hash %s)\n", ce.Seq, ce.Reason, rep.Entries, rep.Head)
+		return 1
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "hub:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "audit log: ok, %d entries, head %s\n", rep.Entries, rep.Head)
 	return 0
 }

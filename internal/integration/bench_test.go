@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bailiff/bailiff/drivers/pjlink/pjlinksim"
+	"github.com/bailiff/bailiff/internal/config"
 	"github.com/bailiff/bailiff/internal/testutil"
 )
 
@@ -108,4 +109,46 @@ func benchRoundTrip(b *testing.B, rooms, rate int, external bool) {
 	b.ReportMetric(q(0.50), "p50-ms")
 	b.ReportMetric(q(0.99), "p99-ms")
 	b.ReportMetric(float64(len(lat))/b.Elapsed().Seconds(), "cmds/s")
+}
+
+// BenchmarkSceneRun measures one scene run through the API: a parallel group (blank on at the
+// projector and the display), then the two blank off in sequence — four real commands over
+// MQTT to the agent, PJLink to the simulators — with the scene's audit entry and event.
+func BenchmarkSceneRun(b *testing.B) {
+	e := newEnv(b, 1, false)
+	r := e.rooms[0]
+	r.Scenes = []config.Scene{{Name: "blink", Steps: []config.Step{
+		{Parallel: []config.Step{
+			{Device: "projector", Action: "blank", Args: config.Args(`{"on":true}`)},
+			{Device: "display", Action: "blank", Args: config.Args(`{"on":true}`)},
+		}},
+		{Device: "projector", Action: "blank", Args: config.Args(`{"on":false}`)},
+		{Device: "display", Action: "blank", Args: config.Args(`{"on":false}`)},
+	}}}
+	if err := r.Validate(); err != nil {
+		b.Fatal(err)
+	}
+	token := e.login("judge")
+	testutil.Eventually(b, 20*time.Second, "devices reachable", func() bool {
+		p, d := e.device(token, "r1", "projector"), e.device(token, "r1", "display")
+		return p != nil && d != nil && p["reachable"] == true && d["reachable"] == true
+	})
+	for _, dev := range []string{"projector", "display"} {
+		if st, body := e.command(token, "r1", dev, "power", map[string]any{"on": true}); st != 200 {
+			b.Fatalf("power on: %d %v", st, body)
+		}
+		testutil.Eventually(b, 5*time.Second, dev+" warm", func() bool { return e.sims["r1/"+dev].State().Power == pjlinksim.PowerOn })
+	}
+	var lat []time.Duration
+	for b.Loop() {
+		start := time.Now()
+		st, run := e.call("POST", "/api/v1/rooms/"+site+"/r1/scenes/blink", token, nil)
+		if st != 200 || run["ok"] != true {
+			b.Fatalf("scene: %d %v", st, run)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 }

@@ -76,3 +76,49 @@ func TestBrokerRestartUnderAgent(t *testing.T) {
 		t.Logf("recovered %s after the broker came back", time.Since(start).Round(time.Millisecond))
 	})
 }
+
+// A hearing in session when the hub stops is still in session after the restart: its notes
+// and their chain survive, its recording is sealed, and a new
+// recording of the room starts and joins the hearing.
+func TestHearingSurvivesRestart(t *testing.T) {
+	e := newEnv(t, 1, false)
+	judge := e.login("judge")
+	st, h := e.call("POST", "/api/v1/hearings", judge, map[string]any{"case": "R-1", "site": site, "room": "r1"})
+	if st != 201 {
+		t.Fatalf("create: %d %v", st, h)
+	}
+	id := h["id"].(string)
+	if st, tr := e.call("POST", "/api/v1/hearings/"+id+"/start", judge, nil); st != 200 {
+		t.Fatalf("start: %d %v", st, tr)
+	}
+	if st, n := e.call("POST", "/api/v1/hearings/"+id+"/notes", judge, map[string]string{"text": "before the restart"}); st != 201 {
+		t.Fatalf("note: %d %v", st, n)
+	}
+	e.hub.Close()
+	e.startHub()
+	st, h = e.call("GET", "/api/v1/hearings/"+id, judge, nil)
+	recs, _ := h["recordings"].([]any)
+	if st != 200 || h["state"] != "in-session" || len(recs) != 2 {
+		t.Fatalf("after the restart: %d %v", st, h)
+	}
+	// The hub sealed it as it stopped (a crash would leave it to be recovered at the start).
+	if _, r := e.call("GET", "/api/v1/recordings/"+recs[0].(string), judge, nil); r["state"] != "stopped" || r["verified"] != true {
+		t.Errorf("the recording the restart interrupted: %v", r)
+	}
+	if _, r := e.call("GET", "/api/v1/recordings/"+recs[1].(string), judge, nil); r["state"] != "recording" {
+		t.Errorf("the new recording: %v", r)
+	}
+	if st, n := e.call("POST", "/api/v1/hearings/"+id+"/notes", judge, map[string]string{"text": "after the restart"}); st != 201 || n["seq"] != float64(2) || n["recording"] != recs[1] {
+		t.Fatalf("note after the restart: %d %v", st, n)
+	}
+	if _, notes := e.call("GET", "/api/v1/hearings/"+id+"/notes", judge, nil); notes["verified"] != true {
+		t.Errorf("notes: %v", notes)
+	}
+	if st, tr := e.call("POST", "/api/v1/hearings/"+id+"/end", judge, nil); st != 200 {
+		t.Fatalf("end: %d %v", st, tr)
+	}
+	tech := e.login("tech")
+	if st, v := e.call("GET", "/api/v1/audit/verify", tech, nil); st != 200 || v["ok"] != true {
+		t.Errorf("audit after the restart: %d %v", st, v)
+	}
+}

@@ -71,6 +71,67 @@ var migrations = []string{
 		error   TEXT NOT NULL DEFAULT ''
 	);
 	CREATE INDEX recordings_room ON recordings(site, room, started);`,
+	// 4: hearings, their recordings and notes; the audit log. Notes and the audit log are
+	// append-only (triggers) and hash-chained (see audit.go).
+	`CREATE TABLE hearings (
+		id         TEXT PRIMARY KEY,
+		case_no    TEXT NOT NULL,
+		title      TEXT NOT NULL DEFAULT '',
+		site       TEXT NOT NULL,
+		room       TEXT NOT NULL,
+		judge      TEXT NOT NULL,
+		parties    TEXT NOT NULL DEFAULT '[]',
+		access     TEXT NOT NULL,
+		state      TEXT NOT NULL,
+		scheduled  INTEGER,
+		started    INTEGER,
+		ended      INTEGER,
+		created_by TEXT NOT NULL,
+		created    INTEGER NOT NULL
+	);
+	CREATE INDEX hearings_room ON hearings(site, room, created);
+	CREATE INDEX hearings_case ON hearings(case_no);
+	CREATE TABLE hearing_recordings (
+		hearing_id   TEXT NOT NULL REFERENCES hearings(id),
+		recording_id TEXT NOT NULL UNIQUE,
+		added        INTEGER NOT NULL,
+		PRIMARY KEY (hearing_id, recording_id)
+	);
+	CREATE TABLE hearing_notes (
+		hearing_id TEXT NOT NULL REFERENCES hearings(id),
+		seq        INTEGER NOT NULL,
+		at         INTEGER NOT NULL,
+		user       TEXT NOT NULL,
+		role       TEXT NOT NULL,
+		text       TEXT NOT NULL,
+		recording  TEXT NOT NULL DEFAULT '',
+		offset_ms  INTEGER NOT NULL DEFAULT 0,
+		prev       TEXT NOT NULL,
+		hash       TEXT NOT NULL,
+		PRIMARY KEY (hearing_id, seq),
+		UNIQUE (hearing_id, prev)
+	);
+	CREATE TRIGGER hearing_notes_no_update BEFORE UPDATE ON hearing_notes
+		BEGIN SELECT RAISE(ABORT, 'hearing notes are append-only'); END;
+	CREATE TRIGGER hearing_notes_no_delete BEFORE DELETE ON hearing_notes
+		BEGIN SELECT RAISE(ABORT, 'hearing notes are append-only'); END;
+	CREATE TABLE audit (
+		seq    INTEGER PRIMARY KEY,
+		at     INTEGER NOT NULL,
+		user   TEXT NOT NULL,
+		role   TEXT NOT NULL,
+		action TEXT NOT NULL,
+		target TEXT NOT NULL,
+		result TEXT NOT NULL,
+		detail TEXT NOT NULL DEFAULT '',
+		prev   TEXT NOT NULL UNIQUE,
+		hash   TEXT NOT NULL
+	);
+	CREATE INDEX audit_at ON audit(at);
+	CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+		BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+	CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+		BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;`,
 }
 
 // Open opens (creating if needed) the database at path and migrates it to the current schema.

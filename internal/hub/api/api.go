@@ -15,8 +15,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bailiff/bailiff/internal/hub/audit"
 	"github.com/bailiff/bailiff/internal/hub/auth"
+	"github.com/bailiff/bailiff/internal/hub/hearings"
 	"github.com/bailiff/bailiff/internal/hub/registry"
+	"github.com/bailiff/bailiff/internal/hub/scenes"
 	"github.com/bailiff/bailiff/internal/store"
 	"github.com/bailiff/bailiff/internal/wire"
 )
@@ -50,6 +53,15 @@ type Server struct {
 	Streams func() any
 	// Heartbeat is how often an idle event stream gets a comment line (keeps proxies open).
 	Heartbeat time.Duration
+	// Audit records logins, commands and recordings; nil records nothing.
+	Audit *audit.Log
+	// AuditLog reads and checks the audit log (GET /api/v1/audit); nil: the routes answer 404.
+	AuditLog AuditLog
+	// Scenes runs the rooms' scenes; nil: the scene routes answer 404.
+	Scenes Scenes
+	// Hearings is the hearings service; nil: the hearing routes answer 404, and recordings
+	// are not filtered by access level.
+	Hearings *hearings.Service
 
 	sessions sessionCache
 }
@@ -60,7 +72,8 @@ type Recordings interface {
 	Start(ctx context.Context, site, room string) (any, error)
 	Stop(ctx context.Context, id string) (any, error)
 	Get(ctx context.Context, id string) (any, error)
-	List(ctx context.Context) any
+	// List lists the recordings for which visible (nil: all) is true.
+	List(ctx context.Context, visible func(id string) bool) any
 }
 
 // Errors a service wraps so the API answers 404 or 409.
@@ -100,6 +113,25 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("POST /api/v1/recordings", s.authed(auth.CanCommand, s.startRecording))
 		mux.HandleFunc("GET /api/v1/recordings/{id}", s.authed(auth.CanView, s.getRecording))
 		mux.HandleFunc("POST /api/v1/recordings/{id}/stop", s.authed(auth.CanCommand, s.stopRecording))
+	}
+	if s.Scenes != nil {
+		mux.HandleFunc("GET /api/v1/rooms/{site}/{room}/scenes", s.authed(auth.CanView, s.listScenes))
+		mux.HandleFunc("POST /api/v1/rooms/{site}/{room}/scenes/{scene}", s.authed(auth.CanCommand, s.runScene))
+	}
+	if s.Hearings != nil {
+		mux.HandleFunc("POST /api/v1/hearings", s.authed(auth.CanCommand, s.createHearing))
+		mux.HandleFunc("GET /api/v1/hearings", s.authed(auth.CanView, s.listHearings))
+		mux.HandleFunc("GET /api/v1/hearings/{id}", s.authed(auth.CanView, s.getHearing))
+		mux.HandleFunc("POST /api/v1/hearings/{id}/start", s.authed(auth.CanCommand, s.hearingTransition))
+		mux.HandleFunc("POST /api/v1/hearings/{id}/pause", s.authed(auth.CanCommand, s.hearingTransition))
+		mux.HandleFunc("POST /api/v1/hearings/{id}/resume", s.authed(auth.CanCommand, s.hearingTransition))
+		mux.HandleFunc("POST /api/v1/hearings/{id}/end", s.authed(auth.CanCommand, s.hearingTransition))
+		mux.HandleFunc("POST /api/v1/hearings/{id}/notes", s.authed(auth.CanCommand, s.addNote))
+		mux.HandleFunc("GET /api/v1/hearings/{id}/notes", s.authed(auth.CanView, s.notes))
+	}
+	if s.AuditLog != nil {
+		mux.HandleFunc("GET /api/v1/audit", s.authed(isTechnician, s.auditList))
+		mux.HandleFunc("GET /api/v1/audit/verify", s.authed(isTechnician, s.auditVerify))
 	}
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path))
@@ -220,6 +252,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 			s.Log.Error("login", "user", req.User, "error", err)
 		}
 		s.Log.Warn("login refused", "user", req.User)
+		s.Audit.Record(r.Context(), store.AuditEntry{User: req.User, Action: audit.Login, Target: req.User, Result: audit.Refused, Detail: remoteAddr(r)})
 		w.Header().Set("WWW-Authenticate", `Bearer realm="bailiff"`)
 		writeError(w, http.StatusUnauthorized, "unauthorized", "wrong user name or password")
 		return
@@ -231,6 +264,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "internal", "could not store the session")
 		return
 	}
+	s.Audit.Record(r.Context(), store.AuditEntry{User: u.Name, Role: u.Role, Action: audit.Login, Target: u.Name, Result: audit.OK, Detail: remoteAddr(r)})
 	writeJSON(w, http.StatusOK, loginResponse{Token: token, Role: u.Role, Expires: exp})
 }
 
@@ -296,6 +330,8 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "internal", "could not end the session")
 		return
 	}
+	c := callerOf(r)
+	s.Audit.Record(r.Context(), store.AuditEntry{User: c.User, Role: c.Role, Action: audit.Logout, Target: c.User})
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -306,18 +342,50 @@ type recordingRequest struct {
 
 func (s *Server) serviceError(w http.ResponseWriter, err error) {
 	switch {
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, ErrNotFound), errors.Is(err, hearings.ErrNotFound), errors.Is(err, scenes.ErrNoRoom), errors.Is(err, scenes.ErrNoScene):
 		writeError(w, http.StatusNotFound, "not_found", err.Error())
-	case errors.Is(err, ErrConflict):
+	case errors.Is(err, ErrConflict), errors.Is(err, hearings.ErrConflict):
 		writeError(w, http.StatusConflict, "conflict", err.Error())
+	case errors.Is(err, scenes.ErrBusy):
+		writeError(w, http.StatusConflict, wire.CodeBusy, err.Error())
+	case errors.Is(err, hearings.ErrForbidden):
+		writeError(w, http.StatusForbidden, wire.CodeForbidden, err.Error())
+	case errors.Is(err, hearings.ErrInvalid):
+		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
 	default:
-		s.Log.Error("recordings", "error", err)
+		s.Log.Error("service", "error", err)
 		writeError(w, http.StatusInternalServerError, "internal", err.Error())
 	}
 }
 
 func (s *Server) listRecordings(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, s.Recordings.List(r.Context()))
+	var visible func(string) bool
+	if s.Hearings != nil {
+		c := hearingCaller(r)
+		visible = func(id string) bool {
+			ok, err := s.Hearings.RecordingVisible(r.Context(), c, id)
+			return err == nil && ok
+		}
+	}
+	writeJSON(w, http.StatusOK, s.Recordings.List(r.Context(), visible))
+}
+
+// recordingAllowed answers 403 itself when the caller may not reach the recording (it belongs
+// to a hearing whose access level keeps them out).
+func (s *Server) recordingAllowed(w http.ResponseWriter, r *http.Request, id string) bool {
+	if s.Hearings == nil {
+		return true
+	}
+	ok, err := s.Hearings.RecordingVisible(r.Context(), hearingCaller(r), id)
+	if err != nil {
+		s.serviceError(w, err)
+		return false
+	}
+	if !ok {
+		writeError(w, http.StatusForbidden, wire.CodeForbidden, fmt.Sprintf("recording %s belongs to a hearing the %s role may not see", id, callerOf(r).Role))
+		return false
+	}
+	return true
 }
 
 func (s *Server) startRecording(w http.ResponseWriter, r *http.Request) {
@@ -336,10 +404,13 @@ func (s *Server) startRecording(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v, err := s.Recordings.Start(r.Context(), req.Site, req.Room)
+	c := callerOf(r)
 	if err != nil {
+		s.Audit.Record(r.Context(), store.AuditEntry{User: c.User, Role: c.Role, Action: audit.RecordingStart, Target: req.Site + "/" + req.Room, Result: "error", Detail: err.Error()})
 		s.serviceError(w, err)
 		return
 	}
+	s.Audit.Record(r.Context(), store.AuditEntry{User: c.User, Role: c.Role, Action: audit.RecordingStart, Target: req.Site + "/" + req.Room, Detail: audit.Detail(v)})
 	writeJSON(w, http.StatusCreated, v)
 }
 
@@ -358,7 +429,7 @@ func (s *Server) recordingID(w http.ResponseWriter, r *http.Request) (string, bo
 
 func (s *Server) getRecording(w http.ResponseWriter, r *http.Request) {
 	id, ok := s.recordingID(w, r)
-	if !ok {
+	if !ok || !s.recordingAllowed(w, r, id) {
 		return
 	}
 	v, err := s.Recordings.Get(r.Context(), id)
@@ -371,7 +442,7 @@ func (s *Server) getRecording(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) stopRecording(w http.ResponseWriter, r *http.Request) {
 	id, ok := s.recordingID(w, r)
-	if !ok {
+	if !ok || !s.recordingAllowed(w, r, id) {
 		return
 	}
 	v, err := s.Recordings.Stop(r.Context(), id)
@@ -379,6 +450,8 @@ func (s *Server) stopRecording(w http.ResponseWriter, r *http.Request) {
 		s.serviceError(w, err)
 		return
 	}
+	c := callerOf(r)
+	s.Audit.Record(r.Context(), store.AuditEntry{User: c.User, Role: c.Role, Action: audit.RecordingStop, Target: id})
 	writeJSON(w, http.StatusOK, v)
 }
 
@@ -465,6 +538,15 @@ func (s *Server) command(w http.ResponseWriter, r *http.Request) {
 	}
 	c := callerOf(r)
 	ack, err := s.Commands.Send(r.Context(), ids[0], ids[1], ids[2], req.Action, req.Args, c.User)
+	result := audit.OK
+	switch {
+	case err != nil:
+		result = wire.CodeOf(err)
+	case !ack.OK:
+		result = ack.Error.Code
+	}
+	s.Audit.Record(r.Context(), store.AuditEntry{User: c.User, Role: c.Role, Action: audit.Command, Target: strings.Join(ids, "/"),
+		Result: result, Detail: audit.Detail(map[string]any{"action": req.Action, "args": req.Args, "id": ack.ID})})
 	if err != nil {
 		s.commandError(w, err)
 		return

@@ -43,7 +43,7 @@ type oaSpec struct {
 	root map[string]any
 }
 
-func loadOASpec(t *testing.T) *oaSpec {
+func loadOASpec(t testing.TB) *oaSpec {
 	t.Helper()
 	b, err := os.ReadFile(oaSpecPath)
 	if err != nil {
@@ -397,6 +397,8 @@ const (
 )
 
 type oaFixture struct {
+	room    *config.Room
+	store   *store.Store // hearings and the audit log
 	spec    *oaSpec
 	handler http.Handler
 	feed    *registry.Feed
@@ -404,7 +406,7 @@ type oaFixture struct {
 	tokens  map[string]string // role → token
 }
 
-func newOAFixture(t *testing.T) *oaFixture {
+func newOAFixture(t testing.TB) *oaFixture {
 	t.Helper()
 	hash, err := auth.HashPassword(oaPassword)
 	if err != nil {
@@ -414,12 +416,14 @@ func newOAFixture(t *testing.T) *oaFixture {
 		users:    map[string]store.User{"judge": {Name: "judge", Role: auth.RoleJudge, Hash: hash}},
 		sessions: map[string]store.Session{},
 	}
-	f := &oaFixture{spec: loadOASpec(t), feed: registry.NewFeed(8), tokens: map[string]string{}}
+	f := &oaFixture{spec: loadOASpec(t), feed: registry.NewFeed(64), tokens: map[string]string{}}
 	f.reg = registry.New(f.feed, nil)
-	f.reg.SetRooms([]*config.Room{{
+	f.room = &config.Room{
 		Site: oaSite, Room: oaRoom, Kind: "tech-courtroom", Name: "Courtroom 1",
 		Devices: []config.Device{{ID: oaDevice, Driver: "pjlink", Name: "Bench projector"}, {ID: "display", Driver: "pjlink"}},
-	}})
+		Scenes:  oaScenes,
+	}
+	f.reg.SetRooms([]*config.Room{f.room})
 	now := time.Now().UTC().Format(time.RFC3339Nano)
 	f.reg.Handle(wire.RoomTopic(oaSite, oaRoom, wire.KindAgent),
 		[]byte(`{"online":true,"agent":"agent/demo-court/courtroom-1","version":"test","seq":7,"at":"`+now+`"}`))
@@ -447,6 +451,7 @@ func newOAFixture(t *testing.T) *oaFixture {
 		Health: func(context.Context) map[string]error { return map[string]error{"store": nil, "broker": nil} },
 		Log:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
+	f.wireHearings(t, srv, fa.router, hash)
 	f.handler = srv.Handler()
 	for _, role := range []string{auth.RoleTechnician, auth.RoleMonitor, auth.RoleVisitor} {
 		tok := auth.NewSecret()
@@ -754,6 +759,7 @@ func TestOpenAPIEventStream(t *testing.T) {
 		[]byte(`{"reachable":false,"state":{"power":"on"},"error":"connection refused","at":"`+now+`"}`)) // state + alarm
 	f.reg.Handle(wire.DeviceTopic(oaSite, oaRoom, oaDevice, wire.KindEvent), []byte(`{"type":"button","pin":"GPIO4"}`))
 	f.reg.Handle(wire.RoomTopic(oaSite, oaRoom, wire.KindMeter), []byte(`{"levels":{"mic-1/1":-20.5},"at":"`+now+`"}`))
+	f.makeHearingEvents(t) // scene, privacy, hearing, recording (while the agent is online)
 	f.reg.Handle(wire.RoomTopic(oaSite, oaRoom, wire.KindAgent),
 		[]byte(`{"online":false,"agent":"agent/demo-court/courtroom-1","version":"test","seq":7,"at":"`+now+`"}`)) // agent + alarm
 
@@ -905,4 +911,4 @@ func (r oaRecordings) Stop(_ context.Context, id string) (any, error) {
 	return r.view(id), nil
 }
 func (r oaRecordings) Get(ctx context.Context, id string) (any, error) { return r.Stop(ctx, id) }
-func (r oaRecordings) List(context.Context) any                        { return []any{r.view("r1")} }
+func (r oaRecordings) List(context.Context, func(string) bool) any     { return []any{r.view("r1")} }

@@ -67,6 +67,15 @@ func newID() string {
 // first, so a bad command never reaches the agent. The returned ack is the agent's; the error
 // is a *wire.Error (bad_args, unsupported, timeout, unreachable) when no ack came.
 func (r *Router) Send(ctx context.Context, site, room, device, action string, args json.RawMessage, by string) (wire.Ack, error) {
+	return r.SendWithin(ctx, 0, site, room, device, action, args, by)
+}
+
+// SendWithin is Send with its own timeout (a scene step's): the command expires and the wait
+// ends after timeout instead of the router's; 0 is the router's.
+func (r *Router) SendWithin(ctx context.Context, timeout time.Duration, site, room, device, action string, args json.RawMessage, by string) (wire.Ack, error) {
+	if timeout <= 0 {
+		timeout = r.timeout
+	}
 	start := time.Now()
 	if _, err := wire.ParseArgs(action, args); err != nil {
 		label := action
@@ -76,7 +85,7 @@ func (r *Router) Send(ctx context.Context, site, room, device, action string, ar
 		r.observe(label, wire.CodeOf(err), time.Since(start))
 		return wire.Ack{}, err
 	}
-	cmd := wire.Command{ID: newID(), Action: action, Args: args, By: by, Expires: start.Add(r.timeout).UTC()}
+	cmd := wire.Command{ID: newID(), Action: action, Args: args, By: by, Expires: start.Add(timeout).UTC()}
 	ch := make(chan wire.Ack, 1)
 	r.mu.Lock()
 	r.pending[cmd.ID] = ch
@@ -91,7 +100,7 @@ func (r *Router) Send(ctx context.Context, site, room, device, action string, ar
 		r.observe(action, wire.CodeUnreachable, time.Since(start))
 		return wire.Ack{}, wire.Errorf(wire.CodeUnreachable, "could not send the command to the broker: %v", err)
 	}
-	t := time.NewTimer(r.timeout)
+	t := time.NewTimer(timeout)
 	defer t.Stop()
 	select {
 	case a := <-ch:
@@ -103,7 +112,7 @@ func (r *Router) Send(ctx context.Context, site, room, device, action string, ar
 		return a, nil
 	case <-t.C:
 		r.observe(action, wire.CodeTimeout, time.Since(start))
-		return wire.Ack{}, wire.Errorf(wire.CodeTimeout, "no answer from %s/%s/%s within %s", site, room, device, r.timeout)
+		return wire.Ack{}, wire.Errorf(wire.CodeTimeout, "no answer from %s/%s/%s within %s", site, room, device, timeout)
 	case <-ctx.Done():
 		r.observe(action, wire.CodeTimeout, time.Since(start))
 		return wire.Ack{}, wire.Errorf(wire.CodeTimeout, "gave up waiting: %v", ctx.Err())
