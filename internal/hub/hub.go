@@ -47,6 +47,9 @@ type Options struct {
 	Version        string
 	// Web serves everything outside /api, /healthz and /metrics (the panels); nil serves nothing.
 	Web http.Handler
+	// AgentBrokerURL is the broker URL given to agents that enroll (POST /api/v1/enroll);
+	// "" gives the broker's own URL.
+	AgentBrokerURL string
 	// Media is where WebRTC media flows (UDP address or port range, NAT addresses, which
 	// interfaces and remote addresses ICE may use). The zero value: a port per session, all
 	// interfaces.
@@ -71,6 +74,7 @@ type Hub struct {
 	sfu       *sfu.SFU
 	whip      *whip.Server
 	recs      *recordings
+	prov      *provisioning
 
 	cancel    context.CancelFunc
 	serveDone chan struct{}
@@ -140,7 +144,12 @@ func New(o Options) (h *Hub, err error) {
 
 	h.feed = registry.NewFeed(256)
 	h.reg = registry.New(h.feed, h.log)
-	h.reg.SetRooms(o.Rooms)
+	h.prov = &provisioning{h: h}
+	rooms, err := h.prov.loadRooms(context.Background(), o.Rooms)
+	if err != nil {
+		return nil, err
+	}
+	h.reg.SetRooms(rooms)
 	h.metrics = newMetrics(h)
 
 	nodeID := make([]byte, 4)
@@ -182,6 +191,8 @@ func New(o Options) (h *Hub, err error) {
 		}
 	}
 
+	h.prov.publishAll()
+
 	if err := h.startMedia(); err != nil {
 		return nil, err
 	}
@@ -190,6 +201,7 @@ func New(o Options) (h *Hub, err error) {
 	srv := &api.Server{
 		Store: h.store, Registry: h.reg, Feed: h.feed, Commands: h.router,
 		Metrics: h.metrics.handler(), Health: h.health, Log: h.log, Streams: h.streams, Recordings: h.recs,
+		Provisioning: h.prov,
 	}
 	mux := http.NewServeMux()
 	apiH := srv.Handler()
@@ -219,7 +231,7 @@ func New(o Options) (h *Hub, err error) {
 		}
 	}()
 	go h.housekeeping(baseCtx)
-	h.log.Info("hub started", "http", h.HTTPAddr(), "mqtt", h.brokerURL, "rooms", len(o.Rooms), "embedded_broker", h.embedded != nil)
+	h.log.Info("hub started", "http", h.HTTPAddr(), "mqtt", h.brokerURL, "rooms", len(rooms), "embedded_broker", h.embedded != nil)
 	return h, nil
 }
 

@@ -28,24 +28,17 @@ type RoomConfig struct {
 // AddRoomConfig stores c as the room's next revision (one more than its newest, 1 for a new
 // room) and returns that revision. c.Revision is ignored.
 func (s *Store) AddRoomConfig(ctx context.Context, c RoomConfig) (int64, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, fmt.Errorf("store: add room config: %w", err)
-	}
-	defer tx.Rollback()
-	var rev int64
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(revision), 0) + 1 FROM room_configs WHERE site=? AND room=?`,
-		c.Site, c.Room).Scan(&rev); err != nil {
-		return 0, fmt.Errorf("store: add room config %s/%s: %w", c.Site, c.Room, err)
-	}
 	if c.Created.IsZero() {
 		c.Created = time.Now()
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO room_configs(site, room, revision, yaml, source, author, created) VALUES(?,?,?,?,?,?,?)`,
-		c.Site, c.Room, rev, c.YAML, c.Source, c.Author, c.Created.UnixMilli()); err != nil {
-		return 0, fmt.Errorf("store: add room config %s/%s: %w", c.Site, c.Room, err)
-	}
-	if err := tx.Commit(); err != nil {
+	// One statement, so the revision is taken and used atomically (a read-then-write
+	// transaction could not upgrade its lock while the broker's writer holds it).
+	var rev int64
+	err := s.db.QueryRowContext(ctx, `INSERT INTO room_configs(site, room, revision, yaml, source, author, created)
+		SELECT ?, ?, COALESCE(MAX(revision), 0) + 1, ?, ?, ?, ? FROM room_configs WHERE site=? AND room=?
+		RETURNING revision`,
+		c.Site, c.Room, c.YAML, c.Source, c.Author, c.Created.UnixMilli(), c.Site, c.Room).Scan(&rev)
+	if err != nil {
 		return 0, fmt.Errorf("store: add room config %s/%s: %w", c.Site, c.Room, err)
 	}
 	return rev, nil
@@ -152,41 +145,31 @@ func (s *Store) PutEnrollment(ctx context.Context, e Enrollment) error {
 // used is ErrEnrollmentUsed, one past its expiry ErrEnrollmentExpired, an unknown one
 // ErrNotFound.
 func (s *Store) UseEnrollment(ctx context.Context, tokenHash string, now time.Time) (Enrollment, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return Enrollment{}, fmt.Errorf("store: use enrollment: %w", err)
-	}
-	defer tx.Rollback()
-	var e Enrollment
+	e := Enrollment{TokenHash: tokenHash}
 	var created, expires int64
-	var used sql.NullInt64
-	err = tx.QueryRowContext(ctx, `SELECT token_hash, site, room, author, created, expires, used FROM enrollments WHERE token_hash=?`,
-		tokenHash).Scan(&e.TokenHash, &e.Site, &e.Room, &e.Author, &created, &expires, &used)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Enrollment{}, ErrNotFound
+	// One statement spends the token, so two attempts at once cannot both have it.
+	err := s.db.QueryRowContext(ctx, `UPDATE enrollments SET used=? WHERE token_hash=? AND used IS NULL AND expires>?
+		RETURNING site, room, author, created, expires`, now.UnixMilli(), tokenHash, now.UnixMilli()).
+		Scan(&e.Site, &e.Room, &e.Author, &created, &expires)
+	if err == nil {
+		e.Created, e.Expires, e.Used = time.UnixMilli(created).UTC(), time.UnixMilli(expires).UTC(), now.UTC()
+		return e, nil
 	}
-	if err != nil {
+	if !errors.Is(err, sql.ErrNoRows) {
 		return Enrollment{}, fmt.Errorf("store: use enrollment: %w", err)
 	}
-	e.Created, e.Expires = time.UnixMilli(created).UTC(), time.UnixMilli(expires).UTC()
+	// Not spent now: say why.
+	var used sql.NullInt64
+	err = s.db.QueryRowContext(ctx, `SELECT used FROM enrollments WHERE token_hash=?`, tokenHash).Scan(&used)
 	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return Enrollment{}, ErrNotFound
+	case err != nil:
+		return Enrollment{}, fmt.Errorf("store: use enrollment: %w", err)
 	case used.Valid:
 		return Enrollment{}, ErrEnrollmentUsed
-	case !now.Before(e.Expires):
-		return Enrollment{}, ErrEnrollmentExpired
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE enrollments SET used=? WHERE token_hash=? AND used IS NULL`, now.UnixMilli(), tokenHash)
-	if err != nil {
-		return Enrollment{}, fmt.Errorf("store: use enrollment: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return Enrollment{}, ErrEnrollmentUsed
-	}
-	if err := tx.Commit(); err != nil {
-		return Enrollment{}, fmt.Errorf("store: use enrollment: %w", err)
-	}
-	e.Used = now.UTC()
-	return e, nil
+	return Enrollment{}, ErrEnrollmentExpired
 }
 
 // Alarm is a condition that needs a technician: raised, perhaps acknowledged, then cleared.

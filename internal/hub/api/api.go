@@ -50,8 +50,11 @@ type Server struct {
 	Streams func() any
 	// Heartbeat is how often an idle event stream gets a comment line (keeps proxies open).
 	Heartbeat time.Duration
+	// Provisioning keeps room configs and enrolls agents; nil: the routes answer 404.
+	Provisioning Provisioning
 
-	sessions sessionCache
+	sessions    sessionCache
+	enrollLimit failLimiter
 }
 
 // Recordings is the recording service the API drives. Its errors wrap ErrNotFound or
@@ -100,6 +103,15 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("POST /api/v1/recordings", s.authed(auth.CanCommand, s.startRecording))
 		mux.HandleFunc("GET /api/v1/recordings/{id}", s.authed(auth.CanView, s.getRecording))
 		mux.HandleFunc("POST /api/v1/recordings/{id}/stop", s.authed(auth.CanCommand, s.stopRecording))
+	}
+	// Provisioning: room configs and their revisions, new rooms, agent enrollment.
+	if s.Provisioning != nil {
+		mux.HandleFunc("POST /api/v1/rooms", s.authed(auth.IsTechnician, s.createRoom))
+		mux.HandleFunc("GET /api/v1/rooms/{site}/{room}/config", s.authed(auth.IsTechnician, s.getRoomConfig))
+		mux.HandleFunc("PUT /api/v1/rooms/{site}/{room}/config", s.authed(auth.IsTechnician, s.putRoomConfig))
+		mux.HandleFunc("GET /api/v1/rooms/{site}/{room}/config/revisions", s.authed(auth.IsTechnician, s.roomConfigRevisions))
+		mux.HandleFunc("POST /api/v1/enrollments", s.authed(auth.IsTechnician, s.createEnrollment))
+		mux.HandleFunc("POST /api/v1/enroll", s.enroll)
 	}
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path))
@@ -325,11 +337,8 @@ func (s *Server) startRecording(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &req) {
 		return
 	}
-	for _, f := range [][2]string{{"site", req.Site}, {"room", req.Room}} {
-		if err := wire.CheckID(f[0], f[1]); err != nil {
-			writeError(w, http.StatusBadRequest, "bad_request", err.Error())
-			return
-		}
+	if !bodyIDs(w, req.Site, req.Room) {
+		return
 	}
 	if _, ok := s.Registry.Room(req.Site, req.Room); !ok {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no room %s/%s", req.Site, req.Room))

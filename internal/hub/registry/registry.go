@@ -168,13 +168,20 @@ func (r *Registry) handleAgent(t wire.Topic, payload []byte) {
 		}
 		return
 	}
-	changed := rm.agent == nil || rm.agent.Online != a.Online || rm.agent.Seq != a.Seq
+	if rm.agent != nil && a.Seq == rm.agent.Seq && a.Online && rm.agent.Online && a.At.Before(rm.agent.At) {
+		// An older birth of the same connection (an agent publishes its birth again when its
+		// config changes; messages are handled concurrently): the newer one stands.
+		r.mu.Unlock()
+		return
+	}
+	changed := rm.agent == nil || rm.agent.Online != a.Online || rm.agent.Seq != a.Seq ||
+		!reflect.DeepEqual(rm.agent.Config, a.Config)
 	wentOffline := rm.agent != nil && rm.agent.Online && !a.Online
 	rm.agent = &a
 	rm.agentRaw = append([]byte(nil), payload...)
 	r.mu.Unlock()
 	if changed {
-		r.feed.Publish("agent", map[string]any{"site": t.Site, "room": t.Room, "online": a.Online, "agent": a.Agent, "version": a.Version, "seq": a.Seq, "at": a.At})
+		r.feed.Publish("agent", map[string]any{"site": t.Site, "room": t.Room, "online": a.Online, "agent": a.Agent, "version": a.Version, "seq": a.Seq, "at": a.At, "config": a.Config})
 	}
 	if wentOffline {
 		r.feed.Publish("alarm", map[string]any{"site": t.Site, "room": t.Room, "alarm": "agent-offline", "message": "the room's agent went offline"})
