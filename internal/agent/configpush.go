@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -311,31 +310,10 @@ func (d *device) drainWith(format string, args ...any) {
 
 // saveConfig writes the applied config message to Options.ConfigCache (0600, atomically).
 func (a *Agent) saveConfig(body []byte) error {
-	path := a.o.ConfigCache
-	if path == "" {
+	if a.o.ConfigCache == "" {
 		return nil
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(body); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return writeFile0600(a.o.ConfigCache, body)
 }
 
 // loadCachedConfig returns the config kept in o.ConfigCache, and its message, when it is good
