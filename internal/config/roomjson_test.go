@@ -62,3 +62,33 @@ func TestParseRoomJSONErrors(t *testing.T) {
 		t.Fatalf("defaults: %+v %v", r, err)
 	}
 }
+
+func TestHubAlarmsAndAgentURL(t *testing.T) {
+	h, err := ParseHub("hub.yaml", []byte("alarms:\n  lamp_hours: 2500\nmqtt:\n  agent_url: tcp://hub.court.example:1883\n"), nil)
+	if err != nil || h.Alarms.LampHours != 2500 || h.MQTT.AgentURL != "tcp://hub.court.example:1883" {
+		t.Fatalf("ParseHub = %+v, %v", h, err)
+	}
+	h, err = ParseHub("hub.yaml", nil, []string{"BAILIFF_ALARMS_LAMP_HOURS=1500"})
+	if err != nil || h.Alarms.LampHours != 1500 {
+		t.Fatalf("from env: %+v, %v", h.Alarms, err)
+	}
+	if h, _ := ParseHub("hub.yaml", []byte("log:\n  level: info\n"), nil); h == nil || h.Alarms.LampHours != DefaultLampHours {
+		t.Fatalf("default lamp hours: %+v", h)
+	}
+	for _, tc := range []struct {
+		yaml string
+		env  []string
+		want string
+	}{
+		{"alarms:\n  lamp_hours: many\n", nil, "hub.yaml:2: alarms.lamp_hours: want a whole number"},
+		{"alarms:\n  lamp_hours: 0\n", nil, "alarms.lamp_hours: must be between 1 and 100000"},
+		{"alarms:\n  lamp_hours: [1]\n", nil, "want a whole number, got a list"},
+		{"", []string{"BAILIFF_ALARMS_LAMP_HOURS=x"}, "env BAILIFF_ALARMS_LAMP_HOURS: want a whole number"},
+		{"mqtt:\n  agent_url: ftp://x\n", nil, "mqtt.agent_url"},
+	} {
+		_, err := ParseHub("hub.yaml", []byte(tc.yaml), tc.env)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q %v: %v, want %q", tc.yaml, tc.env, err, tc.want)
+		}
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/bailiff/bailiff/internal/config"
+	"github.com/bailiff/bailiff/internal/hub/alarms"
 	"github.com/bailiff/bailiff/internal/hub/api"
 	"github.com/bailiff/bailiff/internal/hub/auth"
 	"github.com/bailiff/bailiff/internal/hub/broker"
@@ -50,6 +51,8 @@ type Options struct {
 	// AgentBrokerURL is the broker URL given to agents that enroll (POST /api/v1/enroll);
 	// "" gives the broker's own URL.
 	AgentBrokerURL string
+	// LampHours is the lamp-hours alarm threshold (hub.yaml alarms.lamp_hours); 0: 2000.
+	LampHours int
 	// Media is where WebRTC media flows (UDP address or port range, NAT addresses, which
 	// interfaces and remote addresses ICE may use). The zero value: a port per session, all
 	// interfaces.
@@ -75,6 +78,7 @@ type Hub struct {
 	whip      *whip.Server
 	recs      *recordings
 	prov      *provisioning
+	alarms    *alarms.Service
 
 	cancel    context.CancelFunc
 	serveDone chan struct{}
@@ -89,6 +93,8 @@ func OptionsFrom(c *config.Hub, rooms []*config.Room) (Options, error) {
 		DataDir:        c.DataDir(),
 		Rooms:          rooms,
 		CommandTimeout: c.Commands.Timeout.D(),
+		AgentBrokerURL: c.MQTT.AgentURL,
+		LampHours:      c.Alarms.LampHours,
 	}
 	if e := c.MQTT.External; e.URL != "" {
 		pw, err := c.MQTTPassword()
@@ -150,6 +156,10 @@ func New(o Options) (h *Hub, err error) {
 		return nil, err
 	}
 	h.reg.SetRooms(rooms)
+	h.alarms, err = alarms.New(alarms.Config{Store: h.store, Rooms: h.reg, Feed: h.feed, Logger: h.log, LampHours: o.LampHours})
+	if err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
+	}
 	h.metrics = newMetrics(h)
 
 	nodeID := make([]byte, 4)
@@ -201,7 +211,7 @@ func New(o Options) (h *Hub, err error) {
 	srv := &api.Server{
 		Store: h.store, Registry: h.reg, Feed: h.feed, Commands: h.router,
 		Metrics: h.metrics.handler(), Health: h.health, Log: h.log, Streams: h.streams, Recordings: h.recs,
-		Provisioning: h.prov,
+		Provisioning: h.prov, Alarms: alarmAPI{h.alarms},
 	}
 	mux := http.NewServeMux()
 	apiH := srv.Handler()
@@ -231,6 +241,7 @@ func New(o Options) (h *Hub, err error) {
 		}
 	}()
 	go h.housekeeping(baseCtx)
+	go h.alarms.Run(baseCtx)
 	h.log.Info("hub started", "http", h.HTTPAddr(), "mqtt", h.brokerURL, "rooms", len(rooms), "embedded_broker", h.embedded != nil)
 	return h, nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bailiff/bailiff/internal/config"
+	"github.com/bailiff/bailiff/internal/hub/alarms"
 	"github.com/bailiff/bailiff/internal/hub/api"
 	"github.com/bailiff/bailiff/internal/hub/auth"
 	"github.com/bailiff/bailiff/internal/store"
@@ -231,7 +232,6 @@ func (p *provisioning) put(ctx context.Context, site, room string, text []byte, 
 		p.h.log.Error("publish room config", "site", r.Site, "room", r.Room, "revision", rev, "error", err)
 	}
 	p.h.log.Info("room config pushed", "site", r.Site, "room", r.Room, "revision", rev, "by", by)
-	p.h.feed.Publish("config", map[string]any{"site": r.Site, "room": r.Room, "revision": rev, "by": by})
 	c, err := p.h.store.RoomConfigRevision(ctx, r.Site, r.Room, rev)
 	if err != nil {
 		return nil, err
@@ -322,4 +322,19 @@ func (h *Hub) agentBrokerURL() string {
 		return h.opts.AgentBrokerURL
 	}
 	return h.brokerURL
+}
+
+// alarmAPI is the alarm service as the API drives it.
+type alarmAPI struct{ s *alarms.Service }
+
+func (a alarmAPI) List(ctx context.Context, activeOnly bool) (any, error) {
+	return a.s.List(ctx, activeOnly)
+}
+
+func (a alarmAPI) Ack(ctx context.Context, id int64, by string) (any, error) {
+	v, err := a.s.Ack(ctx, id, by)
+	if errors.Is(err, alarms.ErrNotFound) {
+		return nil, fmt.Errorf("%w: no alarm %d", api.ErrNotFound, id)
+	}
+	return v, err
 }

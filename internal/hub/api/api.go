@@ -52,6 +52,8 @@ type Server struct {
 	Heartbeat time.Duration
 	// Provisioning keeps room configs and enrolls agents; nil: the routes answer 404.
 	Provisioning Provisioning
+	// Alarms lists and acknowledges alarms; nil: the routes answer 404.
+	Alarms Alarms
 
 	sessions    sessionCache
 	enrollLimit failLimiter
@@ -112,6 +114,10 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("GET /api/v1/rooms/{site}/{room}/config/revisions", s.authed(auth.IsTechnician, s.roomConfigRevisions))
 		mux.HandleFunc("POST /api/v1/enrollments", s.authed(auth.IsTechnician, s.createEnrollment))
 		mux.HandleFunc("POST /api/v1/enroll", s.enroll)
+	}
+	if s.Alarms != nil {
+		mux.HandleFunc("GET /api/v1/alarms", s.authed(auth.CanView, s.listAlarms))
+		mux.HandleFunc("POST /api/v1/alarms/{id}/ack", s.authed(auth.CanAckAlarms, s.ackAlarm))
 	}
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path))

@@ -447,6 +447,7 @@ func newOAFixture(t *testing.T) *oaFixture {
 		Health: func(context.Context) map[string]error { return map[string]error{"store": nil, "broker": nil} },
 		Log:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
+	srv.Alarms = newOAAlarms(t, f.reg, f.feed)
 	f.handler = srv.Handler()
 	for _, role := range []string{auth.RoleTechnician, auth.RoleMonitor, auth.RoleVisitor} {
 		tok := auth.NewSecret()

@@ -176,15 +176,11 @@ func (r *Registry) handleAgent(t wire.Topic, payload []byte) {
 	}
 	changed := rm.agent == nil || rm.agent.Online != a.Online || rm.agent.Seq != a.Seq ||
 		!reflect.DeepEqual(rm.agent.Config, a.Config)
-	wentOffline := rm.agent != nil && rm.agent.Online && !a.Online
 	rm.agent = &a
 	rm.agentRaw = append([]byte(nil), payload...)
 	r.mu.Unlock()
 	if changed {
 		r.feed.Publish("agent", map[string]any{"site": t.Site, "room": t.Room, "online": a.Online, "agent": a.Agent, "version": a.Version, "seq": a.Seq, "at": a.At, "config": a.Config})
-	}
-	if wentOffline {
-		r.feed.Publish("alarm", map[string]any{"site": t.Site, "room": t.Room, "alarm": "agent-offline", "message": "the room's agent went offline"})
 	}
 }
 
@@ -214,8 +210,6 @@ func (r *Registry) handleState(t wire.Topic, payload []byte) {
 		return
 	}
 	changed := d.state == nil || d.state.Reachable != s.Reachable || d.state.Error != s.Error || !reflect.DeepEqual(d.state.State, s.State)
-	lost := d.state != nil && d.state.Reachable && !s.Reachable
-	faulted := s.Reachable && s.Error != "" && (d.state == nil || d.state.Error != s.Error)
 	if d.driver == "" {
 		d.driver = s.Driver
 	}
@@ -224,12 +218,6 @@ func (r *Registry) handleState(t wire.Topic, payload []byte) {
 	if changed {
 		r.feed.Publish("state", map[string]any{"site": t.Site, "room": t.Room, "device": t.Device,
 			"reachable": s.Reachable, "state": s.State, "error": s.Error, "at": s.At})
-	}
-	switch {
-	case lost:
-		r.feed.Publish("alarm", map[string]any{"site": t.Site, "room": t.Room, "device": t.Device, "alarm": "device-unreachable", "message": s.Error})
-	case faulted:
-		r.feed.Publish("alarm", map[string]any{"site": t.Site, "room": t.Room, "device": t.Device, "alarm": "device-error", "message": s.Error})
 	}
 }
 
