@@ -3,6 +3,7 @@ package config
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -89,6 +90,27 @@ func TestHubAlarmsAndAgentURL(t *testing.T) {
 		_, err := ParseHub("hub.yaml", []byte(tc.yaml), tc.env)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q %v: %v, want %q", tc.yaml, tc.env, err, tc.want)
+		}
+	}
+}
+
+// BenchmarkParseRoomJSON is the agent's check of a pushed config of 24 devices.
+func BenchmarkParseRoomJSON(b *testing.B) {
+	r := &Room{Site: "demo-court", Room: "courtroom-1", Kind: KindTechCourtroom, Name: "Courtroom 1",
+		Poll: Duration(10 * time.Second), Timeout: Duration(5 * time.Second), Revision: 7}
+	for i := 0; i < 24; i++ {
+		r.Devices = append(r.Devices, Device{ID: fmt.Sprintf("projector-%d", i), Driver: "pjlink", Name: "Projector",
+			Address: fmt.Sprintf("10.20.1.%d", i+10), Options: map[string]string{"password": "JBMIAProjectorLink"}})
+	}
+	data, err := json.Marshal(r)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseRoomJSON("pushed", data); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -222,4 +223,54 @@ func TestCreateRoom(t *testing.T) {
 	if err != nil || c.Revision != 1 || c.Room != "new-room" {
 		t.Fatalf("retained config %s: %+v %v", m.Payload, c, err)
 	}
+}
+
+// BenchmarkConfigPush measures a config push end to end: PUT …/config (validate, store the
+// revision, publish it retained) → the agent checks and applies it by difference (one device
+// of two restarted: its address changes between two simulators) → its birth with the new
+// revision reaches the hub's registry.
+func BenchmarkConfigPush(b *testing.B) {
+	e := newEnv(b, 1, false)
+	tech := e.login("tech")
+	testutil.Eventually(b, 10*time.Second, "room online", func() bool { return e.roomOnline(tech, "r1") })
+	_, cur := e.call("GET", "/api/v1/rooms/"+site+"/r1/config", tech, nil)
+	text := cur["yaml"].(string)
+	alt := pjlinksim.New(pjlinksim.Config{})
+	altAddr, err := alt.Listen("127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { alt.Close() })
+	var dispAddr string
+	for _, d := range e.rooms[0].Devices {
+		if d.ID == "display" {
+			dispAddr = d.Address
+		}
+	}
+	texts := [2]string{strings.Replace(text, dispAddr, altAddr, 1), text}
+	var lat []time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		st, body := e.sendYAML("PUT", "/api/v1/rooms/"+site+"/r1/config", tech, texts[i%2])
+		if st != 200 {
+			b.Fatalf("PUT: %d %v", st, body)
+		}
+		want := int64(body["revision"].(float64))
+		for {
+			rv, _ := e.hub.Registry().Room(site, "r1")
+			if rv.Agent != nil && rv.Agent.Config != nil && rv.Agent.Config.Revision == want {
+				break
+			}
+			if time.Since(start) > 10*time.Second {
+				b.Fatalf("revision %d not applied", want)
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	b.StopTimer()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 }
