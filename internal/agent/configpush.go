@@ -273,9 +273,9 @@ func (a *Agent) deviceList() []*device {
 	return slices.Clone(a.devices)
 }
 
-// Revision returns the revision of the room config the agent runs (0: its local file), and
+// ConfigStatus returns the revision of the room config the agent runs (0: its local file), and
 // the newest revision it refused with the reason.
-func (a *Agent) Revision() wire.ConfigStatus { return *a.push.status() }
+func (a *Agent) ConfigStatus() wire.ConfigStatus { return *a.push.status() }
 
 // roomTimeout is the per-command device deadline of room r.
 func roomTimeout(r *config.Room) time.Duration {

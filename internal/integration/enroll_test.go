@@ -113,6 +113,6 @@ func TestEnrollAgent(t *testing.T) {
 	}
 	testutil.Eventually(t, 5*time.Second, "the agent keeps the pushed config", func() bool {
 		_, err := os.Stat(agent.ConfigCacheFor(credFile))
-		return err == nil && a.Revision().Revision == 1
+		return err == nil && a.ConfigStatus().Revision == 1
 	})
 }

@@ -182,7 +182,7 @@ func TestConfigPush(t *testing.T) {
 	}
 	before := newDisp.Connections()
 	e.restartAgentWithCache("r1", cache)
-	if got := e.agents["r1"].a.Revision(); got.Revision != 2 {
+	if got := e.agents["r1"].a.ConfigStatus(); got.Revision != 2 {
 		t.Fatalf("restarted agent runs revision %d, want the kept 2", got.Revision)
 	}
 	testutil.Eventually(t, 5*time.Second, "restarted agent polls the new display", func() bool { return newDisp.Connections() > before })
@@ -195,6 +195,36 @@ func TestConfigPush(t *testing.T) {
 		rev, rej, _ := e.agentConfig(tech, "r1")
 		return rev == 3 && rej == 0
 	})
+
+	// Remove the display and add a screen (on the first display's simulator): the display
+	// leaves the API, the screen comes, the projector is still left alone.
+	projConns = proj.Connections()
+	var projAddr string
+	for _, d := range e.rooms[0].Devices {
+		if d.ID == "projector" {
+			projAddr = d.Address
+		}
+	}
+	third := "site: " + site + "\nroom: r1\nkind: tech-courtroom\nname: Room 1\npoll: 1s\ncommand_timeout: 1s\ndevices:\n" +
+		"  - id: projector\n    driver: pjlink\n    address: " + projAddr + "\n    options:\n      password: secret\n" +
+		"  - id: screen\n    driver: pjlink\n    address: " + oldAddr + "\n"
+	if st, body := e.sendYAML("PUT", "/api/v1/rooms/"+site+"/r1/config", tech, third); st != 200 || body["revision"] != 4.0 {
+		t.Fatalf("PUT revision 4: %d %v", st, body)
+	}
+	testutil.Eventually(t, 10*time.Second, "screen reachable, display gone", func() bool {
+		s := e.device(tech, "r1", "screen")
+		return s != nil && s["reachable"] == true && e.device(tech, "r1", "display") == nil
+	})
+	testutil.Eventually(t, 5*time.Second, "the moved display's connection is closed", func() bool { return newDisp.OpenConnections() == 0 })
+	if st, _ := e.command(judge, "r1", "display", "refresh", nil); st != 404 {
+		t.Fatalf("command to the removed display: %d, want 404", st)
+	}
+	if st, _ := e.command(judge, "r1", "projector", "refresh", nil); st != 200 {
+		t.Fatalf("projector refresh: %d", st)
+	}
+	if n := proj.Connections(); n != projConns {
+		t.Fatalf("the projector reconnected when other devices changed: %d connections, had %d", n, projConns)
+	}
 }
 
 // TestCreateRoom: a technician creates a room; it shows in the rooms list at revision 1 and
