@@ -226,11 +226,12 @@ func checkAnswer(t *testing.T, in string, w *httptest.ResponseRecorder) map[stri
 	return out
 }
 
-// FuzzPutRoomConfig sends arbitrary YAML to PUT …/config: a clear answer every time, and a
-// 200 only for a config that validates.
-func FuzzPutRoomConfig(f *testing.F) {
+// fuzzRoomConfigBody sends arbitrary YAML to a room-config route: a clear answer every time,
+// and a success only for a config that validates.
+func fuzzRoomConfigBody(f *testing.F, method, path string, ok int) {
 	f.Add(oaRoomYAML)
 	f.Add(strings.Replace(oaRoomYAML, "10.20.1.15", "", 1))
+	f.Add(strings.Replace(oaRoomYAML, "courtroom-1", "hall-2", 1))
 	f.Add("site: demo-court\nroom: courtroom-1\n")
 	f.Add("{")
 	f.Add("- a\n- b\n")
@@ -241,18 +242,28 @@ func FuzzPutRoomConfig(f *testing.F) {
 		if h == nil {
 			h, tok = newProvisionFuzzServer(t)
 		}
-		req := httptest.NewRequest("PUT", "/api/v1/rooms/demo-court/courtroom-1/config", strings.NewReader(body))
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+tok)
 		req.Header.Set("Content-Type", "application/yaml")
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, req)
 		checkAnswer(t, body, w)
-		if w.Code == 200 {
+		if w.Code == ok {
 			if _, err := config.ParseRoom("x.yaml", []byte(body)); err != nil {
 				t.Fatalf("%q accepted but does not validate: %v", body, err)
 			}
 		}
 	})
+}
+
+// FuzzPutRoomConfig fuzzes the body of PUT …/config.
+func FuzzPutRoomConfig(f *testing.F) {
+	fuzzRoomConfigBody(f, "PUT", "/api/v1/rooms/demo-court/courtroom-1/config", http.StatusOK)
+}
+
+// FuzzCreateRoom fuzzes the body of POST /api/v1/rooms.
+func FuzzCreateRoom(f *testing.F) {
+	fuzzRoomConfigBody(f, "POST", "/api/v1/rooms", http.StatusCreated)
 }
 
 // FuzzEnrollmentRequest sends arbitrary bodies to POST /api/v1/enrollments.
