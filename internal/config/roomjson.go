@@ -32,9 +32,14 @@ func ParseRoomJSON(name string, data []byte) (*Room, error) {
 // RoomYAML renders r as a room config file (for a room that came from code rather than a
 // file). ParseRoom reads it back to the same config.
 func RoomYAML(r *Room) ([]byte, error) {
-	b, err := yaml.Marshal(r)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2) // as the example configs are written
+	if err := enc.Encode(r); err != nil {
 		return nil, fmt.Errorf("config: room %s/%s: %w", r.Site, r.Room, err)
 	}
-	return b, nil
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("config: room %s/%s: %w", r.Site, r.Room, err)
+	}
+	return buf.Bytes(), nil
 }

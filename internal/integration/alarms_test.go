@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bailiff/bailiff/drivers/pjlink/pjlinksim"
 	"github.com/bailiff/bailiff/internal/testutil"
 )
 
@@ -98,6 +99,25 @@ func TestAlarms(t *testing.T) {
 	testutil.Eventually(t, 10*time.Second, "agent-offline clears", func() bool {
 		return e.activeAlarm(mon, "r1", "", "agent-offline") == nil
 	})
+	// A projector with an old lamp, added by a config push: a lamp-hours alarm (the
+	// threshold is hub.yaml's alarms.lamp_hours, 2000 by default).
+	old := pjlinksim.New(pjlinksim.Config{LampHours: 2600})
+	oldAddr, err := old.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { old.Close() })
+	tech := e.login("tech")
+	_, cfg := e.call("GET", "/api/v1/rooms/"+site+"/r1/config", tech, nil)
+	text := cfg["yaml"].(string) + "  - id: old-projector\n    driver: pjlink\n    address: " + oldAddr + "\n"
+	if st, body := e.sendYAML("PUT", "/api/v1/rooms/"+site+"/r1/config", tech, text); st != 200 {
+		t.Fatalf("push: %d %v", st, body)
+	}
+	testutil.Eventually(t, 10*time.Second, "lamp-hours alarm for the old projector", func() bool {
+		a := e.activeAlarm(mon, "r1", "old-projector", "lamp-hours")
+		return a != nil && strings.Contains(a["message"].(string), "2600")
+	})
+
 	// The history keeps the cleared alarm with its acknowledgement.
 	st, body := e.call("GET", "/api/v1/alarms", mon, nil)
 	found := false
