@@ -67,6 +67,7 @@ func TestConfigPush(t *testing.T) {
 	e := newEnv(t, 1, false)
 	tech := e.login("tech")
 	judge := e.login("judge")
+	events := e.openEvents(tech)
 	cache := filepath.Join(e.dir, "r1.credentials.config.json")
 	e.restartAgentWithCache("r1", cache)
 
@@ -171,6 +172,10 @@ func TestConfigPush(t *testing.T) {
 	testutil.Eventually(t, 10*time.Second, "agent reports revision 3 refused", func() bool {
 		rev, rej, reason := e.agentConfig(tech, "r1")
 		return rev == 2 && rej == 3 && strings.Contains(reason, "devices[0].address")
+	})
+	events.wait(t, 5*time.Second, "agent event with the refusal", func(typ string, d map[string]any) bool {
+		c, _ := d["config"].(map[string]any)
+		return typ == "agent" && c != nil && c["rejected"] == 3.0 && c["revision"] == 2.0
 	})
 	if st, body := e.command(judge, "r1", "display", "refresh", nil); st != 200 {
 		t.Fatalf("display after a refused config: %d %v", st, body)

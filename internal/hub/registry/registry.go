@@ -180,7 +180,11 @@ func (r *Registry) handleAgent(t wire.Topic, payload []byte) {
 	rm.agentRaw = append([]byte(nil), payload...)
 	r.mu.Unlock()
 	if changed {
-		r.feed.Publish("agent", map[string]any{"site": t.Site, "room": t.Room, "online": a.Online, "agent": a.Agent, "version": a.Version, "seq": a.Seq, "at": a.At, "config": a.Config})
+		ev := map[string]any{"site": t.Site, "room": t.Room, "online": a.Online, "agent": a.Agent, "version": a.Version, "seq": a.Seq, "at": a.At}
+		if a.Config != nil {
+			ev["config"] = a.Config
+		}
+		r.feed.Publish("agent", ev)
 	}
 }
 
