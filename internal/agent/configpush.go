@@ -31,15 +31,14 @@ type configPush struct {
 	in chan []byte // the newest payload waiting to be applied (1 deep: a newer one replaces it)
 
 	mu      sync.Mutex
-	room    *config.Room // the config running now
-	body    []byte       // its message as received ("" for the local file)
+	body    []byte // the running config's message as received (nil for the local file)
 	current wire.ConfigStatus
 }
 
 func (p *configPush) init(a *Agent, r *config.Room, body []byte) {
 	p.a = a
 	p.in = make(chan []byte, 1)
-	p.room, p.body = r, body
+	p.body = body
 	p.current.Revision = r.Revision
 }
 
@@ -183,7 +182,7 @@ func (p *configPush) apply(devCtx context.Context, b []byte) {
 	}
 
 	p.mu.Lock()
-	p.room, p.body = r, msg.Body
+	p.body = msg.Body
 	p.current.Revision = msg.Revision
 	if p.current.Rejected <= msg.Revision {
 		p.current.Rejected, p.current.Error = 0, ""

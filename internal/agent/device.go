@@ -297,17 +297,7 @@ func (d *device) currentState() map[string]any {
 }
 
 // drain acks busy every command still queued (the agent is stopping).
-func (d *device) drain() {
-	for {
-		select {
-		case q := <-d.queue:
-			d.ack(d.log.With("id", q.cmd.ID, "action", q.cmd.Action), q.cmd.ID, nil,
-				wire.Errorf(wire.CodeBusy, "the agent is shutting down"))
-		default:
-			return
-		}
-	}
-}
+func (d *device) drain() { d.drainWith("the agent is shutting down") }
 
 // callDevice runs f on the device and returns by ctx's deadline even when the driver does
 // not honour ctx. A call abandoned that way is left to finish; the next call waits for it

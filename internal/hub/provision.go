@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/bailiff/bailiff/internal/config"
-	"github.com/bailiff/bailiff/internal/hub/alarms"
 	"github.com/bailiff/bailiff/internal/hub/api"
 	"github.com/bailiff/bailiff/internal/hub/auth"
 	"github.com/bailiff/bailiff/internal/store"
@@ -322,19 +321,4 @@ func (h *Hub) agentBrokerURL() string {
 		return h.opts.AgentBrokerURL
 	}
 	return h.brokerURL
-}
-
-// alarmAPI is the alarm service as the API drives it.
-type alarmAPI struct{ s *alarms.Service }
-
-func (a alarmAPI) List(ctx context.Context, activeOnly bool) (any, error) {
-	return a.s.List(ctx, activeOnly)
-}
-
-func (a alarmAPI) Ack(ctx context.Context, id int64, by string) (any, error) {
-	v, err := a.s.Ack(ctx, id, by)
-	if errors.Is(err, alarms.ErrNotFound) {
-		return nil, fmt.Errorf("%w: no alarm %d", api.ErrNotFound, id)
-	}
-	return v, err
 }
