@@ -32,8 +32,9 @@ func (a *api) putYAML(method, path, body string) (int, string) {
 
 // A technician enrolls a room's agent with the real binaries — `agent enroll` with a one-time
 // token, then `agent --credentials` — and pushes a config that moves the projector to another
-// address: the agent applies it, the command reaches the new simulator, and a restarted agent
-// runs the pushed config although its local file still has the old address.
+// address: the agent applies it, the command reaches the new simulator, a restarted agent
+// runs the pushed config although its local file still has the old address, and an agent
+// given no room file at all runs the hub's config.
 func TestEnrollAndPushBinaries(t *testing.T) {
 	dir := t.TempDir()
 	oldSim := pjlinksim.New(pjlinksim.Config{WarmUp: 100 * time.Millisecond})
@@ -133,5 +134,16 @@ func TestEnrollAndPushBinaries(t *testing.T) {
 		t.Fatalf("the restarted agent connected to the old projector (%d connections, had %d)", n, before)
 	}
 	ag2.interrupt(t, 10*time.Second)
+
+	// No room file and no kept config: the agent takes its room from its credentials and its
+	// devices from the hub's retained config.
+	os.Remove(filepath.Join(dir, "court-9.config.json"))
+	before = newSim.Connections()
+	ag3 := start(t, "agent", "--credentials", credFile)
+	testutil.Eventually(t, 10*time.Second, "the room online from the hub's config alone", online)
+	if newSim.Connections() == before {
+		t.Fatal("the agent without a room file did not reach the projector of the pushed config")
+	}
+	ag3.interrupt(t, 10*time.Second)
 	h.interrupt(t, 10*time.Second)
 }

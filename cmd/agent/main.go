@@ -1,14 +1,15 @@
 // Command agent runs one room of Bailiff: it drives the room's devices and talks MQTT to the
 // hub.
 //
-//	agent --config ROOM.yaml --broker URL [--credentials FILE] [--user U] [--password-file F] [--config-cache FILE]
+//	agent [--config ROOM.yaml] --broker URL [--credentials FILE] [--user U] [--password-file F] [--config-cache FILE]
 //	agent enroll --hub URL --token TOKEN [--out FILE]
 //	agent version
 //
 // "agent enroll" exchanges a one-time token a technician issued on the hub for the room's
 // credentials and writes them to FILE (default credentials.yaml), readable by its owner only.
 // The config the hub pushes is kept beside the credentials file (NAME.config.json), so that a
-// restart runs it.
+// restart runs it. Without --config the agent takes its site and room from its user name and
+// runs the config the hub pushes (or the one it kept).
 //
 // Credentials come from the credentials file, then BAILIFF_AGENT_BROKER, BAILIFF_AGENT_USER
 // and BAILIFF_AGENT_PASSWORD, then the flags; each later source wins. SIGINT or SIGTERM stops
@@ -17,7 +18,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -42,7 +42,7 @@ func main() {
 		os.Exit(enroll(os.Args[2:]))
 	}
 	fs := flag.NewFlagSet("agent", flag.ExitOnError)
-	cfg := fs.String("config", "", "room config `FILE` (YAML)")
+	cfg := fs.String("config", "", "room config `FILE` (YAML); without it, the config the hub pushes")
 	broker := fs.String("broker", "", "broker `URL`, e.g. tcp://hub:1883 (or "+agent.EnvBroker+")")
 	creds := fs.String("credentials", "", "credentials `FILE`, as \"hub agents add SITE/ROOM\" prints it")
 	user := fs.String("user", "", "MQTT user `NAME` (or "+agent.EnvUser+")")
@@ -98,14 +98,16 @@ func run(cfgPath, level, clientID, cache string, src agent.CredentialSources) er
 	if err := lvl.UnmarshalText([]byte(level)); err != nil {
 		return fmt.Errorf("agent: --log-level %q: want debug, info, warn or error", level)
 	}
-	if cfgPath == "" {
-		return errors.New("agent: --config is required")
-	}
-	room, err := config.LoadRoom(cfgPath)
+	creds, err := agent.ResolveCredentials(src)
 	if err != nil {
 		return err
 	}
-	creds, err := agent.ResolveCredentials(src)
+	var room *config.Room
+	if cfgPath != "" {
+		room, err = config.LoadRoom(cfgPath)
+	} else {
+		room, err = agent.BootstrapRoom(creds.Username)
+	}
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/bailiff/bailiff/internal/config"
 	"github.com/bailiff/bailiff/internal/wire"
 )
 
@@ -137,4 +138,18 @@ func ConfigCacheFor(credFile string) string {
 		return ""
 	}
 	return strings.TrimSuffix(credFile, filepath.Ext(credFile)) + ".config.json"
+}
+
+// BootstrapRoom is the room an agent starts with when it has credentials but no config file:
+// its site and room, from its user name (agent/SITE/ROOM), and no devices. The agent then
+// runs the config the hub pushes on the room's retained config topic (or the one it kept from
+// a previous run).
+func BootstrapRoom(username string) (*config.Room, error) {
+	site, room, ok := wire.ParseAgentUser(username)
+	if !ok {
+		return nil, fmt.Errorf("agent: without --config the credentials must name the room: user name %q is not agent/SITE/ROOM", username)
+	}
+	r := config.DefaultRoom()
+	r.Site, r.Room, r.File = site, room, "(none: waiting for the hub's config)"
+	return &r, nil
 }

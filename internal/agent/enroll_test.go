@@ -93,3 +93,13 @@ func FuzzEnrollAnswer(f *testing.F) {
 		}
 	})
 }
+
+func TestBootstrapRoom(t *testing.T) {
+	r, err := BootstrapRoom("agent/court/r9")
+	if err != nil || r.Site != "court" || r.Room != "r9" || len(r.Devices) != 0 || r.Poll.D() == 0 {
+		t.Fatalf("BootstrapRoom = %+v, %v", r, err)
+	}
+	if _, err := BootstrapRoom("observer"); err == nil {
+		t.Fatal("a user name that names no room")
+	}
+}

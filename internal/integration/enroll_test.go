@@ -10,7 +10,6 @@ import (
 
 	"github.com/bailiff/bailiff/drivers/pjlink/pjlinksim"
 	"github.com/bailiff/bailiff/internal/agent"
-	"github.com/bailiff/bailiff/internal/config"
 	"github.com/bailiff/bailiff/internal/hub/auth"
 	"github.com/bailiff/bailiff/internal/store"
 	"github.com/bailiff/bailiff/internal/testutil"
@@ -86,12 +85,13 @@ func TestEnrollAgent(t *testing.T) {
 		t.Fatal("no rate limit after repeated failed enrollments")
 	}
 
-	// The agent runs with the file, as `agent --config ROOM.yaml --credentials FILE` does.
+	// The agent runs with the file and without a room config, as `agent --credentials FILE`
+	// does: it takes its room from its user name and its devices from the hub's config.
 	creds, err := agent.ResolveCredentials(agent.CredentialSources{File: credFile})
 	if err != nil {
 		t.Fatal(err)
 	}
-	room, err := config.ParseRoom("r9.yaml", []byte(roomYAML))
+	room, err := agent.BootstrapRoom(creds.Username)
 	if err != nil {
 		t.Fatal(err)
 	}
