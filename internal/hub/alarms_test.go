@@ -3,15 +3,11 @@ package hub
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/bailiff/bailiff/internal/config"
 	"github.com/bailiff/bailiff/internal/hub/alarms"
-	"github.com/bailiff/bailiff/media/sfu"
-	"github.com/bailiff/bailiff/media/sfu/sfutest"
 )
 
 // A recording that stops on a write error (a full disk) raises a recording-failed alarm
@@ -19,12 +15,7 @@ import (
 func TestRecordingFailureRaisesAlarm(t *testing.T) {
 	room := &config.Room{Site: "court", Room: "r1", Kind: config.KindTechCourtroom, Name: "R1",
 		Poll: config.Duration(time.Second), Timeout: config.Duration(time.Second)}
-	h, err := New(Options{HTTPListen: "127.0.0.1:0", MQTTListen: "127.0.0.1:0", DataDir: t.TempDir(), Rooms: []*config.Room{room},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Media:  sfu.Network{UDPAddr: "127.0.0.1:0", Loopback: true, RemoteIPFilter: sfutest.Loopback}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := testHub(t, t.TempDir(), room)
 	defer h.Close()
 	ctx := context.Background()
 	rv, err := h.recs.start(ctx, "court", "r1")

@@ -61,19 +61,43 @@ func (p *provisioning) loadRooms(ctx context.Context, files []*config.Room) ([]*
 	}
 	var out []*config.Room
 	for _, c := range latest {
-		r, err := config.ParseRoom(fmt.Sprintf("%s/%s revision %d", c.Site, c.Room, c.Revision), []byte(c.YAML))
+		r, err := p.newestGood(ctx, c)
 		if err != nil {
-			// A revision this hub no longer accepts (a driver removed, say): it stays in the
-			// history, and the room is left out until a good revision is pushed.
-			p.h.log.Error("stored room config does not validate; room left out", "site", c.Site, "room", c.Room,
-				"revision", c.Revision, "error", err)
+			return nil, err
+		}
+		if r == nil {
+			p.h.log.Error("no stored config of the room validates; room left out (create it again with POST /api/v1/rooms)",
+				"site", c.Site, "room", c.Room)
 			continue
 		}
-		r.Revision = c.Revision
 		p.rooms[c.Site+"/"+c.Room] = r
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// newestGood returns the newest revision of c's room, from c down, that this hub accepts
+// (nil when none does). A revision it no longer accepts (a driver removed, say) stays in the
+// history; the room runs the newest good one until a good revision is pushed.
+func (p *provisioning) newestGood(ctx context.Context, c store.RoomConfig) (*config.Room, error) {
+	for rev := c.Revision; rev >= 1; rev-- {
+		if rev != c.Revision {
+			var err error
+			if c, err = p.h.store.RoomConfigRevision(ctx, c.Site, c.Room, rev); errors.Is(err, store.ErrNotFound) {
+				continue
+			} else if err != nil {
+				return nil, fmt.Errorf("hub: %w", err)
+			}
+		}
+		r, err := config.ParseRoom(fmt.Sprintf("%s/%s revision %d", c.Site, c.Room, c.Revision), []byte(c.YAML))
+		if err == nil {
+			r.Revision = c.Revision
+			return r, nil
+		}
+		p.h.log.Error("stored room config does not validate; trying the one before", "site", c.Site, "room", c.Room,
+			"revision", c.Revision, "error", err)
+	}
+	return nil, nil
 }
 
 // roomText is the YAML of a room's file, or (for a room made in code) its YAML rendering.
