@@ -73,6 +73,24 @@ func socatPair(t *testing.T, dir, id string) (simEnd, agentEnd string) {
 	return simEnd, agentEnd
 }
 
+// withoutDevices is steps without those on the given devices (in parallel groups too); a group
+// left empty goes as well.
+func withoutDevices(steps []config.Step, left map[string]bool) []config.Step {
+	var out []config.Step
+	for _, st := range steps {
+		if st.Device != "" && left[st.Device] {
+			continue
+		}
+		if len(st.Parallel) > 0 {
+			if st.Parallel = withoutDevices(st.Parallel, left); len(st.Parallel) == 0 {
+				continue
+			}
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
 // simulateRoom starts a simulator process for every device of the room config at path,
 // and writes a copy of the config pointing at them (serial devices through socat pairs).
 // With BAILIFF_HIL_REAL set, it starts nothing and returns the config as it is, so the
@@ -91,12 +109,19 @@ func simulateRoom(t *testing.T, path, outDir string) (*config.Room, string, map[
 	// for them. They are left out here (the demo and the gpio package's tests cover them;
 	// with BAILIFF_HIL_REAL the real pins are used).
 	kept := r.Devices[:0]
+	left := map[string]bool{}
 	for _, d := range r.Devices {
 		if d.Driver != "gpio" {
 			kept = append(kept, d)
+		} else {
+			left[d.ID] = true
 		}
 	}
 	r.Devices = kept
+	// The room's scenes lose their steps on the devices left out.
+	for i := range r.Scenes {
+		r.Scenes[i].Steps = withoutDevices(r.Scenes[i].Steps, left)
+	}
 	for i := range r.Devices {
 		d := &r.Devices[i]
 		kind, _, err := transport.Parse(d.Address, transport.Options{TCPPort: 1, UDPPort: 1})

@@ -1,8 +1,15 @@
 // Command agent runs one room of Bailiff: it drives the room's devices and talks MQTT to the
 // hub.
 //
-//	agent --config ROOM.yaml --broker URL [--credentials FILE] [--user U] [--password-file F]
+//	agent [--config ROOM.yaml] --broker URL [--credentials FILE] [--user U] [--password-file F] [--config-cache FILE]
+//	agent enroll --hub URL --token TOKEN [--out FILE]
 //	agent version
+//
+// "agent enroll" exchanges a one-time token a technician issued on the hub for the room's
+// credentials and writes them to FILE (default credentials.yaml), readable by its owner only.
+// The config the hub pushes is kept beside the credentials file (NAME.config.json), so that a
+// restart runs it. Without --config the agent takes its site and room from its user name and
+// runs the config the hub pushes (or the one it kept).
 //
 // Credentials come from the credentials file, then BAILIFF_AGENT_BROKER, BAILIFF_AGENT_USER
 // and BAILIFF_AGENT_PASSWORD, then the flags; each later source wins. SIGINT or SIGTERM stops
@@ -11,7 +18,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -32,14 +38,18 @@ func main() {
 		fmt.Println(version)
 		return
 	}
+	if len(os.Args) >= 2 && os.Args[1] == "enroll" {
+		os.Exit(enroll(os.Args[2:]))
+	}
 	fs := flag.NewFlagSet("agent", flag.ExitOnError)
-	cfg := fs.String("config", "", "room config `FILE` (YAML)")
+	cfg := fs.String("config", "", "room config `FILE` (YAML); without it, the config the hub pushes")
 	broker := fs.String("broker", "", "broker `URL`, e.g. tcp://hub:1883 (or "+agent.EnvBroker+")")
 	creds := fs.String("credentials", "", "credentials `FILE`, as \"hub agents add SITE/ROOM\" prints it")
 	user := fs.String("user", "", "MQTT user `NAME` (or "+agent.EnvUser+")")
 	pwFile := fs.String("password-file", "", "`FILE` holding the MQTT password (or "+agent.EnvPassword+")")
 	clientID := fs.String("client-id", "", "MQTT client `ID` (default agent/SITE/ROOM, the only one the hub's broker accepts)")
 	level := fs.String("log-level", "info", "log `LEVEL`: debug, info, warn or error")
+	cache := fs.String("config-cache", "", "`FILE` keeping the last config the hub pushed (default: beside --credentials, NAME.config.json)")
 	_ = fs.Parse(os.Args[1:])
 	if fs.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "agent: unexpected argument %q\n", fs.Arg(0))
@@ -47,7 +57,10 @@ func main() {
 		os.Exit(2)
 	}
 
-	err := run(*cfg, *level, *clientID, agent.CredentialSources{
+	if *cache == "" {
+		*cache = agent.ConfigCacheFor(*creds)
+	}
+	err := run(*cfg, *level, *clientID, *cache, agent.CredentialSources{
 		File: *creds, Getenv: os.Getenv, Broker: *broker, User: *user, PasswordFile: *pwFile,
 	})
 	if err != nil {
@@ -56,30 +69,57 @@ func main() {
 	}
 }
 
-func run(cfgPath, level, clientID string, src agent.CredentialSources) error {
+func enroll(args []string) int {
+	fs := flag.NewFlagSet("agent enroll", flag.ExitOnError)
+	hubURL := fs.String("hub", "", "the hub's HTTP `URL`, e.g. http://hub.court.example:8080")
+	token := fs.String("token", "", "the one-time enrollment `TOKEN` a technician issued")
+	out := fs.String("out", "credentials.yaml", "credentials `FILE` to write (mode 0600)")
+	_ = fs.Parse(args)
+	if *hubURL == "" || *token == "" || fs.NArg() > 0 {
+		fmt.Fprintln(os.Stderr, "usage: agent enroll --hub URL --token TOKEN [--out FILE]")
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	e, err := agent.Enroll(ctx, *hubURL, *token, nil)
+	if err == nil {
+		err = agent.WriteCredentials(*out, e)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Printf("enrolled as the agent of %s/%s; credentials written to %s\nrun: agent --config ROOM.yaml --credentials %s\n", e.Site, e.Room, *out, *out)
+	return 0
+}
+
+func run(cfgPath, level, clientID, cache string, src agent.CredentialSources) error {
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(level)); err != nil {
 		return fmt.Errorf("agent: --log-level %q: want debug, info, warn or error", level)
-	}
-	if cfgPath == "" {
-		return errors.New("agent: --config is required")
-	}
-	room, err := config.LoadRoom(cfgPath)
-	if err != nil {
-		return err
 	}
 	creds, err := agent.ResolveCredentials(src)
 	if err != nil {
 		return err
 	}
+	var room *config.Room
+	if cfgPath != "" {
+		room, err = config.LoadRoom(cfgPath)
+	} else {
+		room, err = agent.BootstrapRoom(creds.Username)
+	}
+	if err != nil {
+		return err
+	}
 	a, err := agent.New(agent.Options{
-		Room:     room,
-		Broker:   creds.Broker,
-		Username: creds.Username,
-		Password: creds.Password,
-		ClientID: clientID,
-		Version:  version,
-		Logger:   slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})),
+		Room:        room,
+		Broker:      creds.Broker,
+		Username:    creds.Username,
+		Password:    creds.Password,
+		ClientID:    clientID,
+		Version:     version,
+		ConfigCache: cache,
+		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})),
 	})
 	if err != nil {
 		return err

@@ -57,6 +57,9 @@ type Options struct {
 	// QueueLen is how many commands may wait for one device; a command beyond it is acked
 	// busy. Default 16.
 	QueueLen int
+	// ConfigCache is the file where the agent keeps the last config the hub pushed that it
+	// applied, so that a restart runs it; "" keeps none. See configpush.go.
+	ConfigCache string
 }
 
 // Agent runs one room: its MQTT session and one goroutine per device.
@@ -65,10 +68,9 @@ type Agent struct {
 	site     string
 	room     string
 	log      *slog.Logger
-	timeout  time.Duration // per-command (and per-poll) device deadline
-	retry    time.Duration // first-connect retry interval
-	devices  []*device
-	byID     map[string]*device
+	retry    time.Duration      // first-connect retry interval
+	devices  []*device          // guarded by mu (a pushed config changes them)
+	byID     map[string]*device // guarded by mu
 	seq      seqGen
 	started  atomic.Bool
 	client   mqtt.Client // made by New; Run connects it
@@ -84,6 +86,8 @@ type Agent struct {
 	closed       bool // device queues take no more commands
 	outboxClosed bool // the outbox takes no more messages
 	outbox       chan outMsg
+
+	push configPush // the room config the hub pushes; configpush.go
 
 	// On-connect handlers in progress; none starts once closing is set.
 	hmu      sync.Mutex
@@ -144,12 +148,16 @@ func New(o Options) (*Agent, error) {
 	if o.QueueLen <= 0 {
 		o.QueueLen = DefaultQueueLen
 	}
+	var pushed []byte
+	if o.ConfigCache != "" {
+		r, pushed = loadCachedConfig(o, r) // the last config the hub pushed, if there is a good one
+		o.Room = r
+	}
 	a := &Agent{
 		o:           o,
 		site:        r.Site,
 		room:        r.Room,
 		log:         o.Logger.With("site", r.Site, "room", r.Room),
-		timeout:     r.Timeout.D(),
 		retry:       min(maxConnectRetry, o.MaxBackoff),
 		byID:        map[string]*device{},
 		brokerLG:    brokerLG,
@@ -159,11 +167,15 @@ func New(o Options) (*Agent, error) {
 		cmdPrefix:   wire.Prefix + "/" + r.Site + "/" + r.Room + "/d/",
 		outbox:      make(chan outMsg, outboxLen),
 	}
-	if a.timeout <= 0 {
-		a.timeout = defaultTimeout
-	}
+	a.push.init(a, r, pushed)
 	for i := range r.Devices {
-		d, err := a.newDevice(&r.Devices[i])
+		if _, dup := a.byID[r.Devices[i].ID]; dup {
+			err = fmt.Errorf("agent: device %q: listed twice", r.Devices[i].ID)
+		}
+		var d *device
+		if err == nil {
+			d, err = a.newDevice(r, &r.Devices[i])
+		}
 		if err != nil {
 			for _, made := range a.devices {
 				_ = made.dev.Close()
@@ -197,12 +209,10 @@ func checkBroker(s string) (redacted string, err error) {
 	return u.Redacted(), nil
 }
 
-func (a *Agent) newDevice(dc *config.Device) (*device, error) {
+// newDevice makes the device dc of room r through its driver.
+func (a *Agent) newDevice(r *config.Room, dc *config.Device) (*device, error) {
 	if err := wire.CheckID("device", dc.ID); err != nil {
 		return nil, fmt.Errorf("agent: %w", err)
-	}
-	if _, dup := a.byID[dc.ID]; dup {
-		return nil, fmt.Errorf("agent: device %q: listed twice", dc.ID)
 	}
 	info, ok := drivers.Lookup(dc.Driver)
 	if !ok {
@@ -220,12 +230,14 @@ func (a *Agent) newDevice(dc *config.Device) (*device, error) {
 	}
 	log := a.log.With("device", dc.ID)
 	d := &device{
-		a:      a,
-		id:     dc.ID,
-		driver: dc.Driver,
-		period: a.o.Room.DevicePoll(*dc),
-		queue:  make(chan queued, a.o.QueueLen),
-		log:    log,
+		a:       a,
+		id:      dc.ID,
+		driver:  dc.Driver,
+		period:  r.DevicePoll(*dc),
+		timeout: roomTimeout(r),
+		key:     deviceKey(r, dc),
+		queue:   make(chan queued, a.o.QueueLen),
+		log:     log,
 	}
 	dev, err := info.New(drivers.Config{
 		ID:      dc.ID,
@@ -272,14 +284,10 @@ func (a *Agent) Run(ctx context.Context) error {
 
 	devCtx, stopDevices := context.WithCancel(ctx)
 	defer stopDevices()
-	var devs sync.WaitGroup
 	for _, d := range a.devices {
-		devs.Add(1)
-		go func() {
-			defer devs.Done()
-			d.run(devCtx)
-		}()
+		d.start(devCtx)
 	}
+	configDone := a.push.run(ctx, devCtx)
 
 	a.log.Info("agent starting", "broker", a.brokerLG, "client", a.o.ClientID, "user", a.o.Username,
 		"version", a.o.Version, "devices", len(a.devices))
@@ -288,9 +296,13 @@ func (a *Agent) Run(ctx context.Context) error {
 	<-ctx.Done()
 	a.log.Info("agent stopping")
 
-	// Running commands finish and are acked; queued ones are answered busy.
+	// Running commands finish and are acked; queued ones are answered busy. A config being
+	// applied is applied first.
+	<-configDone
 	stopDevices()
-	devs.Wait()
+	for _, d := range a.devices {
+		<-d.done
+	}
 	a.mu.Lock()
 	a.closed = true
 	a.mu.Unlock()
@@ -380,6 +392,7 @@ func (a *Agent) status(online bool, seq uint64) []byte {
 		Version: a.o.Version,
 		Seq:     seq,
 		At:      time.Now().UTC(),
+		Config:  a.push.status(),
 	})
 }
 
@@ -404,13 +417,9 @@ func (a *Agent) onConnNotification(_ mqtt.Client, n mqtt.ConnectionNotification)
 
 // onConnect runs (in its own goroutine) after every connect: subscribe, birth, states.
 func (a *Agent) onConnect(c mqtt.Client) {
-	a.hmu.Lock()
-	if a.closing {
-		a.hmu.Unlock()
+	if !a.beginHandler() {
 		return
 	}
-	a.handlers.Add(1)
-	a.hmu.Unlock()
 	defer a.handlers.Done()
 	a.connMu.Lock()
 	defer a.connMu.Unlock()
@@ -432,7 +441,7 @@ func (a *Agent) onConnect(c mqtt.Client) {
 		}
 	}
 	a.publish(a.statusTopic, 1, true, a.status(true, seq))
-	for _, d := range a.devices {
+	for _, d := range a.deviceList() {
 		d.republish()
 	}
 	a.log.Info("connected to broker", "broker", a.brokerLG, "seq", seq)

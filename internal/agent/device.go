@@ -26,6 +26,8 @@ type device struct {
 	dev     drivers.Device
 	actions []string
 	period  time.Duration // health-poll period
+	timeout time.Duration // per-command (and per-poll) deadline: the room's command_timeout
+	key     string        // the device's config as it affects the device; a change restarts it
 	queue   chan queued
 	log     *slog.Logger
 
@@ -33,9 +35,22 @@ type device struct {
 	// there is none. Only the device goroutine uses it.
 	pending chan struct{}
 
-	mu    sync.Mutex // guards state and key, and orders the state publishes
-	state *wire.DeviceState
-	key   []byte // state encoded without "at", to tell a change
+	cancel context.CancelFunc // stops the goroutine started by start
+	done   chan struct{}      // closed when it has stopped
+
+	mu       sync.Mutex // guards state and stateKey, and orders the state publishes
+	state    *wire.DeviceState
+	stateKey []byte // state encoded without "at", to tell a change
+}
+
+// start runs the device goroutine until ctx is done or stop is called.
+func (d *device) start(ctx context.Context) {
+	ctx, d.cancel = context.WithCancel(ctx)
+	d.done = make(chan struct{})
+	go func() {
+		defer close(d.done)
+		d.run(ctx)
+	}()
 }
 
 // run is the device goroutine. It returns when ctx is done, after the command it is
@@ -84,7 +99,7 @@ func (d *device) healthPoll(ctx context.Context, retry *time.Duration) time.Dura
 
 // poll asks the device for its state within the per-command deadline.
 func (d *device) poll(ctx context.Context) (drivers.State, error) {
-	pctx, cancel := context.WithTimeout(ctx, d.a.timeout)
+	pctx, cancel := context.WithTimeout(ctx, d.timeout)
 	defer cancel()
 	return callDevice(d, pctx, d.dev.Poll)
 }
@@ -107,7 +122,7 @@ func (d *device) handle(ctx context.Context, q queued) (suspect bool) {
 	// A command that has started runs to its ack even when the agent is stopping. The action
 	// and the poll after it share one deadline: the room's command timeout, or sooner, a
 	// moment before the command expires, so the ack reaches the hub while it still waits.
-	base, cancel := context.WithDeadline(context.WithoutCancel(ctx), commandDeadline(cmd, time.Now(), d.a.timeout))
+	base, cancel := context.WithDeadline(context.WithoutCancel(ctx), commandDeadline(cmd, time.Now(), d.timeout))
 	defer cancel()
 	if cmd.Action != wire.ActRefresh {
 		_, err := callDevice(d, base, func(ctx context.Context) (struct{}, error) {
@@ -155,7 +170,7 @@ func commandDeadline(cmd wire.Command, now time.Time, timeout time.Duration) tim
 // commandError maps a driver error onto a contract error.
 func (d *device) commandError(err error, timedOut bool) *wire.Error {
 	if timedOut || isTimeout(err) {
-		return wire.Errorf(wire.CodeTimeout, "%s did not answer in time (command timeout %v): %v", d.id, d.a.timeout, err)
+		return wire.Errorf(wire.CodeTimeout, "%s did not answer in time (command timeout %v): %v", d.id, d.timeout, err)
 	}
 	var we *wire.Error
 	if errors.As(err, &we) {
@@ -233,10 +248,10 @@ func (d *device) setState(ds wire.DeviceState) {
 	defer d.mu.Unlock()
 	prev := d.state
 	d.state = &ds
-	if prev != nil && bytes.Equal(key, d.key) {
+	if prev != nil && bytes.Equal(key, d.stateKey) {
 		return
 	}
-	d.key = key
+	d.stateKey = key
 	switch {
 	case !ds.Reachable && (prev == nil || prev.Reachable):
 		d.log.Warn("device unreachable", "error", ds.Error)
@@ -282,17 +297,7 @@ func (d *device) currentState() map[string]any {
 }
 
 // drain acks busy every command still queued (the agent is stopping).
-func (d *device) drain() {
-	for {
-		select {
-		case q := <-d.queue:
-			d.ack(d.log.With("id", q.cmd.ID, "action", q.cmd.Action), q.cmd.ID, nil,
-				wire.Errorf(wire.CodeBusy, "the agent is shutting down"))
-		default:
-			return
-		}
-	}
-}
+func (d *device) drain() { d.drainWith("the agent is shutting down") }
 
 // callDevice runs f on the device and returns by ctx's deadline even when the driver does
 // not honour ctx. A call abandoned that way is left to finish; the next call waits for it
@@ -345,7 +350,7 @@ func (d *device) waitPending() {
 	if d.pending == nil {
 		return
 	}
-	t := time.NewTimer(d.a.timeout)
+	t := time.NewTimer(d.timeout)
 	defer t.Stop()
 	select {
 	case <-d.pending:

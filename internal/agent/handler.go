@@ -83,26 +83,6 @@ func (a *Agent) onCommand(devID string, payload []byte) {
 	}
 }
 
-// onConfig notes the room config the hub published. Applying it is later work.
-func (a *Agent) onConfig(payload []byte) {
-	if len(payload) == 0 {
-		a.log.Info("room config cleared by the hub")
-		return
-	}
-	var c struct {
-		Revision int64 `json:"revision"`
-	}
-	if len(payload) > wire.MaxPayload {
-		a.log.Warn("room config from the hub too large", "bytes", len(payload))
-		return
-	}
-	if err := json.Unmarshal(payload, &c); err != nil {
-		a.log.Warn("unreadable room config from the hub", "error", err)
-		return
-	}
-	a.log.Info("room config received from the hub (not applied: the agent runs its local config)", "revision", c.Revision)
-}
-
 // recoverID returns the "id" of a command payload that did not decode, when the payload
 // starts as a JSON object whose "id" member is a usable string (1-128 characters) — even if
 // the payload breaks off or goes wrong after it. Otherwise it returns "".

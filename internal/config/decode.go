@@ -170,6 +170,17 @@ func (d *document) decode(n *yaml.Node, v reflect.Value, key string) {
 			return
 		}
 		v.SetInt(int64(dur))
+	case v.Kind() == reflect.Int:
+		if n.Kind != yaml.ScalarNode {
+			d.fail(n.Line, key, "want a whole number, got "+describe(n))
+			return
+		}
+		i, msg := parseInt(n.Value)
+		if msg != "" {
+			d.fail(n.Line, key, msg)
+			return
+		}
+		v.SetInt(i)
 	case v.Kind() == reflect.String:
 		if n.Kind != yaml.ScalarNode {
 			d.fail(n.Line, key, "want a string, got "+describe(n))
@@ -370,6 +381,15 @@ func parseDuration(s string) (time.Duration, string) {
 		return 0, quote(s) + `: not a duration: missing unit (e.g. "5s", "250ms", "2m")`
 	}
 	return 0, quote(s) + ": not a duration"
+}
+
+// parseInt reads a whole number, or says what is wrong with it.
+func parseInt(s string) (int64, string) {
+	i, err := strconv.ParseInt(strings.TrimSpace(s), 10, 32)
+	if err != nil {
+		return 0, fmt.Sprintf("want a whole number, got %s", quote(s))
+	}
+	return i, ""
 }
 
 // joinKey appends name to the key path, quoting a name that would make the path ambiguous.

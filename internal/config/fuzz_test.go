@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"encoding/json"
 	"errors"
 	"reflect"
 	"strings"
@@ -77,6 +78,28 @@ func FuzzParseHub(f *testing.F) {
 		}
 		if err := h.Validate(); err != nil {
 			t.Fatalf("accepted hub does not validate: %v", err)
+		}
+	})
+}
+
+// FuzzParseRoomJSON feeds arbitrary bytes to ParseRoomJSON (the agent's decoder of a pushed
+// config): it must not panic, must return a room or an Errors, and a room it accepts must
+// encode to JSON that it accepts again.
+func FuzzParseRoomJSON(f *testing.F) {
+	f.Add([]byte(`{"revision":2,"site":"s","room":"r","kind":"tech-courtroom","name":"R","poll":"2s","devices":[{"id":"p","driver":"pjlink","address":"10.0.0.5","options":{"password":"x"}}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		const name = "pushed"
+		r, err := config.ParseRoomJSON(name, data)
+		if err != nil {
+			checkFuzzErr(t, name, err)
+			return
+		}
+		b, err := json.Marshal(r)
+		if err != nil {
+			t.Fatalf("accepted room does not encode: %v", err)
+		}
+		if _, err := config.ParseRoomJSON(name, b); err != nil {
+			t.Fatalf("accepted room's JSON %s is refused: %v", b, err)
 		}
 	})
 }

@@ -18,6 +18,7 @@ const (
 	DefaultRooms           = "rooms"
 	DefaultCommandsTimeout = 5 * time.Second
 	DefaultLogLevel        = "info"
+	DefaultLampHours       = 2000
 )
 
 // EnvPrefix starts every environment variable that overrides a hub key.
@@ -35,6 +36,7 @@ func DefaultHub() Hub {
 		Rooms:    DefaultRooms,
 		Commands: Commands{Timeout: Duration(DefaultCommandsTimeout)},
 		Log:      Log{Level: DefaultLogLevel},
+		Alarms:   Alarms{LampHours: DefaultLampHours},
 	}
 }
 
@@ -156,6 +158,14 @@ func applyEnv(h *Hub, env []string) (map[string]envSource, Errors) {
 			} else {
 				f.SetInt(int64(d))
 			}
+		} else if f.Kind() == reflect.Int {
+			n, msg := parseInt(v)
+			if msg != "" {
+				errs = append(errs, &FieldError{Key: ek.key, Env: ek.name, Msg: msg})
+				src.failed = true
+			} else {
+				f.SetInt(n)
+			}
 		} else {
 			f.SetString(v)
 		}
@@ -207,6 +217,14 @@ func (h *Hub) problems() problems {
 	}
 	p.between("commands.timeout", h.Commands.Timeout, 100*time.Millisecond, 5*time.Minute)
 	p.oneOf("log.level", "level", h.Log.Level, LogLevels)
+	if h.MQTT.AgentURL != "" {
+		if msg := checkBrokerURL(h.MQTT.AgentURL); msg != "" {
+			p.add("mqtt.agent_url", "%s", msg)
+		}
+	}
+	if h.Alarms.LampHours < 1 || h.Alarms.LampHours > 100000 {
+		p.add("alarms.lamp_hours", "must be between 1 and 100000 hours, got %d", h.Alarms.LampHours)
+	}
 	return p
 }
 

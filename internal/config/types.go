@@ -13,6 +13,7 @@ type Hub struct {
 	Rooms    string   `yaml:"rooms" json:"rooms"` // directory of room configs (*.yaml); relative to the file
 	Commands Commands `yaml:"commands" json:"commands"`
 	Log      Log      `yaml:"log" json:"log"`
+	Alarms   Alarms   `yaml:"alarms" json:"alarms"`
 
 	// File is the path the config was loaded from ("" for defaults only).
 	File string `yaml:"-" json:"-"`
@@ -27,6 +28,9 @@ type HTTP struct {
 type MQTT struct {
 	Listen   string       `yaml:"listen" json:"listen"` // embedded broker listener; default 127.0.0.1:1883
 	External ExternalMQTT `yaml:"external" json:"external"`
+	// AgentURL is the broker URL the hub gives agents that enroll; default: tcp:// and
+	// Listen, or External.URL.
+	AgentURL string `yaml:"agent_url" json:"agent_url"`
 }
 
 // ExternalMQTT is an external broker the hub connects to as a client instead of embedding one.
@@ -40,6 +44,12 @@ type ExternalMQTT struct {
 // Commands tunes the command router.
 type Commands struct {
 	Timeout Duration `yaml:"timeout" json:"timeout"` // default 5s
+}
+
+// Alarms tunes the alarms the hub raises.
+type Alarms struct {
+	// LampHours raises a lamp-hours alarm for a device whose lamp has run longer; default 2000.
+	LampHours int `yaml:"lamp_hours" json:"lamp_hours"`
 }
 
 // Log sets the log level: debug, info, warn or error.
@@ -56,7 +66,7 @@ type Room struct {
 	Poll     Duration `yaml:"poll" json:"poll"`                       // default health-poll period; default 10s
 	Timeout  Duration `yaml:"command_timeout" json:"command_timeout"` // per-command device timeout; default 5s
 	Devices  []Device `yaml:"devices" json:"devices"`
-	Scenes   []Scene  `yaml:"scenes" json:"scenes,omitempty"`
+	Scenes   []Scene  `yaml:"scenes,omitempty" json:"scenes,omitempty"`
 	Revision int64    `yaml:"-" json:"revision,omitempty"` // set by the hub when it publishes the config
 
 	File string `yaml:"-" json:"-"`

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/bailiff/bailiff/internal/config"
+	"github.com/bailiff/bailiff/internal/hub/alarms"
 	"github.com/bailiff/bailiff/internal/hub/api"
 	"github.com/bailiff/bailiff/internal/hub/audit"
 	"github.com/bailiff/bailiff/internal/hub/auth"
@@ -50,6 +51,11 @@ type Options struct {
 	Version        string
 	// Web serves everything outside /api, /healthz and /metrics (the panels); nil serves nothing.
 	Web http.Handler
+	// AgentBrokerURL is the broker URL given to agents that enroll (POST /api/v1/enroll);
+	// "" gives the broker's own URL.
+	AgentBrokerURL string
+	// LampHours is the lamp-hours alarm threshold (hub.yaml alarms.lamp_hours); 0: 2000.
+	LampHours int
 	// Media is where WebRTC media flows (UDP address or port range, NAT addresses, which
 	// interfaces and remote addresses ICE may use). The zero value: a port per session, all
 	// interfaces.
@@ -78,6 +84,8 @@ type Hub struct {
 	actions   *hubActions
 	scenes    *scenes.Runner
 	hearings  *hearings.Service
+	prov      *provisioning
+	alarms    *alarms.Service
 
 	cancel    context.CancelFunc
 	serveDone chan struct{}
@@ -92,6 +100,8 @@ func OptionsFrom(c *config.Hub, rooms []*config.Room) (Options, error) {
 		DataDir:        c.DataDir(),
 		Rooms:          rooms,
 		CommandTimeout: c.Commands.Timeout.D(),
+		AgentBrokerURL: c.MQTT.AgentURL,
+		LampHours:      c.Alarms.LampHours,
 	}
 	if e := c.MQTT.External; e.URL != "" {
 		pw, err := c.MQTTPassword()
@@ -147,7 +157,16 @@ func New(o Options) (h *Hub, err error) {
 
 	h.feed = registry.NewFeed(256)
 	h.reg = registry.New(h.feed, h.log)
-	h.reg.SetRooms(o.Rooms)
+	h.prov = &provisioning{h: h}
+	rooms, err := h.prov.loadRooms(context.Background(), o.Rooms)
+	if err != nil {
+		return nil, err
+	}
+	h.reg.SetRooms(rooms)
+	h.alarms, err = alarms.New(alarms.Config{Store: h.store, Rooms: h.reg, Feed: h.feed, Logger: h.log, LampHours: o.LampHours})
+	if err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
+	}
 	h.metrics = newMetrics(h)
 
 	nodeID := make([]byte, 4)
@@ -189,6 +208,8 @@ func New(o Options) (h *Hub, err error) {
 		}
 	}
 
+	h.prov.publishAll()
+
 	if err := h.startMedia(); err != nil {
 		return nil, err
 	}
@@ -196,11 +217,10 @@ func New(o Options) (h *Hub, err error) {
 	h.recs.recoverAll(context.Background())
 	h.audit = &audit.Log{Store: h.store, Log: h.log}
 	h.actions = &hubActions{h: h}
-	rooms := newRoomSet(o.Rooms)
-	h.scenes = &scenes.Runner{Commands: h.router, Hub: h.actions, Room: rooms.room, Online: h.reg.Online,
+	h.scenes = &scenes.Runner{Commands: h.router, Hub: h.actions, Room: h.prov.room, Online: h.reg.Online,
 		Timeout: o.CommandTimeout, Report: h.sceneReport, Log: h.log}
 	h.hearings = &hearings.Service{Store: h.store, Scenes: h.scenes, Recorder: recorder{h.recs}, Audit: h.audit,
-		RoomKnown: func(site, room string) bool { _, ok := rooms.room(site, room); return ok },
+		RoomKnown: func(site, room string) bool { _, ok := h.prov.room(site, room); return ok },
 		Publish:   h.feed.Publish, Log: h.log}
 	if _, err := h.hearings.RestoreRecordings(context.Background()); err != nil {
 		h.log.Error("hearings in session", "error", err)
@@ -209,6 +229,7 @@ func New(o Options) (h *Hub, err error) {
 		Store: h.store, Registry: h.reg, Feed: h.feed, Commands: h.router,
 		Metrics: h.metrics.handler(), Health: h.health, Log: h.log, Streams: h.streams, Recordings: h.recs,
 		Audit: h.audit, AuditLog: h.store, Scenes: h.scenes, Hearings: h.hearings,
+		Provisioning: h.prov, Alarms: alarmAPI{h.alarms},
 	}
 	mux := http.NewServeMux()
 	apiH := srv.Handler()
@@ -238,7 +259,8 @@ func New(o Options) (h *Hub, err error) {
 		}
 	}()
 	go h.housekeeping(baseCtx)
-	h.log.Info("hub started", "http", h.HTTPAddr(), "mqtt", h.brokerURL, "rooms", len(o.Rooms), "embedded_broker", h.embedded != nil)
+	go h.alarms.Run(baseCtx)
+	h.log.Info("hub started", "http", h.HTTPAddr(), "mqtt", h.brokerURL, "rooms", len(rooms), "embedded_broker", h.embedded != nil)
 	return h, nil
 }
 

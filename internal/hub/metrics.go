@@ -37,6 +37,8 @@ func newMetrics(h *Hub) *metrics {
 			func() float64 { return float64(h.router.LateAcks()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "bailiff_mqtt_bad_messages_total", Help: "Agent messages that failed to decode."},
 			func() float64 { return float64(h.reg.BadMessages()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "bailiff_alarms_active", Help: "Alarms raised and not cleared."},
+			func() float64 { return float64(h.alarms.Active()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "bailiff_event_streams", Help: "Open server-sent event streams."},
 			func() float64 { return float64(h.feed.Subscribers()) }),
 	)

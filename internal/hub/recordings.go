@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bailiff/bailiff/internal/hub/alarms"
 	"github.com/bailiff/bailiff/internal/hub/api"
 	"github.com/bailiff/bailiff/internal/store"
 	"github.com/bailiff/bailiff/media/record"
@@ -212,7 +213,7 @@ func (rs *recordings) failed(id string, err error) {
 		return
 	}
 	rs.h.log.Error("recording stopped", "recording", id, "error", err)
-	rs.h.feed.Publish("alarm", map[string]any{"site": a.row.Site, "room": a.row.Room, "alarm": "recording-failed", "message": err.Error(), "recording": id})
+	rs.h.alarms.Raise(alarms.RecordingFailed, a.row.Site, a.row.Room, "", fmt.Sprintf("recording %s stopped: %v", id, err))
 	row := a.row
 	row.State, row.Error = store.RecordingFailed, err.Error()
 	rs.h.store.PutRecording(context.Background(), row)

@@ -14,22 +14,6 @@ import (
 	"github.com/bailiff/bailiff/internal/store"
 )
 
-// roomSet is the room configs the hub runs, by site/room.
-type roomSet map[string]*config.Room
-
-func newRoomSet(rooms []*config.Room) roomSet {
-	m := roomSet{}
-	for _, r := range rooms {
-		m[r.Site+"/"+r.Room] = r
-	}
-	return m
-}
-
-func (m roomSet) room(site, room string) (*config.Room, bool) {
-	r, ok := m[site+"/"+room]
-	return r, ok
-}
-
 // hubActions does the hub's own scene steps: the room's recording and its privacy flag.
 type hubActions struct {
 	h *Hub

@@ -137,7 +137,11 @@ func (e *env) startHub() {
 	e.hub = h
 }
 
-func (e *env) startAgent(room string) {
+func (e *env) startAgent(room string) { e.startAgentCaching(room, "") }
+
+// startAgentCaching starts the room's agent on its first config, keeping the configs the hub
+// pushes in cache ("" keeps none).
+func (e *env) startAgentCaching(room, cache string) {
 	var r *config.Room
 	for _, x := range e.rooms {
 		if x.Room == room {
@@ -146,7 +150,7 @@ func (e *env) startAgent(room string) {
 	}
 	c := e.creds[room]
 	a, err := agent.New(agent.Options{Room: r, Broker: c.Broker, Username: c.Username, Password: c.Password, ClientID: c.Username,
-		Version: "test", Logger: testLogger(e.t).With("room", room), MaxBackoff: 500 * time.Millisecond})
+		Version: "test", Logger: testLogger(e.t).With("room", room), MaxBackoff: 500 * time.Millisecond, ConfigCache: cache})
 	if err != nil {
 		e.t.Fatal(err)
 	}

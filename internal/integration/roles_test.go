@@ -42,6 +42,14 @@ var roleMatrix = map[string]string{
 	"POST /api/v1/hearings/{id}/notes":                           "technician judge clerk",
 	"GET /api/v1/audit":                                          "technician",
 	"GET /api/v1/audit/verify":                                   "technician",
+	"GET /api/v1/alarms":                                         "technician judge clerk monitor",
+	"POST /api/v1/alarms/{id}/ack":                               "technician monitor",
+	"GET /api/v1/rooms/{site}/{room}/config":                     "technician",
+	"GET /api/v1/rooms/{site}/{room}/config/revisions":           "technician",
+	"PUT /api/v1/rooms/{site}/{room}/config":                     "technician",
+	"POST /api/v1/rooms":                                         "technician",
+	"POST /api/v1/enrollments":                                   "technician",
+	"POST /api/v1/enroll":                                        "open", // the enrollment token in the body is the proof
 }
 
 // apiRoutes reads the routes the API registers from its source, so a new route without a

@@ -132,6 +132,39 @@ var migrations = []string{
 		BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 	CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
 		BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;`,
+	// 5: provisioning: room config revisions, agent enrollment tokens, alarms.
+	`CREATE TABLE room_configs (
+		site     TEXT NOT NULL,
+		room     TEXT NOT NULL,
+		revision INTEGER NOT NULL,
+		yaml     TEXT NOT NULL,
+		source   TEXT NOT NULL,
+		author   TEXT NOT NULL DEFAULT '',
+		created  INTEGER NOT NULL,
+		PRIMARY KEY (site, room, revision)
+	);
+	CREATE TABLE enrollments (
+		token_hash TEXT PRIMARY KEY,
+		site       TEXT NOT NULL,
+		room       TEXT NOT NULL,
+		author     TEXT NOT NULL DEFAULT '',
+		created    INTEGER NOT NULL,
+		expires    INTEGER NOT NULL,
+		used       INTEGER
+	);
+	CREATE TABLE alarms (
+		id       INTEGER PRIMARY KEY AUTOINCREMENT,
+		site     TEXT NOT NULL,
+		room     TEXT NOT NULL,
+		device   TEXT NOT NULL DEFAULT '',
+		kind     TEXT NOT NULL,
+		message  TEXT NOT NULL DEFAULT '',
+		raised   INTEGER NOT NULL,
+		cleared  INTEGER,
+		acked    INTEGER,
+		acked_by TEXT NOT NULL DEFAULT ''
+	);
+	CREATE INDEX alarms_active ON alarms(cleared, site, room, device, kind);`,
 }
 
 // Open opens (creating if needed) the database at path and migrates it to the current schema.

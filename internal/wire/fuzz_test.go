@@ -45,6 +45,7 @@ func FuzzDecodeCommand(f *testing.F)     { fuzzDecoder(f, KindCmd) }
 func FuzzDecodeAck(f *testing.F)         { fuzzDecoder(f, KindAck) }
 func FuzzDecodeEvent(f *testing.F)       { fuzzDecoder(f, KindEvent) }
 func FuzzDecodeMeter(f *testing.F)       { fuzzDecoder(f, KindMeter) }
+func FuzzDecodeRoomConfig(f *testing.F)  { fuzzDecoder(f, KindConfig) }
 
 func FuzzParseArgs(f *testing.F) {
 	for _, a := range ActionNames() {

@@ -19,6 +19,8 @@ type AgentStatus struct {
 	Version string    `json:"version"`
 	Seq     uint64    `json:"seq"`
 	At      time.Time `json:"at"`
+	// Config is the room config the agent runs (an optional extension of v1).
+	Config *ConfigStatus `json:"config,omitempty"`
 }
 
 // DeviceState is the retained state of one device.

@@ -128,6 +128,21 @@ var messageTable = []struct {
 	{KindMeter, `{"levels":{"mic-1/1":-20.5,"mic-1/2":-90},"at":"2026-11-29T10:00:00Z"}`,
 		Meter{Levels: map[string]float64{"mic-1/1": -20.5, "mic-1/2": -90}, At: at}, ""},
 	{KindMeter, `{"levels":{"mic-1/1":3},"at":"2026-11-29T10:00:00Z"}`, nil, "want -200…0 dBFS"},
+	{KindAgent, `{"online":true,"agent":"a","version":"1","seq":4,"at":"2026-11-29T10:00:00Z","config":{"revision":3,"rejected":4,"error":"devices[0].address: required"}}`,
+		AgentStatus{Online: true, Agent: "a", Version: "1", Seq: 4, At: at, Config: &ConfigStatus{Revision: 3, Rejected: 4, Error: "devices[0].address: required"}}, ""},
+	{KindConfig, `{"revision":2,"site":"court-a","room":"room-1","kind":"tech-courtroom","devices":[{"id":"p","driver":"pjlink","address":"10.0.0.5"}]}`,
+		RoomConfig{Revision: 2, Site: "court-a", Room: "room-1", Body: json.RawMessage(`{"revision":2,"site":"court-a","room":"room-1","kind":"tech-courtroom","devices":[{"id":"p","driver":"pjlink","address":"10.0.0.5"}]}`)}, ""},
+	{KindConfig, ` { "site" : "s", "room" : "r", "revision" : 1 } `,
+		RoomConfig{Revision: 1, Site: "s", Room: "r", Body: json.RawMessage(`{"site":"s","room":"r","revision":1}`)}, ""},
+	{KindConfig, `{"site":"s","room":"r"}`, nil, `missing "revision"`},
+	{KindConfig, `{"revision":0,"site":"s","room":"r"}`, nil, "want a whole number ≥ 1"},
+	{KindConfig, `{"revision":"3","site":"s","room":"r"}`, nil, "want a whole number ≥ 1"},
+	{KindConfig, `{"revision":1.5,"site":"s","room":"r"}`, nil, "want a whole number ≥ 1"},
+	{KindConfig, `{"revision":1,"room":"r"}`, nil, `"site" and "room" are required`},
+	{KindConfig, `{"revision":1,"site":"S","room":"r"}`, nil, `invalid site ID "S"`},
+	{KindConfig, `{"revision":1,"site":"s","room":7}`, nil, "cannot unmarshal number"},
+	{KindConfig, `[{"revision":1}]`, nil, "want a JSON object"},
+	{KindConfig, `{"revision":1,"site":"s","room":"r"} {}`, nil, "trailing data"},
 }
 
 func decode(k Kind, b []byte) (any, error) {
@@ -144,6 +159,8 @@ func decode(k Kind, b []byte) (any, error) {
 		return DecodeEvent(b)
 	case KindMeter:
 		return DecodeMeter(b)
+	case KindConfig:
+		return DecodeRoomConfig(b)
 	}
 	panic(k)
 }
@@ -169,6 +186,21 @@ func TestMessages(t *testing.T) {
 		again, err := decode(tc.kind, Encode(got))
 		if err != nil || !reflect.DeepEqual(again, got) {
 			t.Errorf("round trip %s %s: %#v, %v", tc.kind, tc.in, again, err)
+		}
+	}
+}
+
+func TestNewRoomConfig(t *testing.T) {
+	c, err := NewRoomConfig(7, []byte(`{"site":"s","room":"r","revision":2,"kind":"tech-courtroom"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Revision != 7 || string(c.Body) != `{"kind":"tech-courtroom","revision":7,"room":"r","site":"s"}` {
+		t.Fatalf("NewRoomConfig = %d %s", c.Revision, c.Body)
+	}
+	for _, bad := range []string{`null`, `[]`, `{"site":"s"}`, `{"site":"s","room":"r/x"}`} {
+		if _, err := NewRoomConfig(1, []byte(bad)); err == nil {
+			t.Errorf("NewRoomConfig(%s) accepted", bad)
 		}
 	}
 }

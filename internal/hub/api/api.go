@@ -62,8 +62,13 @@ type Server struct {
 	// Hearings is the hearings service; nil: the hearing routes answer 404, and recordings
 	// are not filtered by access level.
 	Hearings *hearings.Service
+	// Provisioning keeps room configs and enrolls agents; nil: the routes answer 404.
+	Provisioning Provisioning
+	// Alarms lists and acknowledges alarms; nil: the routes answer 404.
+	Alarms Alarms
 
-	sessions sessionCache
+	sessions    sessionCache
+	enrollLimit failLimiter
 }
 
 // Recordings is the recording service the API drives. Its errors wrap ErrNotFound or
@@ -130,8 +135,21 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("GET /api/v1/hearings/{id}/notes", s.authed(auth.CanView, s.notes))
 	}
 	if s.AuditLog != nil {
-		mux.HandleFunc("GET /api/v1/audit", s.authed(isTechnician, s.auditList))
-		mux.HandleFunc("GET /api/v1/audit/verify", s.authed(isTechnician, s.auditVerify))
+		mux.HandleFunc("GET /api/v1/audit", s.authed(auth.IsTechnician, s.auditList))
+		mux.HandleFunc("GET /api/v1/audit/verify", s.authed(auth.IsTechnician, s.auditVerify))
+	}
+	// Provisioning: room configs and their revisions, new rooms, agent enrollment.
+	if s.Provisioning != nil {
+		mux.HandleFunc("POST /api/v1/rooms", s.authed(auth.IsTechnician, s.createRoom))
+		mux.HandleFunc("GET /api/v1/rooms/{site}/{room}/config", s.authed(auth.IsTechnician, s.getRoomConfig))
+		mux.HandleFunc("PUT /api/v1/rooms/{site}/{room}/config", s.authed(auth.IsTechnician, s.putRoomConfig))
+		mux.HandleFunc("GET /api/v1/rooms/{site}/{room}/config/revisions", s.authed(auth.IsTechnician, s.roomConfigRevisions))
+		mux.HandleFunc("POST /api/v1/enrollments", s.authed(auth.IsTechnician, s.createEnrollment))
+		mux.HandleFunc("POST /api/v1/enroll", s.enroll)
+	}
+	if s.Alarms != nil {
+		mux.HandleFunc("GET /api/v1/alarms", s.authed(auth.CanView, s.listAlarms))
+		mux.HandleFunc("POST /api/v1/alarms/{id}/ack", s.authed(auth.CanAckAlarms, s.ackAlarm))
 	}
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path))
@@ -393,11 +411,8 @@ func (s *Server) startRecording(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &req) {
 		return
 	}
-	for _, f := range [][2]string{{"site", req.Site}, {"room", req.Room}} {
-		if err := wire.CheckID(f[0], f[1]); err != nil {
-			writeError(w, http.StatusBadRequest, "bad_request", err.Error())
-			return
-		}
+	if !bodyIDs(w, req.Site, req.Room) {
+		return
 	}
 	if _, ok := s.Registry.Room(req.Site, req.Room); !ok {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no room %s/%s", req.Site, req.Room))

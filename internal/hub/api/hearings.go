@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/bailiff/bailiff/internal/config"
-	"github.com/bailiff/bailiff/internal/hub/auth"
 	"github.com/bailiff/bailiff/internal/hub/hearings"
 	"github.com/bailiff/bailiff/internal/hub/scenes"
 	"github.com/bailiff/bailiff/internal/store"
@@ -27,8 +26,6 @@ type AuditLog interface {
 	Audit(ctx context.Context, f store.AuditFilter) ([]store.AuditEntry, error)
 	VerifyAudit(ctx context.Context) (store.AuditReport, error)
 }
-
-func isTechnician(role string) bool { return role == auth.RoleTechnician }
 
 func hearingCaller(r *http.Request) hearings.Caller {
 	c := callerOf(r)

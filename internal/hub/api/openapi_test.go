@@ -443,7 +443,7 @@ func newOAFixture(t testing.TB) *oaFixture {
 	}}
 	fa.router = commands.New(fa, 200*time.Millisecond, nil, nil)
 	srv := &Server{
-		Store: st, Registry: f.reg, Feed: f.feed, Commands: fa.router, Recordings: oaRecordings{},
+		Store: st, Registry: f.reg, Feed: f.feed, Commands: fa.router, Recordings: oaRecordings{}, Provisioning: newOAProvisioning(),
 		Metrics: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 			io.WriteString(w, "bailiff_agents_online 1\n")
@@ -452,6 +452,7 @@ func newOAFixture(t testing.TB) *oaFixture {
 		Log:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	f.wireHearings(t, srv, fa.router, hash)
+	srv.Alarms = newOAAlarms(t, f.reg, f.feed)
 	f.handler = srv.Handler()
 	for _, role := range []string{auth.RoleTechnician, auth.RoleMonitor, auth.RoleVisitor} {
 		tok := auth.NewSecret()

@@ -168,16 +168,23 @@ func (r *Registry) handleAgent(t wire.Topic, payload []byte) {
 		}
 		return
 	}
-	changed := rm.agent == nil || rm.agent.Online != a.Online || rm.agent.Seq != a.Seq
-	wentOffline := rm.agent != nil && rm.agent.Online && !a.Online
+	if rm.agent != nil && a.Seq == rm.agent.Seq && a.Online && rm.agent.Online && a.At.Before(rm.agent.At) {
+		// An older birth of the same connection (an agent publishes its birth again when its
+		// config changes; messages are handled concurrently): the newer one stands.
+		r.mu.Unlock()
+		return
+	}
+	changed := rm.agent == nil || rm.agent.Online != a.Online || rm.agent.Seq != a.Seq ||
+		!reflect.DeepEqual(rm.agent.Config, a.Config)
 	rm.agent = &a
 	rm.agentRaw = append([]byte(nil), payload...)
 	r.mu.Unlock()
 	if changed {
-		r.feed.Publish("agent", map[string]any{"site": t.Site, "room": t.Room, "online": a.Online, "agent": a.Agent, "version": a.Version, "seq": a.Seq, "at": a.At})
-	}
-	if wentOffline {
-		r.feed.Publish("alarm", map[string]any{"site": t.Site, "room": t.Room, "alarm": "agent-offline", "message": "the room's agent went offline"})
+		ev := map[string]any{"site": t.Site, "room": t.Room, "online": a.Online, "agent": a.Agent, "version": a.Version, "seq": a.Seq, "at": a.At}
+		if a.Config != nil {
+			ev["config"] = a.Config
+		}
+		r.feed.Publish("agent", ev)
 	}
 }
 
@@ -207,8 +214,6 @@ func (r *Registry) handleState(t wire.Topic, payload []byte) {
 		return
 	}
 	changed := d.state == nil || d.state.Reachable != s.Reachable || d.state.Error != s.Error || !reflect.DeepEqual(d.state.State, s.State)
-	lost := d.state != nil && d.state.Reachable && !s.Reachable
-	faulted := s.Reachable && s.Error != "" && (d.state == nil || d.state.Error != s.Error)
 	if d.driver == "" {
 		d.driver = s.Driver
 	}
@@ -217,12 +222,6 @@ func (r *Registry) handleState(t wire.Topic, payload []byte) {
 	if changed {
 		r.feed.Publish("state", map[string]any{"site": t.Site, "room": t.Room, "device": t.Device,
 			"reachable": s.Reachable, "state": s.State, "error": s.Error, "at": s.At})
-	}
-	switch {
-	case lost:
-		r.feed.Publish("alarm", map[string]any{"site": t.Site, "room": t.Room, "device": t.Device, "alarm": "device-unreachable", "message": s.Error})
-	case faulted:
-		r.feed.Publish("alarm", map[string]any{"site": t.Site, "room": t.Room, "device": t.Device, "alarm": "device-error", "message": s.Error})
 	}
 }
 
