@@ -18,6 +18,10 @@ const (
 	DefaultRooms           = "rooms"
 	DefaultCommandsTimeout = 5 * time.Second
 	DefaultLogLevel        = "info"
+	DefaultMediaUDP        = "127.0.0.1:8189"
+	DefaultTURNRealm       = "bailiff"
+	DefaultTURNRelayPorts  = "49152-65535"
+	DefaultTURNTTL         = time.Hour
 )
 
 // EnvPrefix starts every environment variable that overrides a hub key.
@@ -35,6 +39,8 @@ func DefaultHub() Hub {
 		Rooms:    DefaultRooms,
 		Commands: Commands{Timeout: Duration(DefaultCommandsTimeout)},
 		Log:      Log{Level: DefaultLogLevel},
+		Media: Media{UDP: DefaultMediaUDP, TURN: TURN{Realm: DefaultTURNRealm,
+			RelayPorts: DefaultTURNRelayPorts, CredentialTTL: Duration(DefaultTURNTTL)}},
 	}
 }
 
@@ -111,6 +117,9 @@ var envKeys = func() []envKey {
 				walk(ft, k, idx)
 				continue
 			}
+			if ft.Kind() == reflect.Slice && ft.Elem().Kind() != reflect.String {
+				continue // a list of mappings is set in the file only
+			}
 			out = append(out, envKey{key: k, name: EnvName(k), index: idx})
 		}
 	}
@@ -156,12 +165,25 @@ func applyEnv(h *Hub, env []string) (map[string]envSource, Errors) {
 			} else {
 				f.SetInt(int64(d))
 			}
+		} else if f.Kind() == reflect.Slice {
+			f.Set(reflect.ValueOf(splitList(v)))
 		} else {
 			f.SetString(v)
 		}
 		sources[ek.key] = src
 	}
 	return sources, errs
+}
+
+// splitList splits a comma-separated list from the environment, dropping blanks.
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // Validate checks every key of h and returns all problems as Errors, or nil.
@@ -207,6 +229,7 @@ func (h *Hub) problems() problems {
 	}
 	p.between("commands.timeout", h.Commands.Timeout, 100*time.Millisecond, 5*time.Minute)
 	p.oneOf("log.level", "level", h.Log.Level, LogLevels)
+	h.Media.problems(&p)
 	return p
 }
 
@@ -216,6 +239,9 @@ func (h *Hub) DataDir() string { return h.resolve(h.Data) }
 
 // RoomsDir returns the directory of room configs, resolved like DataDir.
 func (h *Hub) RoomsDir() string { return h.resolve(h.Rooms) }
+
+// Resolve resolves a path of the hub file like DataDir.
+func (h *Hub) Resolve(p string) string { return h.resolve(p) }
 
 func (h *Hub) resolve(p string) string {
 	if p == "" || filepath.IsAbs(p) || h.File == "" {

@@ -67,6 +67,8 @@ type Network struct {
 	Loopback bool
 	// Interfaces, when not empty, are the only interfaces ICE uses.
 	Interfaces []string
+	// Addresses, when not empty, are the only local IP addresses ICE uses.
+	Addresses []string
 	// IPv6: gather IPv6 candidates too.
 	IPv6 bool
 	// RemoteIPFilter, when set, keeps only the remote candidates whose
@@ -112,6 +114,11 @@ func (o *Options) setDefaults() error {
 	}
 	if n.PortMin > n.PortMax {
 		return fmt.Errorf("sfu: Options.Network.PortMin %d > PortMax %d", n.PortMin, n.PortMax)
+	}
+	for _, ip := range n.Addresses {
+		if net.ParseIP(ip) == nil {
+			return fmt.Errorf("sfu: Options.Network.Addresses: %q is not an IP address", ip)
+		}
 	}
 	for _, ip := range n.NAT1To1IPs {
 		if net.ParseIP(ip) == nil {
