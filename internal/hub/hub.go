@@ -26,8 +26,10 @@ import (
 	"github.com/bailiff/bailiff/internal/store"
 	"github.com/bailiff/bailiff/internal/wire"
 	"github.com/bailiff/bailiff/media/record"
+	"github.com/bailiff/bailiff/media/relay"
 	"github.com/bailiff/bailiff/media/sfu"
 	"github.com/bailiff/bailiff/media/whip"
+	"github.com/pion/webrtc/v4"
 )
 
 // ExternalBroker is a broker the hub uses instead of embedding one.
@@ -51,6 +53,11 @@ type Options struct {
 	// interfaces and remote addresses ICE may use). The zero value: a port per session, all
 	// interfaces.
 	Media sfu.Network
+	// ICEServers are STUN/TURN servers advertised to WHIP/WHEP clients in Link headers.
+	ICEServers []webrtc.ICEServer
+	// TURN, when set, runs the embedded TURN server; every WHIP/WHEP answer then carries a
+	// short-lived credential for it.
+	TURN *TURNOptions
 }
 
 // Hub is a running hub.
@@ -70,6 +77,8 @@ type Hub struct {
 	recKey    ed25519.PrivateKey // signs recording manifests
 	sfu       *sfu.SFU
 	whip      *whip.Server
+	turn      *relay.Server
+	invites   *invites
 	recs      *recordings
 
 	cancel    context.CancelFunc
@@ -92,6 +101,10 @@ func OptionsFrom(c *config.Hub, rooms []*config.Room) (Options, error) {
 			return o, err
 		}
 		o.External = &ExternalBroker{URL: e.URL, Username: e.Username, Password: pw}
+	}
+	var err error
+	if o.Media, o.ICEServers, o.TURN, err = MediaFrom(c); err != nil {
+		return o, err
 	}
 	return o, nil
 }
@@ -182,6 +195,9 @@ func New(o Options) (h *Hub, err error) {
 		}
 	}
 
+	if h.invites, err = newInvites(h); err != nil {
+		return nil, err
+	}
 	if err := h.startMedia(); err != nil {
 		return nil, err
 	}
@@ -190,6 +206,7 @@ func New(o Options) (h *Hub, err error) {
 	srv := &api.Server{
 		Store: h.store, Registry: h.reg, Feed: h.feed, Commands: h.router,
 		Metrics: h.metrics.handler(), Health: h.health, Log: h.log, Streams: h.streams, Recordings: h.recs,
+		Invites: h.invites,
 	}
 	mux := http.NewServeMux()
 	apiH := srv.Handler()
@@ -247,6 +264,9 @@ func (h *Hub) Close() {
 		}
 		if h.whip != nil {
 			h.whip.Close()
+		}
+		if h.turn != nil {
+			h.turn.Close()
 		}
 		if h.sfu != nil {
 			h.sfu.Close()
