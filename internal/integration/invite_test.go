@@ -1,0 +1,186 @@
+package integration
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bailiff/bailiff/internal/testutil"
+	"github.com/bailiff/bailiff/media/sfu/sfutest"
+	"github.com/pion/webrtc/v4"
+)
+
+// apiRoutes lists every route the API registers, read from its source, with its path IDs
+// filled in: a route added later is covered without touching this test.
+func apiRoutes(t *testing.T) [][2]string {
+	t.Helper()
+	src, err := os.ReadFile("../hub/api/api.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill := strings.NewReplacer("{site}", site, "{room}", "r1", "{device}", "projector", "{id}", "0123456789abcdef", "{scene}", "start-hearing")
+	var out [][2]string
+	for _, m := range regexp.MustCompile(`mux\.Handle(?:Func)?\("(\w+) (/[^"]*)"`).FindAllStringSubmatch(string(src), -1) {
+		out = append(out, [2]string{m[1], fill.Replace(m[2])})
+	}
+	if len(out) < 10 {
+		t.Fatalf("found only %d routes in api.go", len(out))
+	}
+	return out
+}
+
+// Agents publish to their own room only, with agent.{site}.{room}.{secret}; a visitor's
+// invite publishes under its own name and watches its own room only, is refused by every API
+// route, and once revoked loses its live sessions and every new one.
+func TestAgentAndInviteMedia(t *testing.T) {
+	clips := sfutest.Load(t, sfutest.Small)
+	e := newEnv(t, 2, false)
+	judge, monitor := e.login("judge"), e.login("monitor")
+	api, err := sfutest.NewAPI(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	// --- agents ---
+	agent1 := "agent." + site + ".r1." + e.creds["r1"].Password
+	agent2 := "agent." + site + ".r2." + e.creds["r2"].Password
+	pub, err := sfutest.NewPublisher(api, webrtc.MimeTypeVP8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	offer, err := pub.Offer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, path, token string
+		want              int
+	}{
+		{"another room's agent", "/whip/court/r1/cam", agent2, 403},
+		{"own token, another room", "/whip/court/r2/cam", agent1, 403},
+		{"wrong secret", "/whip/court/r1/cam", "agent.court.r1.not-the-password", 401},
+		{"unknown agent", "/whip/court/r9/cam", "agent.court.r9." + e.creds["r1"].Password, 401},
+		{"malformed", "/whip/court/r1/cam", "agent.court.r1", 401},
+	} {
+		if st, body, _ := e.whipPost(c.path, c.token, offer); st != c.want {
+			t.Errorf("%s: %d %s, want %d", c.name, st, body, c.want)
+		}
+	}
+	st, answer, _ := e.whipPost("/whip/court/r1/cam", agent1, offer)
+	if st != 201 {
+		t.Fatalf("agent publishes to its room: %d %s", st, answer)
+	}
+	if err := pub.SetAnswer(answer); err != nil {
+		t.Fatal(err)
+	}
+	go pub.Run(ctx, clips.VP8, clips.Opus)
+	testutil.Eventually(t, 10*time.Second, "the agent's stream", func() bool { return len(e.hub.SFU().Streams()) == 1 })
+
+	// --- invites ---
+	if st, body := e.call("POST", "/api/v1/invites", monitor, map[string]any{"site": site, "room": "r1", "hearing": "h-1", "name": "A. Witness"}); st != 403 {
+		t.Errorf("a monitor invites: %d %v", st, body)
+	}
+	if st, body := e.call("POST", "/api/v1/invites", judge, map[string]any{"site": site, "room": "r1", "hearing": "h-1", "name": "A\nWitness"}); st != 400 {
+		t.Errorf("a name with a line break: %d %v", st, body)
+	}
+	st, inv := e.call("POST", "/api/v1/invites", judge, map[string]any{"site": site, "room": "r1", "hearing": "h-1", "name": "A. Witness", "expires_in": "1h"})
+	token, _ := inv["token"].(string)
+	stream, _ := inv["stream"].(string)
+	id, _ := inv["id"].(string)
+	if st != 201 || !strings.HasPrefix(token, "invite.") || inv["link"] != "/join#"+token || stream != "visitor-"+id {
+		t.Fatalf("create invite: %d %v", st, inv)
+	}
+
+	// The visitor watches its room's stream.
+	v, err := sfutest.NewViewer(api, sfutest.ViewerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	voffer, err := v.Offer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, _, _ := e.whipPost("/whep/court/r2/cam", token, voffer); st != 403 {
+		t.Errorf("visitor watches another room: %d", st)
+	}
+	st, vanswer, _ := e.whipPost("/whep/court/r1/cam", token, voffer)
+	if st != 201 {
+		t.Fatalf("visitor watches its room: %d %s", st, vanswer)
+	}
+	if err := v.SetAnswer(vanswer); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 15*time.Second, "the visitor sees video", func() bool { return v.Frames() > 5 })
+
+	// The visitor publishes under its own name only.
+	vp, err := sfutest.NewPublisher(api, webrtc.MimeTypeVP8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vp.Close()
+	poffer, err := vp.Offer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/whip/court/r1/cam", "/whip/court/r1/visitor-0000000000000000", "/whip/court/r2/" + stream} {
+		if st, _, _ := e.whipPost(p, token, poffer); st != 403 {
+			t.Errorf("visitor publishes %s: %d", p, st)
+		}
+	}
+	st, panswer, _ := e.whipPost("/whip/court/r1/"+stream, token, poffer)
+	if st != 201 {
+		t.Fatalf("visitor publishes %s: %d %s", stream, st, panswer)
+	}
+	if err := vp.SetAnswer(panswer); err != nil {
+		t.Fatal(err)
+	}
+	go vp.Run(ctx, clips.VP8, clips.Opus)
+	testutil.Eventually(t, 10*time.Second, "the visitor's stream", func() bool { return len(e.hub.SFU().Streams()) == 2 })
+
+	// Nothing of the API answers an invite token.
+	for _, r := range apiRoutes(t) {
+		if r[1] == "/healthz" || r[1] == "/metrics" || r[1] == "/api/v1/login" {
+			continue // open to anyone, no token
+		}
+		var body any
+		if r[0] == "POST" {
+			body = map[string]any{"site": site, "room": "r1", "hearing": "h", "name": "x", "action": "power"}
+		}
+		if st, resp := e.call(r[0], r[1], token, body); st != http.StatusUnauthorized && st != http.StatusForbidden {
+			t.Errorf("%s %s with an invite token: %d %v", r[0], r[1], st, resp)
+		}
+	}
+	if st, resp := e.call("GET", "/api/v1/events?access_token="+token, "", nil); st != http.StatusUnauthorized {
+		t.Errorf("event stream with an invite token in the query: %d %v", st, resp)
+	}
+
+	// The invite is listed; revoking it ends the visitor's sessions and refuses new ones.
+	st, list := e.call("GET", "/api/v1/invites?site=court&room=r1", judge, nil)
+	items, _ := list["list"].([]any)
+	if st != 200 || len(items) != 1 || items[0].(map[string]any)["state"] != "valid" || items[0].(map[string]any)["token"] != nil {
+		t.Fatalf("list invites: %d %v", st, list)
+	}
+	if st, resp := e.call("DELETE", "/api/v1/invites/"+id, judge, nil); st != 200 || resp["state"] != "revoked" {
+		t.Fatalf("revoke: %d %v", st, resp)
+	}
+	select {
+	case <-v.Ended():
+	case <-time.After(10 * time.Second):
+		t.Error("the revoked visitor's viewer still runs")
+	}
+	testutil.Eventually(t, 10*time.Second, "the visitor's stream ended", func() bool { return len(e.hub.SFU().Streams()) == 1 })
+	if st, _, _ := e.whipPost("/whep/court/r1/cam", token, voffer); st != 401 {
+		t.Errorf("a revoked invite watches: %d", st)
+	}
+	if st, resp := e.call("DELETE", "/api/v1/invites/fedcba9876543210", judge, nil); st != 404 {
+		t.Errorf("revoke an unknown invite: %d %v", st, resp)
+	}
+}
