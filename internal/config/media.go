@@ -86,11 +86,14 @@ func (t *TURN) problems(p *problems) {
 		p.add("media.turn.listen", "%s: a TURN server needs a fixed port (clients are told it)", quote(t.Listen))
 	}
 	hostIP, hostErr := netip.ParseAddr(host)
+	if hostErr == nil && !hostIP.Is4() {
+		p.add("media.turn.listen", "%s: the TURN server listens on IPv4 only", quote(t.Listen))
+	}
 	switch {
 	case t.PublicIP != "":
 		ip, err := netip.ParseAddr(t.PublicIP)
-		if err != nil || ip.IsUnspecified() {
-			p.add("media.turn.public_ip", "%s: want the IP address clients reach the TURN server at", quote(t.PublicIP))
+		if err != nil || ip.IsUnspecified() || !ip.Is4() {
+			p.add("media.turn.public_ip", "%s: want the IPv4 address clients reach the TURN server at", quote(t.PublicIP))
 		}
 	case hostErr != nil || hostIP.IsUnspecified():
 		p.add("media.turn.public_ip", "required when media.turn.listen has no specific IP address: the address clients reach the TURN server at")

@@ -91,6 +91,10 @@ media:
 			f + `:16: media.turn.realm: want 1 to 100 visible ASCII characters, no quotes`,
 			f + `:17: media.turn.credential_ttl: must be between 1m and 24h, got 30s`,
 		}},
+		{name: "TURN on IPv6", yaml: "media:\n  turn:\n    listen: \"[::1]:3478\"\n    public_ip: 2001:db8::1\n", want: []string{
+			f + `:3: media.turn.listen: "[::1]:3478": the TURN server listens on IPv4 only`,
+			f + `:4: media.turn.public_ip: "2001:db8::1": want the IPv4 address clients reach the TURN server at`,
+		}},
 		{name: "neither port", yaml: "media:\n  udp: \"\"\n", want: []string{
 			f + `:2: media.udp: required: one shared UDP port (host:port, e.g. 0.0.0.0:8189), or set media.udp_ports to a range (e.g. 50000-50999)`,
 		}},
