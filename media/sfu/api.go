@@ -211,7 +211,11 @@ func settingEngine(o *Options) (*webrtc.SettingEngine, io.Closer, []net.Addr, er
 	// Room for bursts of a publisher's keyframes; the kernel caps it.
 	_ = conn.SetReadBuffer(4 << 20)
 	_ = conn.SetWriteBuffer(4 << 20)
-	mux := ice.NewUDPMuxDefault(ice.UDPMuxParams{Logger: logger, UDPConn: conn})
+	var pc net.PacketConn = conn
+	if o.WriteBatch > 1 {
+		pc = newBatchConn(conn, o.WriteBatch)
+	}
+	mux := ice.NewUDPMuxDefault(ice.UDPMuxParams{Logger: logger, UDPConn: pc})
 	se.SetICEUDPMux(mux)
 	return se, mux, []net.Addr{conn.LocalAddr()}, nil
 }
