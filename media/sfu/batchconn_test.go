@@ -3,6 +3,7 @@ package sfu
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"net"
 	"sync"
 	"testing"
@@ -86,7 +87,7 @@ func packetSize(i int) int {
 // sendto per packet, batch=64 the batchConn (sendmmsg with segmentation offload).
 func BenchmarkBatchConn(b *testing.B) {
 	for _, max := range []int{1, 64} {
-		b.Run("batch="+string(rune('0'+max/10))+string(rune('0'+max%10)), func(b *testing.B) {
+		b.Run(fmt.Sprintf("batch=%02d", max), func(b *testing.B) {
 			c, _ := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 			d, _ := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 			defer d.Close()
