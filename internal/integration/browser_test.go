@@ -91,17 +91,7 @@ func TestBrowserWHIPAndWHEP(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer v.Close()
-	voffer, err := v.Offer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, vanswer, _ := e.whipPost("/whep/court/r1/chrome", judge, voffer)
-	if st != 201 {
-		t.Fatalf("view Chromium's stream: %d %s", st, vanswer)
-	}
-	if err := v.SetAnswer(vanswer); err != nil {
-		t.Fatal(err)
-	}
+	e.connect(ctx, v, "/whep/court/r1/chrome", judge)
 	testutil.Eventually(t, 20*time.Second, "Chromium's video and audio reach a viewer", func() bool {
 		return v.Frames() > 10 && v.Packets("audio") > 20
 	})
@@ -112,17 +102,7 @@ func TestBrowserWHIPAndWHEP(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pub.Close()
-	offer, err := pub.Offer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, answer, _ := e.whipPost("/whip/court/r1/program", tech, offer)
-	if st != 201 {
-		t.Fatalf("publish: %d %s", st, answer)
-	}
-	if err := pub.SetAnswer(answer); err != nil {
-		t.Fatal(err)
-	}
+	e.connect(ctx, pub, "/whip/court/r1/program", tech)
 	go pub.Run(ctx, clips.VP8, clips.Opus)
 	testutil.Eventually(t, 10*time.Second, "the program stream", func() bool { return len(e.hub.SFU().Streams()) == 2 })
 	b.MustEval(t, 30*time.Second, `startView("/whep/court/r1/program", `+js(judge)+`, true)`, &res)

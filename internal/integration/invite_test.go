@@ -73,13 +73,7 @@ func TestAgentAndInviteMedia(t *testing.T) {
 			t.Errorf("%s: %d %s, want %d", c.name, st, body, c.want)
 		}
 	}
-	st, answer, _ := e.whipPost("/whip/court/r1/cam", agent1, offer)
-	if st != 201 {
-		t.Fatalf("agent publishes to its room: %d %s", st, answer)
-	}
-	if err := pub.SetAnswer(answer); err != nil {
-		t.Fatal(err)
-	}
+	e.connect(ctx, pub, "/whip/court/r1/cam", agent1)
 	go pub.Run(ctx, clips.VP8, clips.Opus)
 	testutil.Eventually(t, 10*time.Second, "the agent's stream", func() bool { return len(e.hub.SFU().Streams()) == 1 })
 
@@ -111,13 +105,7 @@ func TestAgentAndInviteMedia(t *testing.T) {
 	if st, _, _ := e.whipPost("/whep/court/r2/cam", token, voffer); st != 403 {
 		t.Errorf("visitor watches another room: %d", st)
 	}
-	st, vanswer, _ := e.whipPost("/whep/court/r1/cam", token, voffer)
-	if st != 201 {
-		t.Fatalf("visitor watches its room: %d %s", st, vanswer)
-	}
-	if err := v.SetAnswer(vanswer); err != nil {
-		t.Fatal(err)
-	}
+	e.connect(ctx, v, "/whep/court/r1/cam", token)
 	testutil.Eventually(t, 15*time.Second, "the visitor sees video", func() bool { return v.Frames() > 5 })
 
 	// The visitor publishes under its own name only.
@@ -135,13 +123,7 @@ func TestAgentAndInviteMedia(t *testing.T) {
 			t.Errorf("visitor publishes %s: %d", p, st)
 		}
 	}
-	st, panswer, _ := e.whipPost("/whip/court/r1/"+stream, token, poffer)
-	if st != 201 {
-		t.Fatalf("visitor publishes %s: %d %s", stream, st, panswer)
-	}
-	if err := vp.SetAnswer(panswer); err != nil {
-		t.Fatal(err)
-	}
+	e.connect(ctx, vp, "/whip/court/r1/"+stream, token)
 	go vp.Run(ctx, clips.VP8, clips.Opus)
 	testutil.Eventually(t, 10*time.Second, "the visitor's stream", func() bool { return len(e.hub.SFU().Streams()) == 2 })
 

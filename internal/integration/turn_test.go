@@ -74,13 +74,7 @@ func TestMediaThroughTURN(t *testing.T) {
 	if !strings.Contains(offer, "typ relay") || strings.Contains(offer, "typ host") {
 		t.Fatalf("the publisher's offer should hold relay candidates only:\n%s", offer)
 	}
-	st, answer, _ := e.whipPost("/whip/court/r1/cam", tech, offer)
-	if st != 201 {
-		t.Fatalf("publish: %d %s", st, answer)
-	}
-	if err := pub.SetAnswer(answer); err != nil {
-		t.Fatal(err)
-	}
+	e.connect(ctx, pub, "/whip/court/r1/cam", tech)
 	go pub.Run(ctx, clips.VP8, clips.Opus)
 
 	// The viewer relays over TCP.
@@ -101,13 +95,7 @@ func TestMediaThroughTURN(t *testing.T) {
 	if !strings.Contains(voffer, "typ relay") || strings.Contains(voffer, "typ host") {
 		t.Fatalf("the viewer's offer should hold relay candidates only:\n%s", voffer)
 	}
-	st, vanswer, _ := e.whipPost("/whep/court/r1/cam", judge, voffer)
-	if st != 201 {
-		t.Fatalf("view: %d %s", st, vanswer)
-	}
-	if err := v.SetAnswer(vanswer); err != nil {
-		t.Fatal(err)
-	}
+	e.connect(ctx, v, "/whep/court/r1/cam", judge)
 	testutil.Eventually(t, 20*time.Second, "video and audio reach the viewer through the relay", func() bool {
 		return v.Frames() > 10 && v.Packets("audio") > 20
 	})
