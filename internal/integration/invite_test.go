@@ -2,14 +2,19 @@ package integration
 
 import (
 	"context"
+	"crypto/ed25519"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/bailiff/bailiff/internal/hub/invite"
+	"github.com/bailiff/bailiff/internal/store"
 	"github.com/bailiff/bailiff/internal/testutil"
+	"github.com/bailiff/bailiff/media/record"
 	"github.com/bailiff/bailiff/media/sfu/sfutest"
 	"github.com/pion/webrtc/v4"
 )
@@ -127,6 +132,26 @@ func TestAgentAndInviteMedia(t *testing.T) {
 	go vp.Run(ctx, clips.VP8, clips.Opus)
 	testutil.Eventually(t, 10*time.Second, "the visitor's stream", func() bool { return len(e.hub.SFU().Streams()) == 2 })
 
+	// Tokens that are not this hub's valid invites: expired, signed but never issued, signed
+	// by another key.
+	key, err := record.LoadOrCreateKey(filepath.Join(e.dir, "data", "keys", "invite.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	past := invite.Claims{ID: invite.NewID(), Site: site, Room: "r1", Hearing: "h-1", Name: "Late", Expires: time.Now().Add(-time.Minute).Truncate(time.Second)}
+	if err := e.hub.Store().PutInvite(ctx, store.Invite{ID: past.ID, Site: site, Room: "r1", Hearing: "h-1", Name: "Late",
+		CreatedBy: "judge", Created: time.Now().Add(-time.Hour), Expires: past.Expires}); err != nil {
+		t.Fatal(err)
+	}
+	expired, _ := invite.Sign(key, past)
+	unissued, _ := invite.Sign(key, invite.Claims{ID: invite.NewID(), Site: site, Room: "r1", Hearing: "h-1", Name: "X", Expires: time.Now().Add(time.Hour)})
+	forged, _ := invite.Sign(ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)), invite.Claims{ID: id, Site: site, Room: "r1", Hearing: "h-1", Name: "A. Witness", Expires: time.Now().Add(time.Hour)})
+	for name, tok := range map[string]string{"expired": expired, "never issued": unissued, "another key": forged} {
+		if st, _, _ := e.whipPost("/whep/court/r1/cam", tok, voffer); st != 401 {
+			t.Errorf("%s invite watches: %d", name, st)
+		}
+	}
+
 	// Nothing of the API answers an invite token.
 	for _, r := range apiRoutes(t) {
 		if r[1] == "/healthz" || r[1] == "/metrics" || r[1] == "/api/v1/login" {
@@ -147,7 +172,8 @@ func TestAgentAndInviteMedia(t *testing.T) {
 	// The invite is listed; revoking it ends the visitor's sessions and refuses new ones.
 	st, list := e.call("GET", "/api/v1/invites?site=court&room=r1", judge, nil)
 	items, _ := list["list"].([]any)
-	if st != 200 || len(items) != 1 || items[0].(map[string]any)["state"] != "valid" || items[0].(map[string]any)["token"] != nil {
+	if st != 200 || len(items) != 2 || items[0].(map[string]any)["state"] != "valid" || items[0].(map[string]any)["token"] != nil ||
+		items[1].(map[string]any)["state"] != "expired" {
 		t.Fatalf("list invites: %d %v", st, list)
 	}
 	if st, resp := e.call("DELETE", "/api/v1/invites/"+id, judge, nil); st != 200 || resp["state"] != "revoked" {
