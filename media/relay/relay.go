@@ -26,6 +26,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -38,6 +39,9 @@ import (
 const (
 	DefaultRealm = "bailiff"
 	DefaultTTL   = time.Hour
+	// DefaultMaxAllocations bounds the relays one identity holds at once (a browser
+	// takes one or two per peer connection).
+	DefaultMaxAllocations = 32
 	// SecretSize is the length in bytes of a secret made by LoadOrCreateSecret.
 	SecretSize = 32
 )
@@ -61,6 +65,10 @@ type Config struct {
 	// refuses a user name whose expiry lies further ahead than this (plus a minute of clock
 	// slack): nobody holding the secret can mint an everlasting credential by mistake.
 	TTL time.Duration
+	// MaxAllocations bounds the live relays of one identity (the part of the user
+	// name after the expiry): a leaked credential cannot take every relay port.
+	// DefaultMaxAllocations when zero.
+	MaxAllocations int
 	// AllowPeer says which peer addresses a relay may send to; nil refuses every peer.
 	AllowPeer func(net.IP) bool
 	// Logger; slog.Default() when nil.
@@ -75,6 +83,9 @@ type Server struct {
 	tcp     net.Listener
 	log     *slog.Logger
 	refused atomic.Int64
+
+	mu     sync.Mutex
+	allocs map[string]int // live allocations per identity
 }
 
 // ErrBadCredential is what a refused user name's check reports.
@@ -90,6 +101,9 @@ func Start(c Config) (*Server, error) {
 	}
 	if c.TTL <= 0 {
 		c.TTL = DefaultTTL
+	}
+	if c.MaxAllocations <= 0 {
+		c.MaxAllocations = DefaultMaxAllocations
 	}
 	if len(c.Secret) < 16 {
 		return nil, errors.New("relay: a secret of at least 16 bytes is required")
@@ -116,7 +130,7 @@ func Start(c Config) (*Server, error) {
 			c.RelayAddress = "0.0.0.0"
 		}
 	}
-	s := &Server{c: c, log: c.Logger}
+	s := &Server{c: c, log: c.Logger, allocs: map[string]int{}}
 	if s.udp, err = net.ListenPacket("udp4", c.Listen); err != nil {
 		return nil, fmt.Errorf("relay: listen on UDP %s: %w", c.Listen, err)
 	}
@@ -140,8 +154,13 @@ func Start(c Config) (*Server, error) {
 		return ok
 	}
 	s.srv, err = turn.NewServer(turn.ServerConfig{
-		Realm:             c.Realm,
-		AuthHandler:       s.authenticate,
+		Realm:        c.Realm,
+		AuthHandler:  s.authenticate,
+		QuotaHandler: s.quota,
+		EventHandler: turn.EventHandler{
+			OnAllocationCreated: func(_, _ net.Addr, _, userID, _ string, _ net.Addr, _ int) { s.count(userID, 1) },
+			OnAllocationDeleted: func(_, _ net.Addr, _, userID, _ string) { s.count(userID, -1) },
+		},
 		LoggerFactory:     sfu.LoggerFactory(s.log),
 		PacketConnConfigs: []turn.PacketConnConfig{{PacketConn: s.udp, RelayAddressGenerator: gen(), PermissionHandler: perm}},
 		ListenerConfigs:   []turn.ListenerConfig{{Listener: s.tcp, RelayAddressGenerator: gen(), PermissionHandler: perm}},
@@ -212,6 +231,27 @@ func CheckUsername(username string, now time.Time, ttl time.Duration) error {
 		return fmt.Errorf("%w: expiry %s is further ahead than the credential lifetime", ErrBadCredential, t.UTC().Format(time.RFC3339))
 	}
 	return nil
+}
+
+// quota refuses a new allocation to an identity that holds MaxAllocations. pion gives it
+// the user ID authenticate returned: the identity.
+func (s *Server) quota(id, _ string, src net.Addr) bool {
+	s.mu.Lock()
+	n := s.allocs[id]
+	s.mu.Unlock()
+	if n >= s.c.MaxAllocations {
+		s.log.Warn("relay: allocation quota reached", "identity", id, "client", addrString(src), "allocations", n)
+		return false
+	}
+	return true
+}
+
+func (s *Server) count(id string, d int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.allocs[id] += d; s.allocs[id] <= 0 {
+		delete(s.allocs, id)
+	}
 }
 
 // authenticate is the TURN server's AuthHandler: it gives the long-term key of a valid user

@@ -19,7 +19,7 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 func start(t *testing.T, allow func(net.IP) bool) *relay.Server {
 	t.Helper()
 	s, err := relay.Start(relay.Config{Listen: "127.0.0.1:0", Secret: []byte("0123456789abcdef0123"),
-		RelayPortMin: 40000, RelayPortMax: 44999, TTL: time.Minute, AllowPeer: allow, Logger: quiet})
+		RelayPortMin: 40000, RelayPortMax: 44999, TTL: time.Minute, AllowPeer: allow, MaxAllocations: 2, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,6 +117,27 @@ func TestRelay(t *testing.T) {
 	}
 	if err := c2.CreatePermission(&net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: peerPort}); err == nil {
 		t.Error("permission to a refused peer granted")
+	}
+}
+
+// One identity holds at most MaxAllocations relays; another identity is not held back.
+func TestAllocationQuota(t *testing.T) {
+	s := start(t, func(net.IP) bool { return true })
+	user, pass, _ := s.Credential("invite-1", time.Now())
+	for i := range 2 {
+		if _, _, err := client(t, s, user, pass); err != nil {
+			t.Fatalf("allocation %d: %v", i+1, err)
+		}
+	}
+	if _, _, err := client(t, s, user, pass); err == nil {
+		t.Error("a third allocation for one identity")
+	}
+	u2, p2, _ := s.Credential("invite-2", time.Now())
+	if _, _, err := client(t, s, u2, p2); err != nil {
+		t.Errorf("another identity: %v", err)
+	}
+	if n := s.Allocations(); n != 3 {
+		t.Errorf("allocations: %d", n)
 	}
 }
 
