@@ -185,7 +185,7 @@ func startSite(t *testing.T, dir string, rooms []*config.Room, files []string) *
 	t.Helper()
 	httpAddr, mqttAddr := testutil.FreePort(t), testutil.FreePort(t)
 	hubYAML := filepath.Join(dir, "hub.yaml")
-	os.WriteFile(hubYAML, []byte(fmt.Sprintf("http:\n  listen: %s\nmqtt:\n  listen: %s\ndata: data\nrooms: rooms\n", httpAddr, mqttAddr)), 0o644)
+	os.WriteFile(hubYAML, []byte(fmt.Sprintf("http:\n  listen: %s\nmqtt:\n  listen: %s\ndata: data\nrooms: rooms\nmedia:\n  udp: 127.0.0.1:0\n", httpAddr, mqttAddr)), 0o644)
 	if out, code := run(t, "", "hub", "validate", hubYAML); code != 0 {
 		t.Fatalf("validate: %s", out)
 	}

@@ -267,7 +267,7 @@ func TestHubAndAgentBinaries(t *testing.T) {
 	httpAddr, mqttAddr := testutil.FreePort(t), testutil.FreePort(t)
 	os.MkdirAll(filepath.Join(dir, "rooms"), 0o755)
 	hubYAML := filepath.Join(dir, "hub.yaml")
-	os.WriteFile(hubYAML, []byte(fmt.Sprintf("http:\n  listen: %s\nmqtt:\n  listen: %s\ndata: data\nrooms: rooms\n", httpAddr, mqttAddr)), 0o644)
+	os.WriteFile(hubYAML, []byte(fmt.Sprintf("http:\n  listen: %s\nmqtt:\n  listen: %s\ndata: data\nrooms: rooms\nmedia:\n  udp: 127.0.0.1:0\n", httpAddr, mqttAddr)), 0o644)
 	roomYAML := filepath.Join(dir, "rooms", "court-7.yaml")
 	os.WriteFile(roomYAML, []byte(fmt.Sprintf(`site: city-court
 room: court-7

@@ -108,7 +108,7 @@ func TestValidateFile(t *testing.T) {
 		{"nodir/hub.yaml", []string{p("nodir/hub.yaml") + `:2: rooms: directory "` + p("nodir/nowhere") + `" does not exist`}},
 		{"room.yaml", []string{p("room.yaml") + ":6: devices[0].poll: must be 0 (the room's poll) or between 1s and 1h, got 2h"}},
 		{"empty.yaml", []string{p("empty.yaml") + ": empty config: nothing to validate"}},
-		{"other.yaml", []string{p("other.yaml") + ":1: neither a hub config nor a room config: want top-level keys site/room/devices (room) or http/mqtt/data/rooms/commands/log/alarms (hub), got apiVersion, metadata"}},
+		{"other.yaml", []string{p("other.yaml") + ":1: neither a hub config nor a room config: want top-level keys site/room/devices (room) or http/mqtt/data/rooms/commands/log/alarms/media (hub), got apiVersion, metadata"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

@@ -19,6 +19,10 @@ const (
 	DefaultCommandsTimeout = 5 * time.Second
 	DefaultLogLevel        = "info"
 	DefaultLampHours       = 2000
+	DefaultMediaUDP        = "127.0.0.1:8189"
+	DefaultTURNRealm       = "bailiff"
+	DefaultTURNRelayPorts  = "49152-65535"
+	DefaultTURNTTL         = time.Hour
 )
 
 // EnvPrefix starts every environment variable that overrides a hub key.
@@ -37,6 +41,8 @@ func DefaultHub() Hub {
 		Commands: Commands{Timeout: Duration(DefaultCommandsTimeout)},
 		Log:      Log{Level: DefaultLogLevel},
 		Alarms:   Alarms{LampHours: DefaultLampHours},
+		Media: Media{UDP: DefaultMediaUDP, TURN: TURN{Realm: DefaultTURNRealm,
+			RelayPorts: DefaultTURNRelayPorts, CredentialTTL: Duration(DefaultTURNTTL)}},
 	}
 }
 
@@ -113,6 +119,9 @@ var envKeys = func() []envKey {
 				walk(ft, k, idx)
 				continue
 			}
+			if ft.Kind() == reflect.Slice && ft.Elem().Kind() != reflect.String {
+				continue // a list of mappings is set in the file only
+			}
 			out = append(out, envKey{key: k, name: EnvName(k), index: idx})
 		}
 	}
@@ -166,12 +175,25 @@ func applyEnv(h *Hub, env []string) (map[string]envSource, Errors) {
 			} else {
 				f.SetInt(n)
 			}
+		} else if f.Kind() == reflect.Slice {
+			f.Set(reflect.ValueOf(splitList(v)))
 		} else {
 			f.SetString(v)
 		}
 		sources[ek.key] = src
 	}
 	return sources, errs
+}
+
+// splitList splits a comma-separated list from the environment, dropping blanks.
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // Validate checks every key of h and returns all problems as Errors, or nil.
@@ -225,6 +247,7 @@ func (h *Hub) problems() problems {
 	if h.Alarms.LampHours < 1 || h.Alarms.LampHours > 100000 {
 		p.add("alarms.lamp_hours", "must be between 1 and 100000 hours, got %d", h.Alarms.LampHours)
 	}
+	h.Media.problems(&p)
 	return p
 }
 
@@ -234,6 +257,9 @@ func (h *Hub) DataDir() string { return h.resolve(h.Data) }
 
 // RoomsDir returns the directory of room configs, resolved like DataDir.
 func (h *Hub) RoomsDir() string { return h.resolve(h.Rooms) }
+
+// Resolve resolves a path of the hub file like DataDir.
+func (h *Hub) Resolve(p string) string { return h.resolve(p) }
 
 func (h *Hub) resolve(p string) string {
 	if p == "" || filepath.IsAbs(p) || h.File == "" {

@@ -14,6 +14,7 @@ type Hub struct {
 	Commands Commands `yaml:"commands" json:"commands"`
 	Log      Log      `yaml:"log" json:"log"`
 	Alarms   Alarms   `yaml:"alarms" json:"alarms"`
+	Media    Media    `yaml:"media" json:"media"`
 
 	// File is the path the config was loaded from ("" for defaults only).
 	File string `yaml:"-" json:"-"`
@@ -55,6 +56,59 @@ type Alarms struct {
 // Log sets the log level: debug, info, warn or error.
 type Log struct {
 	Level string `yaml:"level" json:"level"`
+}
+
+// Media says where the hub's WebRTC media (WHIP, WHEP, the SFU) may flow and what it tells
+// clients about ICE servers. Ports are written as strings ("8189", "50000-50999") so that every
+// key also works from the environment.
+type Media struct {
+	// UDP is the one UDP address every session's ICE shares (a UDP mux), host:port. An empty
+	// host listens on every interface that Interfaces and Addresses allow. Default
+	// 127.0.0.1:8189. Set it to "" to give each session a port of its own from UDPPorts.
+	UDP string `yaml:"udp" json:"udp"`
+	// UDPPorts is the range "min-max" of per-session ports, used when UDP is empty.
+	UDPPorts string `yaml:"udp_ports" json:"udp_ports"`
+	// Interfaces, when not empty, are the only network interfaces ICE uses (by name).
+	Interfaces []string `yaml:"interfaces" json:"interfaces,omitempty"`
+	// Addresses, when not empty, are the only local IP addresses ICE uses.
+	Addresses []string `yaml:"addresses" json:"addresses,omitempty"`
+	// NAT1To1 are the public addresses advertised in place of the hub's own (a hub behind a
+	// 1:1 NAT).
+	NAT1To1 []string `yaml:"nat_1to1" json:"nat_1to1,omitempty"`
+	// ICEServers are STUN/TURN servers given to clients in the WHIP/WHEP Link headers.
+	ICEServers []ICEServer `yaml:"ice_servers" json:"ice_servers,omitempty"`
+	// TURN is the hub's embedded TURN server; off unless TURN.Listen is set.
+	TURN TURN `yaml:"turn" json:"turn"`
+}
+
+// ICEServer is one STUN or TURN server advertised to clients.
+type ICEServer struct {
+	URLs       []string `yaml:"urls" json:"urls"`
+	Username   string   `yaml:"username" json:"username,omitempty"`
+	Credential string   `yaml:"credential" json:"-"`
+}
+
+// TURN configures the embedded TURN server (RFC 8656) that relays media for clients that
+// cannot reach the hub directly. Clients get short-lived credentials (TURN REST style) with
+// every WHIP/WHEP session.
+type TURN struct {
+	// Listen is host:port of the TURN server, on UDP and TCP both; empty: no TURN server.
+	Listen string `yaml:"listen" json:"listen"`
+	// Realm of the long-term credentials; default "bailiff".
+	Realm string `yaml:"realm" json:"realm"`
+	// PublicIP is the address clients reach the TURN server at and the relayed address it
+	// advertises; default: the host of Listen (which must then be an IP address).
+	PublicIP string `yaml:"public_ip" json:"public_ip"`
+	// RelayAddress is the local IP relayed sockets are bound to; default: the host of
+	// Listen, or every address for an unspecified one.
+	RelayAddress string `yaml:"relay_address" json:"relay_address"`
+	// RelayPorts is the port range "min-max" of relayed addresses; default 49152-65535.
+	RelayPorts string `yaml:"relay_ports" json:"relay_ports"`
+	// CredentialTTL is how long a minted credential stays valid; default 1h.
+	CredentialTTL Duration `yaml:"credential_ttl" json:"credential_ttl"`
+	// SecretFile holds the HMAC secret of the credentials; default keys/turn.secret in the data
+	// directory, made on first start. Relative to the hub file.
+	SecretFile string `yaml:"secret_file" json:"secret_file"`
 }
 
 // Room is one room's config: its identity, kind and devices.

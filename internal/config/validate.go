@@ -12,7 +12,7 @@ import (
 // Top-level keys that tell a room config from a hub config.
 var (
 	roomMarkers = []string{"site", "room", "devices"}
-	hubMarkers  = []string{"http", "mqtt", "data", "rooms", "commands", "log", "alarms"}
+	hubMarkers  = []string{"http", "mqtt", "data", "rooms", "commands", "log", "alarms", "media"}
 )
 
 // ValidateFile checks one config file, as "hub validate FILE…" does. A file with a top-level

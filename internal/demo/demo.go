@@ -137,13 +137,16 @@ func Run(ctx context.Context, o Options) error {
 	d.Rooms = rooms
 
 	var media sfu.Network
+	var turn *hub.TURNOptions
 	if !o.AllowRemote {
-		// Media on loopback only, like the rest of the demo.
+		// Media on loopback only, like the rest of the demo. Browsers gather no loopback
+		// candidates, so a TURN server on loopback relays for the panels' pages.
 		media = sfu.Network{UDPAddr: "127.0.0.1:0", Loopback: true, RemoteIPFilter: net.IP.IsLoopback}
+		turn = &hub.TURNOptions{Listen: "127.0.0.1:0"}
 	}
 	h, err := hub.New(hub.Options{
 		HTTPListen: o.HTTPListen, MQTTListen: o.MQTTListen, DataDir: o.DataDir,
-		Rooms: rooms, Logger: o.Logger, Version: o.Version, Web: web.Handler(), Media: media,
+		Rooms: rooms, Logger: o.Logger, Version: o.Version, Web: web.Handler(), Media: media, TURN: turn,
 	})
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)

@@ -30,8 +30,10 @@ import (
 	"github.com/bailiff/bailiff/internal/store"
 	"github.com/bailiff/bailiff/internal/wire"
 	"github.com/bailiff/bailiff/media/record"
+	"github.com/bailiff/bailiff/media/relay"
 	"github.com/bailiff/bailiff/media/sfu"
 	"github.com/bailiff/bailiff/media/whip"
+	"github.com/pion/webrtc/v4"
 )
 
 // ExternalBroker is a broker the hub uses instead of embedding one.
@@ -60,6 +62,11 @@ type Options struct {
 	// interfaces and remote addresses ICE may use). The zero value: a port per session, all
 	// interfaces.
 	Media sfu.Network
+	// ICEServers are STUN/TURN servers advertised to WHIP/WHEP clients in Link headers.
+	ICEServers []webrtc.ICEServer
+	// TURN, when set, runs the embedded TURN server; every WHIP/WHEP answer then carries a
+	// short-lived credential for it.
+	TURN *TURNOptions
 }
 
 // Hub is a running hub.
@@ -79,6 +86,8 @@ type Hub struct {
 	recKey    ed25519.PrivateKey // signs recording manifests
 	sfu       *sfu.SFU
 	whip      *whip.Server
+	turn      *relay.Server
+	invites   *invites
 	recs      *recordings
 	audit     *audit.Log
 	actions   *hubActions
@@ -109,6 +118,10 @@ func OptionsFrom(c *config.Hub, rooms []*config.Room) (Options, error) {
 			return o, err
 		}
 		o.External = &ExternalBroker{URL: e.URL, Username: e.Username, Password: pw}
+	}
+	var err error
+	if o.Media, o.ICEServers, o.TURN, err = MediaFrom(c); err != nil {
+		return o, err
 	}
 	return o, nil
 }
@@ -210,6 +223,9 @@ func New(o Options) (h *Hub, err error) {
 
 	h.prov.publishAll()
 
+	if h.invites, err = newInvites(h); err != nil {
+		return nil, err
+	}
 	if err := h.startMedia(); err != nil {
 		return nil, err
 	}
@@ -230,6 +246,7 @@ func New(o Options) (h *Hub, err error) {
 		Metrics: h.metrics.handler(), Health: h.health, Log: h.log, Streams: h.streams, Recordings: h.recs,
 		Audit: h.audit, AuditLog: h.store, Scenes: h.scenes, Hearings: h.hearings,
 		Provisioning: h.prov, Alarms: alarmAPI{h.alarms},
+		Invites: h.invites,
 	}
 	mux := http.NewServeMux()
 	apiH := srv.Handler()
@@ -288,6 +305,9 @@ func (h *Hub) Close() {
 		}
 		if h.whip != nil {
 			h.whip.Close()
+		}
+		if h.turn != nil {
+			h.turn.Close()
 		}
 		if h.sfu != nil {
 			h.sfu.Close()

@@ -56,6 +56,7 @@ type env struct {
 	agents   map[string]*runningAgent // room
 	creds    map[string]hub.Credentials
 	timeout  time.Duration
+	hubOpts  func(*hub.Options) // changes the hub's options before it starts; nil: none
 }
 
 type runningAgent struct {
@@ -66,8 +67,13 @@ type runningAgent struct {
 
 // newEnv makes rooms r1…rN, each with a projector (with a password) and a display.
 func newEnv(t testing.TB, rooms int, external bool) *env {
+	return newEnvWith(t, rooms, external, nil)
+}
+
+// newEnvWith is newEnv with hub options changed by mod.
+func newEnvWith(t testing.TB, rooms int, external bool, mod func(*hub.Options)) *env {
 	e := &env{t: t, dir: t.TempDir(), sims: map[string]*pjlinksim.Sim{}, agents: map[string]*runningAgent{},
-		creds: map[string]hub.Credentials{}, timeout: 3 * time.Second}
+		creds: map[string]hub.Credentials{}, timeout: 3 * time.Second, hubOpts: mod}
 	e.httpAddr = testutil.FreePort(t)
 	e.mqttAddr = testutil.FreePort(t)
 	for i := 1; i <= rooms; i++ {
@@ -129,6 +135,9 @@ func (e *env) startHub() {
 		Media: sfu.Network{UDPAddr: "127.0.0.1:0", Loopback: true, RemoteIPFilter: sfutest.Loopback}}
 	if e.mosq != nil {
 		o.External = &hub.ExternalBroker{URL: "tcp://" + e.mqttAddr, Username: "hub", Password: e.mosq.passwords["hub"]}
+	}
+	if e.hubOpts != nil {
+		e.hubOpts(&o)
 	}
 	h, err := hub.New(o)
 	if err != nil {

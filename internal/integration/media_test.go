@@ -31,6 +31,27 @@ func (e *env) whipPost(path, token, offer string) (int, string, string) {
 	return resp.StatusCode, string(b), resp.Header.Get("Location")
 }
 
+// connect posts a peer's offer (made now, or the one it already made) to a WHIP/WHEP path
+// and applies the answer; the hub must answer 201. It returns the session's Location.
+func (e *env) connect(ctx context.Context, p interface {
+	Offer(context.Context) (string, error)
+	SetAnswer(string) error
+}, path, token string) string {
+	e.t.Helper()
+	offer, err := p.Offer(ctx)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	st, answer, loc := e.whipPost(path, token, offer)
+	if st != 201 || loc == "" {
+		e.t.Fatalf("POST %s: %d %s", path, st, answer)
+	}
+	if err := p.SetAnswer(answer); err != nil {
+		e.t.Fatal(err)
+	}
+	return loc
+}
+
 // A room's stream published over WHIP through the hub and watched over WHEP; who may do which.
 func TestMediaThroughHub(t *testing.T) {
 	clips := sfutest.Load(t, sfutest.Small)
@@ -71,13 +92,7 @@ func TestMediaThroughHub(t *testing.T) {
 	if st, body := e.call("POST", "/api/v1/recordings", monitor, map[string]string{"site": "court", "room": "r1"}); st != 403 {
 		t.Errorf("monitor starts a recording: %d %v", st, body)
 	}
-	st, answer, loc := e.whipPost("/whip/court/r1/program", tech, offer)
-	if st != 201 || loc == "" {
-		t.Fatalf("publish: %d %q", st, answer)
-	}
-	if err := pub.SetAnswer(answer); err != nil {
-		t.Fatal(err)
-	}
+	loc := e.connect(ctx, pub, "/whip/court/r1/program", tech)
 	go pub.Run(ctx, clips.VP8, clips.Opus)
 
 	testutil.Eventually(t, 10*time.Second, "the stream listed", func() bool {
@@ -96,17 +111,7 @@ func TestMediaThroughHub(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer v.Close()
-	voffer, err := v.Offer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, vanswer, vloc := e.whipPost("/whep/court/r1/program", judge, voffer)
-	if st != 201 || vloc == "" {
-		t.Fatalf("view: %d %q", st, vanswer)
-	}
-	if err := v.SetAnswer(vanswer); err != nil {
-		t.Fatal(err)
-	}
+	e.connect(ctx, v, "/whep/court/r1/program", judge)
 	testutil.Eventually(t, 15*time.Second, "video and audio reach the viewer", func() bool {
 		return v.Packets("video") > 20 && v.Packets("audio") > 20
 	})

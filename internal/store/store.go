@@ -165,6 +165,19 @@ var migrations = []string{
 		acked_by TEXT NOT NULL DEFAULT ''
 	);
 	CREATE INDEX alarms_active ON alarms(cleared, site, room, device, kind);`,
+	// 7: visitor invites and their revocations.
+	`CREATE TABLE invites (
+		id         TEXT PRIMARY KEY,
+		site       TEXT NOT NULL,
+		room       TEXT NOT NULL,
+		hearing    TEXT NOT NULL,
+		name       TEXT NOT NULL,
+		created_by TEXT NOT NULL,
+		created    INTEGER NOT NULL,
+		expires    INTEGER NOT NULL,
+		revoked    INTEGER
+	);
+	CREATE INDEX invites_room ON invites(site, room, created);`,
 }
 
 // Open opens (creating if needed) the database at path and migrates it to the current schema.

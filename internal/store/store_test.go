@@ -125,3 +125,44 @@ func TestKV(t *testing.T) {
 		t.Fatalf("kv = %q, want %q", got, want)
 	}
 }
+
+func TestInvites(t *testing.T) {
+	s, err := Open(":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	now := time.Unix(1_800_000_000, 0).UTC()
+	for i, in := range []Invite{
+		{ID: "a", Site: "court", Room: "r1", Hearing: "h1", Name: "A", CreatedBy: "judge", Created: now, Expires: now.Add(time.Hour)},
+		{ID: "b", Site: "court", Room: "r2", Hearing: "h2", Name: "B", CreatedBy: "clerk", Created: now.Add(time.Second), Expires: now.Add(time.Hour)},
+	} {
+		if err := s.PutInvite(ctx, in); err != nil {
+			t.Fatal(i, err)
+		}
+	}
+	if err := s.PutInvite(ctx, Invite{ID: "a", Created: now, Expires: now}); err == nil {
+		t.Error("a second invite with the same ID")
+	}
+	list, err := s.Invites(ctx, "court", "r1")
+	if err != nil || len(list) != 1 || list[0].ID != "a" || list[0].Name != "A" || !list[0].Expires.Equal(now.Add(time.Hour)) || !list[0].Revoked.IsZero() {
+		t.Fatalf("invites of r1: %+v %v", list, err)
+	}
+	if all, _ := s.Invites(ctx, "", ""); len(all) != 2 || all[0].ID != "b" {
+		t.Errorf("all invites, newest first: %+v", all)
+	}
+	in, err := s.RevokeInvite(ctx, "a", now.Add(time.Minute))
+	if err != nil || !in.Revoked.Equal(now.Add(time.Minute)) {
+		t.Fatalf("revoke: %+v %v", in, err)
+	}
+	if in, _ := s.RevokeInvite(ctx, "a", now.Add(time.Hour)); !in.Revoked.Equal(now.Add(time.Minute)) {
+		t.Errorf("a second revocation changed the time: %v", in.Revoked)
+	}
+	if _, err := s.RevokeInvite(ctx, "zz", now); !errors.Is(err, ErrNotFound) {
+		t.Errorf("revoke unknown: %v", err)
+	}
+	if _, err := s.Invite(ctx, "zz"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown invite: %v", err)
+	}
+}

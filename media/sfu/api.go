@@ -150,8 +150,19 @@ func settingEngine(o *Options) (*webrtc.SettingEngine, io.Closer, []net.Addr, er
 	if n.RemoteIPFilter != nil {
 		se.SetRemoteIPFilter(n.RemoteIPFilter)
 	}
-	if !n.Loopback {
-		se.SetIPFilter(func(ip net.IP) bool { return !ip.IsLoopback() })
+	var allowed []net.IP
+	for _, a := range n.Addresses {
+		allowed = append(allowed, net.ParseIP(a))
+	}
+	var ipFilter func(net.IP) bool
+	if !n.Loopback || len(allowed) > 0 {
+		ipFilter = func(ip net.IP) bool {
+			if ip.IsLoopback() && !n.Loopback {
+				return false
+			}
+			return len(allowed) == 0 || slices.ContainsFunc(allowed, ip.Equal)
+		}
+		se.SetIPFilter(ipFilter)
 	}
 	if len(n.NAT1To1IPs) > 0 {
 		err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{
@@ -183,6 +194,9 @@ func settingEngine(o *Options) (*webrtc.SettingEngine, io.Closer, []net.Addr, er
 		if ifaceFilter != nil {
 			opts = append(opts, ice.UDPMuxFromPortWithInterfaceFilter(ifaceFilter))
 		}
+		if len(allowed) > 0 {
+			opts = append(opts, ice.UDPMuxFromPortWithIPFilter(ipFilter))
+		}
 		mux, err := ice.NewMultiUDPMuxFromPort(ua.Port, opts...)
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("sfu: listen on UDP %s: %w", n.UDPAddr, err)
@@ -197,10 +211,18 @@ func settingEngine(o *Options) (*webrtc.SettingEngine, io.Closer, []net.Addr, er
 	// Room for bursts of a publisher's keyframes; the kernel caps it.
 	_ = conn.SetReadBuffer(4 << 20)
 	_ = conn.SetWriteBuffer(4 << 20)
-	mux := ice.NewUDPMuxDefault(ice.UDPMuxParams{Logger: logger, UDPConn: conn})
+	var pc net.PacketConn = conn
+	if o.WriteBatch > 1 {
+		pc = newBatchConn(conn, o.WriteBatch)
+	}
+	mux := ice.NewUDPMuxDefault(ice.UDPMuxParams{Logger: logger, UDPConn: pc})
 	se.SetICEUDPMux(mux)
 	return se, mux, []net.Addr{conn.LocalAddr()}, nil
 }
+
+// LoggerFactory gives pion's logs to l the way the SFU does (for the hub's other pion
+// servers, such as its TURN server).
+func LoggerFactory(l *slog.Logger) logging.LoggerFactory { return pionLogs{l} }
 
 // pionLogs sends pion's errors to slog at Warn and its warnings at Debug:
 // pion warns of much that is routine for a server (a peer that went away).

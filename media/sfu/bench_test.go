@@ -42,7 +42,8 @@ import (
 // SFU_BENCH_VIEWERS (default "10,50,100,300") and SFU_BENCH_SECONDS
 // (default 5) change the sizes and the measuring window; SFU_BENCH_PACE=2.5
 // makes the publisher pace its video like a browser (default: each frame
-// in one burst, as a forwarded camera stream comes).
+// in one burst, as a forwarded camera stream comes). SFU_BENCH_BATCH sets
+// Options.WriteBatch (1: a sendto per packet, as before batching).
 
 var benchSpec = sfutest.Spec{Size: "1280x720", FPS: 30, Seconds: 6, VideoBitrate: "2500k", AudioBitrate: "64k", Noise: 12}
 
@@ -84,6 +85,7 @@ func benchForward(b *testing.B, n int) {
 	clips := sfutest.Load(b, benchSpec)
 	o := testOptions()
 	o.MaxViewers = n + 10
+	o.WriteBatch = benchEnvInts("SFU_BENCH_BATCH", []int{DefaultWriteBatch})[0]
 	s := newTestSFU(b, o)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		offer, _ := io.ReadAll(io.LimitReader(r.Body, MaxSDP))

@@ -16,6 +16,7 @@ const (
 	DefaultConnectTimeout   = 30 * time.Second
 	DefaultMaxViewers       = 500
 	DefaultNACKBuffer       = 1024 // packets each viewer's video track keeps for retransmission
+	DefaultWriteBatch       = 64   // packets per sendmmsg on the shared UDP port
 	// MaxSDP is the largest offer Publish and View take, in bytes.
 	MaxSDP = 64 << 10
 	// MaxMediaSections is the most m= sections an offer may have.
@@ -44,6 +45,11 @@ type Options struct {
 	// NACKBuffer: how many sent packets each viewer's video track keeps to
 	// answer NACKs; a power of two.
 	NACKBuffer uint16
+	// WriteBatch is the most packets one system call sends on the shared
+	// UDP port (Network.UDPAddr with a specific host): writes queue and one
+	// writer sends them with sendmmsg. 1 sends every packet with its own
+	// sendto, from the writing goroutine. Default DefaultWriteBatch.
+	WriteBatch int
 	// Logger; slog.Default() when nil.
 	Logger *slog.Logger
 }
@@ -67,6 +73,8 @@ type Network struct {
 	Loopback bool
 	// Interfaces, when not empty, are the only interfaces ICE uses.
 	Interfaces []string
+	// Addresses, when not empty, are the only local IP addresses ICE uses.
+	Addresses []string
 	// IPv6: gather IPv6 candidates too.
 	IPv6 bool
 	// RemoteIPFilter, when set, keeps only the remote candidates whose
@@ -95,6 +103,9 @@ func (o *Options) setDefaults() error {
 	if o.MaxViewers <= 0 {
 		o.MaxViewers = DefaultMaxViewers
 	}
+	if o.WriteBatch <= 0 {
+		o.WriteBatch = DefaultWriteBatch
+	}
 	if o.NACKBuffer == 0 {
 		o.NACKBuffer = DefaultNACKBuffer
 	}
@@ -112,6 +123,11 @@ func (o *Options) setDefaults() error {
 	}
 	if n.PortMin > n.PortMax {
 		return fmt.Errorf("sfu: Options.Network.PortMin %d > PortMax %d", n.PortMin, n.PortMax)
+	}
+	for _, ip := range n.Addresses {
+		if net.ParseIP(ip) == nil {
+			return fmt.Errorf("sfu: Options.Network.Addresses: %q is not an IP address", ip)
+		}
 	}
 	for _, ip := range n.NAT1To1IPs {
 		if net.ParseIP(ip) == nil {

@@ -63,6 +63,11 @@ type Options struct {
 	// ICEServersFor, when set, gives the ICE servers for one request in
 	// place of ICEServers (short-lived TURN credentials).
 	ICEServersFor func(r *http.Request) []webrtc.ICEServer
+	// Owner, when set, names the credential a POST was authorised with (e.g. "invite:ID"),
+	// so that CloseOwner can end every session opened with it, and gives the time the
+	// credential expires, when the session ends too (zero: only MaxLifetime applies). It is
+	// called after the Authorizer has accepted the request.
+	Owner func(r *http.Request) (owner string, expires time.Time)
 	// AllowedOrigins may call the endpoints from a browser page of another
 	// origin (CORS); "*" allows any. Same-origin pages need nothing.
 	AllowedOrigins []string
@@ -99,6 +104,8 @@ type session struct {
 	key     sfu.Key
 	publish bool
 	ss      *sfu.Session
+	owner   string
+	until   time.Time // the credential's expiry; zero: none
 
 	mu         sync.Mutex
 	etag       string
@@ -197,6 +204,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case http.MethodOptions:
 			w.Header().Set("Allow", "OPTIONS, POST")
 			w.Header().Set("Accept-Post", ContentTypeSDP)
+			// RFC 9725 §4.6: a client that needs its ICE servers before its offer (one
+			// that may use only a relay) asks with OPTIONS and its token; a CORS
+			// preflight carries no credentials and gets none.
+			if r.Header.Get("Authorization") != "" && r.Header.Get("Access-Control-Request-Method") == "" &&
+				s.o.Authorizer.Authorize(r, key.Site, key.Room, key.Name, publish) == nil {
+				s.addLinks(w, r)
+			}
 			w.WriteHeader(http.StatusNoContent)
 		default:
 			w.Header().Set("Allow", "OPTIONS, POST")
@@ -320,6 +334,9 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, key sfu.Key, publi
 		return
 	}
 	sess := &session{id: randomID(), key: key, publish: publish, ss: ss, etag: newETag()}
+	if s.o.Owner != nil {
+		sess.owner, sess.until = s.o.Owner(r)
+	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -339,24 +356,33 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, key sfu.Key, publi
 	h.Set("ETag", sess.etag)
 	h.Set("Accept-Patch", ContentTypeFrag)
 	h.Set("Cache-Control", "no-store")
-	servers := s.o.ICEServers
-	if s.o.ICEServersFor != nil {
-		servers = s.o.ICEServersFor(r)
-	}
-	for _, l := range linkHeaders(servers) {
-		h.Add("Link", l)
-	}
+	s.addLinks(w, r)
 	w.WriteHeader(http.StatusCreated)
 	_, _ = io.WriteString(w, answer)
 	s.log.Info("whip: session created", "site", key.Site, "room", key.Room, "stream", key.Name,
 		"session", sess.id, "publish", publish)
 }
 
+// addLinks adds the ICE servers for r as Link headers.
+func (s *Server) addLinks(w http.ResponseWriter, r *http.Request) {
+	servers := s.o.ICEServers
+	if s.o.ICEServersFor != nil {
+		servers = s.o.ICEServersFor(r)
+	}
+	for _, l := range linkHeaders(servers) {
+		w.Header().Add("Link", l)
+	}
+}
+
 // watch removes a session from the table when it ends, and ends it when
 // its lifetime is over or the server closes.
 func (s *Server) watch(sess *session) {
 	defer s.wg.Done()
-	t := time.NewTimer(s.o.MaxLifetime)
+	life := s.o.MaxLifetime
+	if !sess.until.IsZero() {
+		life = min(life, max(time.Until(sess.until), 0))
+	}
+	t := time.NewTimer(life)
 	defer t.Stop()
 	select {
 	case <-sess.ss.Done():
@@ -369,6 +395,28 @@ func (s *Server) watch(sess *session) {
 	s.mu.Lock()
 	delete(s.sessions, sess.id)
 	s.mu.Unlock()
+}
+
+// CloseOwner ends every session opened with the credential Options.Owner named owner (a
+// revoked invite), and returns how many it ended.
+func (s *Server) CloseOwner(owner string) int {
+	if owner == "" {
+		return 0
+	}
+	s.mu.Lock()
+	var list []*session
+	for _, sess := range s.sessions {
+		if sess.owner == owner {
+			list = append(list, sess)
+		}
+	}
+	s.mu.Unlock()
+	for _, sess := range list {
+		_ = sess.ss.Close()
+		s.log.Info("whip: session closed: its credential was withdrawn", "site", sess.key.Site, "room", sess.key.Room,
+			"stream", sess.key.Name, "session", sess.id)
+	}
+	return len(list)
 }
 
 func (s *Server) path(sess *session) string {

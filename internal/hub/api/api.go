@@ -49,6 +49,8 @@ type Server struct {
 	SessionTTL time.Duration
 	// Recordings starts, stops and shows recordings; nil: the routes answer 404.
 	Recordings Recordings
+	// Invites issues, lists and revokes visitor invites; nil: the routes answer 404.
+	Invites Invites
 	// Streams lists the live media streams (GET /api/v1/streams); nil: the route answers [].
 	Streams func() any
 	// Heartbeat is how often an idle event stream gets a comment line (keeps proxies open).
@@ -81,10 +83,11 @@ type Recordings interface {
 	List(ctx context.Context, visible func(id string) bool) any
 }
 
-// Errors a service wraps so the API answers 404 or 409.
+// Errors a service wraps so the API answers 404, 409 or 400.
 var (
-	ErrNotFound = errors.New("not found")
-	ErrConflict = errors.New("conflict")
+	ErrNotFound   = errors.New("not found")
+	ErrConflict   = errors.New("conflict")
+	ErrBadRequest = errors.New("bad request")
 )
 
 // MaxBody is the largest request body the API reads.
@@ -151,6 +154,11 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("GET /api/v1/alarms", s.authed(auth.CanView, s.listAlarms))
 		mux.HandleFunc("POST /api/v1/alarms/{id}/ack", s.authed(auth.CanAckAlarms, s.ackAlarm))
 	}
+	if s.Invites != nil {
+		mux.HandleFunc("POST /api/v1/invites", s.authed(auth.CanCommand, s.createInvite))
+		mux.HandleFunc("GET /api/v1/invites", s.authed(auth.CanCommand, s.listInvites))
+		mux.HandleFunc("DELETE /api/v1/invites/{id}", s.authed(auth.CanCommand, s.revokeInvite))
+	}
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path))
 	})
@@ -202,17 +210,24 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 		writeError(w, http.StatusRequestEntityTooLarge, "bad_request", fmt.Sprintf("the body is larger than %d bytes", MaxBody))
 		return false
 	}
-	d := json.NewDecoder(bytes.NewReader(body))
-	d.DisallowUnknownFields()
-	if err := d.Decode(v); err != nil {
-		writeError(w, http.StatusBadRequest, "bad_request", "bad JSON body: "+err.Error())
-		return false
-	}
-	if d.More() {
-		writeError(w, http.StatusBadRequest, "bad_request", "bad JSON body: trailing data after the object")
+	if err := decodeJSON(body, v); err != nil {
+		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
 		return false
 	}
 	return true
+}
+
+// decodeJSON decodes one JSON value strictly: no unknown fields, nothing after it.
+func decodeJSON(body []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(body))
+	d.DisallowUnknownFields()
+	if err := d.Decode(v); err != nil {
+		return errors.New("bad JSON body: " + err.Error())
+	}
+	if d.More() {
+		return errors.New("bad JSON body: trailing data after the object")
+	}
+	return nil
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
@@ -368,7 +383,7 @@ func (s *Server) serviceError(w http.ResponseWriter, err error) {
 		writeError(w, http.StatusConflict, wire.CodeBusy, err.Error())
 	case errors.Is(err, hearings.ErrForbidden):
 		writeError(w, http.StatusForbidden, wire.CodeForbidden, err.Error())
-	case errors.Is(err, hearings.ErrInvalid):
+	case errors.Is(err, hearings.ErrInvalid), errors.Is(err, ErrBadRequest):
 		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
 	default:
 		s.Log.Error("service", "error", err)

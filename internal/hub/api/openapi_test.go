@@ -443,7 +443,7 @@ func newOAFixture(t testing.TB) *oaFixture {
 	}}
 	fa.router = commands.New(fa, 200*time.Millisecond, nil, nil)
 	srv := &Server{
-		Store: st, Registry: f.reg, Feed: f.feed, Commands: fa.router, Recordings: oaRecordings{}, Provisioning: newOAProvisioning(),
+		Store: st, Registry: f.reg, Feed: f.feed, Commands: fa.router, Recordings: oaRecordings{}, Provisioning: newOAProvisioning(), Invites: oaInvites{},
 		Metrics: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 			io.WriteString(w, "bailiff_agents_online 1\n")
@@ -604,6 +604,8 @@ func TestOpenAPIResponses(t *testing.T) {
 		roomPath = "/api/v1/rooms/{site}/{room}"
 		cmdPath  = "/api/v1/rooms/{site}/{room}/devices/{device}/commands"
 		events   = "/api/v1/events"
+		invites  = "/api/v1/invites"
+		invite1  = "/api/v1/invites/{id}"
 		appJSON  = "application/json"
 	)
 	cmdURL := oaConcrete(cmdPath)
@@ -646,6 +648,18 @@ func TestOpenAPIResponses(t *testing.T) {
 		{"command unauthenticated", "POST", cmdPath, cmdURL, "", appJSON, `{"action":"refresh"}`, 401, "unauthorized"},
 		{"events unauthenticated", "GET", events, events, "", "", "", 401, "unauthorized"},
 		{"logout unauthenticated", "POST", logout, logout, "", "", "", 401, "unauthorized"},
+		{"invite", "POST", invites, invites, tech, appJSON, `{"site":"demo-court","room":"courtroom-1","hearing":"h-1","name":"A. Witness","expires_in":"2h"}`, 201, ""},
+		{"invite seconds", "POST", invites, invites, tech, appJSON, `{"site":"demo-court","room":"courtroom-1","hearing":"h-1","name":"A. Witness","expires_in":3600}`, 201, ""},
+		{"invite no name", "POST", invites, invites, tech, appJSON, `{"site":"demo-court","room":"courtroom-1","hearing":"h-1"}`, 400, "bad_request"},
+		{"invite too long", "POST", invites, invites, tech, appJSON, `{"site":"demo-court","room":"courtroom-1","hearing":"h-1","name":"x","expires_in":"90d"}`, 400, "bad_request"},
+		{"invite unknown room", "POST", invites, invites, tech, appJSON, `{"site":"demo-court","room":"nowhere","hearing":"h-1","name":"x"}`, 404, "not_found"},
+		{"invite monitor", "POST", invites, invites, f.tokens[auth.RoleMonitor], appJSON, `{"site":"demo-court","room":"courtroom-1","hearing":"h","name":"x"}`, 403, "forbidden"},
+		{"invites", "GET", invites, invites + "?site=demo-court&room=courtroom-1", tech, "", "", 200, ""},
+		{"invites bad site", "GET", invites, invites + "?site=Bad_Site", tech, "", "", 400, "bad_request"},
+		{"invites visitor", "GET", invites, invites, f.tokens[auth.RoleVisitor], "", "", 403, "forbidden"},
+		{"revoke", "DELETE", invite1, "/api/v1/invites/0123456789abcdef", tech, "", "", 200, ""},
+		{"revoke unknown", "DELETE", invite1, "/api/v1/invites/fedcba9876543210", tech, "", "", 404, "not_found"},
+		{"revoke bad ID", "DELETE", invite1, "/api/v1/invites/xyz", tech, "", "", 400, "bad_request"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -913,3 +927,30 @@ func (r oaRecordings) Stop(_ context.Context, id string) (any, error) {
 }
 func (r oaRecordings) Get(ctx context.Context, id string) (any, error) { return r.Stop(ctx, id) }
 func (r oaRecordings) List(context.Context, func(string) bool) any     { return []any{r.view("r1")} }
+
+// oaInvites is an invite service that knows one invite, 0123456789abcdef.
+type oaInvites struct{}
+
+func (oaInvites) view(id string) map[string]any {
+	return map[string]any{"id": id, "site": "demo-court", "room": "courtroom-1", "hearing": "h-1", "name": "A. Witness",
+		"stream": "visitor-" + id, "created_by": "technician", "created": "2026-11-29T10:00:00Z", "expires": "2026-11-29T14:00:00Z", "state": "valid"}
+}
+
+func (i oaInvites) Create(_ context.Context, by string, req InviteRequest) (any, error) {
+	v := i.view("0123456789abcdef")
+	v["token"], v["link"] = "invite.x.y", "/join#invite.x.y"
+	return v, nil
+}
+
+func (i oaInvites) List(context.Context, string, string) (any, error) {
+	return []any{i.view("0123456789abcdef")}, nil
+}
+
+func (i oaInvites) Revoke(_ context.Context, _, id string) (any, error) {
+	if id != "0123456789abcdef" {
+		return nil, fmt.Errorf("no invite %s: %w", id, ErrNotFound)
+	}
+	v := i.view(id)
+	v["state"], v["revoked"] = "revoked", "2026-11-29T11:00:00Z"
+	return v, nil
+}

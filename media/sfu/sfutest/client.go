@@ -114,7 +114,14 @@ type Publisher struct {
 // NewPublisher makes a publishing peer: audio/opus and a video track of
 // videoMime (webrtc.MimeTypeVP8 or webrtc.MimeTypeH264; "" for none).
 func NewPublisher(api *webrtc.API, videoMime string) (*Publisher, error) {
-	pc, err := api.NewPeerConnection(webrtc.Configuration{BundlePolicy: webrtc.BundlePolicyMaxBundle})
+	return NewPublisherConfig(api, videoMime, webrtc.Configuration{})
+}
+
+// NewPublisherConfig is NewPublisher with a peer connection configuration
+// (ICE servers, a relay-only transport policy); bundling is always on.
+func NewPublisherConfig(api *webrtc.API, videoMime string, cfg webrtc.Configuration) (*Publisher, error) {
+	cfg.BundlePolicy = webrtc.BundlePolicyMaxBundle
+	pc, err := api.NewPeerConnection(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -276,6 +283,8 @@ type ViewerOptions struct {
 	SaveDir string
 	// OnPacket, when set, is called with each packet read.
 	OnPacket func(kind string, p *rtp.Packet)
+	// Config configures the peer connection (ICE servers, transport policy).
+	Config webrtc.Configuration
 }
 
 // Viewer receives a stream and counts what arrives.
@@ -295,7 +304,9 @@ type Viewer struct {
 
 // NewViewer makes a receive-only peer.
 func NewViewer(api *webrtc.API, o ViewerOptions) (*Viewer, error) {
-	pc, err := api.NewPeerConnection(webrtc.Configuration{BundlePolicy: webrtc.BundlePolicyMaxBundle})
+	cfg := o.Config
+	cfg.BundlePolicy = webrtc.BundlePolicyMaxBundle
+	pc, err := api.NewPeerConnection(cfg)
 	if err != nil {
 		return nil, err
 	}

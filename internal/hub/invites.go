@@ -1,0 +1,144 @@
+package hub
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/bailiff/bailiff/internal/hub/api"
+	"github.com/bailiff/bailiff/internal/hub/invite"
+	"github.com/bailiff/bailiff/internal/store"
+	"github.com/bailiff/bailiff/media/record"
+	"github.com/bailiff/bailiff/media/whip"
+)
+
+// inviteKeyFile is the hub's ed25519 key that signs invite tokens, in the data directory.
+const inviteKeyFile = "keys/invite.key"
+
+// JoinPath is where an invite link points; the token follows in the fragment, which browsers
+// never send to a server (so it stays out of access logs).
+const JoinPath = "/join"
+
+// invites is the invite service behind /api/v1/invites.
+type invites struct {
+	h   *Hub
+	key ed25519.PrivateKey
+}
+
+func newInvites(h *Hub) (*invites, error) {
+	key, err := record.LoadOrCreateKey(filepath.Join(h.opts.DataDir, inviteKeyFile))
+	if err != nil {
+		return nil, fmt.Errorf("hub: invite key: %w", err)
+	}
+	return &invites{h: h, key: key}, nil
+}
+
+// InviteView is an invite as the API shows it. Token and Link are only in the answer to its
+// creation: the hub keeps no copy of the token.
+type InviteView struct {
+	ID      string     `json:"id"`
+	Site    string     `json:"site"`
+	Room    string     `json:"room"`
+	Hearing string     `json:"hearing"`
+	Name    string     `json:"name"`
+	Stream  string     `json:"stream"`
+	By      string     `json:"created_by"`
+	Created time.Time  `json:"created"`
+	Expires time.Time  `json:"expires"`
+	Revoked *time.Time `json:"revoked,omitempty"`
+	State   string     `json:"state"` // valid, expired or revoked
+	Token   string     `json:"token,omitempty"`
+	Link    string     `json:"link,omitempty"`
+}
+
+func viewInvite(in store.Invite, now time.Time) InviteView {
+	v := InviteView{ID: in.ID, Site: in.Site, Room: in.Room, Hearing: in.Hearing, Name: in.Name,
+		Stream: invite.Stream(in.ID), By: in.CreatedBy, Created: in.Created, Expires: in.Expires, State: "valid"}
+	switch {
+	case !in.Revoked.IsZero():
+		r := in.Revoked
+		v.Revoked, v.State = &r, "revoked"
+	case !now.Before(in.Expires):
+		v.State = "expired"
+	}
+	return v
+}
+
+// Create issues an invite.
+func (s *invites) Create(ctx context.Context, by string, req api.InviteRequest) (any, error) {
+	now := time.Now().UTC().Truncate(time.Second)
+	c := invite.Claims{ID: invite.NewID(), Site: req.Site, Room: req.Room, Hearing: req.Hearing, Name: req.Name,
+		Expires: now.Add(req.ExpiresIn)}
+	token, err := invite.Sign(s.key, c)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", api.ErrBadRequest, err)
+	}
+	in := store.Invite{ID: c.ID, Site: c.Site, Room: c.Room, Hearing: c.Hearing, Name: c.Name, CreatedBy: by,
+		Created: now, Expires: c.Expires}
+	if err := s.h.store.PutInvite(ctx, in); err != nil {
+		return nil, err
+	}
+	s.h.log.Info("invite created", "invite", c.ID, "site", c.Site, "room", c.Room, "by", by, "expires", c.Expires)
+	v := viewInvite(in, now)
+	v.Token, v.Link = token, JoinPath+"#"+token
+	return v, nil
+}
+
+// List lists the invites of a site and room ("" for all).
+func (s *invites) List(ctx context.Context, site, room string) (any, error) {
+	list, err := s.h.store.Invites(ctx, site, room)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	out := make([]InviteView, 0, len(list))
+	for _, in := range list {
+		out = append(out, viewInvite(in, now))
+	}
+	return out, nil
+}
+
+// Revoke revokes an invite and closes its live WHIP/WHEP sessions.
+func (s *invites) Revoke(ctx context.Context, by, id string) (any, error) {
+	in, err := s.h.store.RevokeInvite(ctx, id, time.Now())
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("no invite %s: %w", id, api.ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	n := s.h.whip.CloseOwner("invite:" + id)
+	s.h.log.Info("invite revoked", "invite", id, "site", in.Site, "room", in.Room, "by", by, "sessions_closed", n)
+	return viewInvite(in, time.Now()), nil
+}
+
+// authorizeInviteMedia lets a visitor publish under its own stream name and watch, in its
+// invite's room only, while the invite is valid: signed by this hub, unexpired, known to the
+// store and not revoked.
+func (h *Hub) authorizeInviteMedia(ctx context.Context, token, site, room, stream string, publish bool) error {
+	c, err := invite.Parse(h.invites.key.Public().(ed25519.PublicKey), token, time.Now())
+	if err != nil {
+		return fmt.Errorf("%v: %w", err, whip.ErrUnauthorized)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	in, err := h.store.Invite(ctx, c.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("invite %s is unknown: %w", c.ID, whip.ErrUnauthorized)
+	case err != nil:
+		return fmt.Errorf("could not check invite %s: %w", c.ID, err)
+	case !in.Revoked.IsZero():
+		return fmt.Errorf("invite %s is revoked: %w", c.ID, whip.ErrUnauthorized)
+	}
+	if publish && !c.MayPublish(site, room, stream) {
+		return fmt.Errorf("invite %s may publish only %s in %s/%s", c.ID, invite.Stream(c.ID), c.Site, c.Room)
+	}
+	if !publish && !c.MayView(site, room) {
+		return fmt.Errorf("invite %s may watch only %s/%s", c.ID, c.Site, c.Room)
+	}
+	return nil
+}

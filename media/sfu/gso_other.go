@@ -1,0 +1,7 @@
+//go:build !linux
+
+package sfu
+
+var gsoAvailable = false
+
+func gsoControl(b []byte, size int) []byte { return nil }
