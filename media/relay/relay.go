@@ -131,14 +131,21 @@ func Start(c Config) (*Server, error) {
 		}
 	}
 	s := &Server{c: c, log: c.Logger, allocs: map[string]int{}}
-	if s.udp, err = net.ListenPacket("udp4", c.Listen); err != nil {
-		return nil, fmt.Errorf("relay: listen on UDP %s: %w", c.Listen, err)
-	}
-	// TCP on the same port as UDP (a port 0 in Listen gets the UDP socket's port).
-	tcpAddr := net.JoinHostPort(host, strconv.Itoa(s.udp.LocalAddr().(*net.UDPAddr).Port))
-	if s.tcp, err = net.Listen("tcp4", tcpAddr); err != nil {
+	// TCP on the same port as UDP (a port 0 in Listen gets the UDP socket's port; when that
+	// port is taken on TCP, another one is tried).
+	_, port, _ := net.SplitHostPort(c.Listen)
+	for attempt := 1; ; attempt++ {
+		if s.udp, err = net.ListenPacket("udp4", c.Listen); err != nil {
+			return nil, fmt.Errorf("relay: listen on UDP %s: %w", c.Listen, err)
+		}
+		tcpAddr := net.JoinHostPort(host, strconv.Itoa(s.udp.LocalAddr().(*net.UDPAddr).Port))
+		if s.tcp, err = net.Listen("tcp4", tcpAddr); err == nil {
+			break
+		}
 		s.udp.Close()
-		return nil, fmt.Errorf("relay: listen on TCP %s: %w", tcpAddr, err)
+		if port != "0" || attempt == 10 {
+			return nil, fmt.Errorf("relay: listen on TCP %s: %w", tcpAddr, err)
+		}
 	}
 	gen := func() turn.RelayAddressGenerator {
 		return &turn.RelayAddressGeneratorPortRange{
