@@ -16,8 +16,8 @@ var (
 )
 
 // ValidateFile checks one config file, as "hub validate FILE…" does. A file with a top-level
-// site, room or devices key is a room config; one with http, mqtt, data, rooms, commands or
-// log is a hub config, and then the rooms directory it names is loaded and checked too. The
+// site, room or devices key is a room config; one with http, mqtt, data, rooms, commands,
+// log or media is a hub config, and then the rooms directory it names is loaded and checked too. The
 // file is checked as written: BAILIFF_* variables are not applied. Config errors come back as
 // an Errors.
 func ValidateFile(path string) error {

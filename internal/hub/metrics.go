@@ -41,6 +41,27 @@ func newMetrics(h *Hub) *metrics {
 			func() float64 { return float64(h.alarms.Active()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "bailiff_event_streams", Help: "Open server-sent event streams."},
 			func() float64 { return float64(h.feed.Subscribers()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "bailiff_media_sessions", Help: "Open WHIP and WHEP sessions."},
+			func() float64 {
+				if h.whip == nil {
+					return 0
+				}
+				return float64(h.whip.Sessions())
+			}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "bailiff_turn_allocations", Help: "Live relays of the embedded TURN server."},
+			func() float64 {
+				if h.turn == nil {
+					return 0
+				}
+				return float64(h.turn.Allocations())
+			}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "bailiff_turn_credentials_refused_total", Help: "TURN user names refused (expired, malformed, too far ahead)."},
+			func() float64 {
+				if h.turn == nil {
+					return 0
+				}
+				return float64(h.turn.Refused())
+			}),
 	)
 	return m
 }

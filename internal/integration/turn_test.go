@@ -2,6 +2,8 @@ package integration
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -101,6 +103,17 @@ func TestMediaThroughTURN(t *testing.T) {
 	})
 	if n := turn.Allocations(); n < 2 {
 		t.Errorf("TURN allocations: %d, want the publisher's and the viewer's", n)
+	}
+	resp, err := http.Get(e.url("/metrics"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"bailiff_media_sessions 2", fmt.Sprintf("bailiff_turn_allocations %d", turn.Allocations())} {
+		if !strings.Contains(string(metrics), want+"\n") {
+			t.Errorf("metrics lack %q", want)
+		}
 	}
 
 	// A wrong credential: the TURN server refuses it, so a relay-only peer has no candidate.

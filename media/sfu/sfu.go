@@ -222,7 +222,7 @@ func (v *viewer) addTracks(offer string, tracks []*Track) error {
 			skipped++
 			continue
 		}
-		lt := &localTrack{v: v, src: t}
+		lt := &localTrack{v: v, src: t, audio: t.info.Kind == "audio"}
 		sender, err := pc.AddTrack(lt)
 		if err != nil {
 			return fmt.Errorf("sfu: add track %s: %w", t.info.ID, err)

@@ -16,10 +16,12 @@ import (
 // stream like any other: each of its tracks is a Sink that only queues;
 // one goroutine per viewer drains the queue into the peer connection, so
 // a viewer that cannot keep up loses packets from its own queue and slows
-// nobody else.
+// nobody else. Audio has a queue of its own that the goroutine empties
+// first: a keyframe's burst of video never holds up the sound.
 type viewer struct {
 	sess   *Session
-	q      chan queued
+	q      chan queued // video
+	aq     chan queued // audio
 	stop   chan struct{}
 	closed atomic.Bool
 	tracks []*localTrack
@@ -36,8 +38,11 @@ type queued struct {
 	p  *rtp.Packet
 }
 
+// newViewer makes a viewer whose queues hold queue packets together: an
+// eighth of them for audio.
 func newViewer(sess *Session, queue int) *viewer {
-	return &viewer{sess: sess, q: make(chan queued, queue), stop: make(chan struct{})}
+	audio := max(queue/8, 1)
+	return &viewer{sess: sess, q: make(chan queued, max(queue-audio, 1)), aq: make(chan queued, audio), stop: make(chan struct{})}
 }
 
 // AddTrack gives the stream the sink of a track this viewer negotiated.
@@ -80,15 +85,21 @@ func (v *viewer) start() {
 
 func (v *viewer) run() {
 	for {
+		var it queued
 		select {
-		case <-v.stop:
-			return
-		case it := <-v.q:
-			if h := v.testHook.Load(); h != nil {
-				(*h)()
+		case it = <-v.aq: // audio first
+		default:
+			select {
+			case <-v.stop:
+				return
+			case it = <-v.aq:
+			case it = <-v.q:
 			}
-			it.lt.write(it.p)
 		}
+		if h := v.testHook.Load(); h != nil {
+			(*h)()
+		}
+		it.lt.write(it.p)
 	}
 }
 
@@ -109,7 +120,7 @@ func (v *viewer) close() {
 }
 
 func (v *viewer) stats() SessionStats {
-	st := SessionStats{Queued: len(v.q)}
+	st := SessionStats{Queued: len(v.q) + len(v.aq)}
 	for _, lt := range v.tracks {
 		st.Sent += lt.sent.Load()
 		st.Dropped += lt.dropped.Load()
@@ -126,6 +137,7 @@ type localTrack struct {
 	sender *webrtc.RTPSender
 
 	bound atomic.Bool
+	audio bool // goes in the viewer's audio queue
 	pt    uint8
 	ssrc  uint32
 	ws    webrtc.TrackLocalWriter
@@ -171,8 +183,12 @@ func (lt *localTrack) WriteRTP(p *rtp.Packet) error {
 	if lt.v.closed.Load() {
 		return ErrClosed
 	}
+	q := lt.v.q
+	if lt.audio {
+		q = lt.v.aq
+	}
 	select {
-	case lt.v.q <- queued{lt, p}:
+	case q <- queued{lt, p}:
 	default:
 		lt.dropped.Add(1)
 	}
