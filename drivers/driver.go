@@ -62,7 +62,18 @@ type (
 	Printer interface {
 		Print(ctx context.Context, p wire.PrintArgs) error
 	}
+	Tallier interface {
+		// SetTally sets a tally light to one of wire.TallyColors.
+		SetTally(ctx context.Context, color string) error
+	}
 )
+
+// ActionLister is a Device whose actions depend on what the device says of itself (a
+// firmware-bridge device announces its capabilities in its hello), so they may change while
+// it runs. Actions returns its list, with refresh, instead of the capability interfaces'.
+type ActionLister interface {
+	DeviceActions() []string
+}
 
 // Errors a driver wraps so the agent can answer with the right contract code.
 var (
@@ -101,6 +112,15 @@ func Code(err error) string {
 // Actions lists the contract actions d supports, sorted. Every device supports refresh.
 func Actions(d Device) []string {
 	out := []string{wire.ActRefresh}
+	if l, ok := d.(ActionLister); ok {
+		for _, a := range l.DeviceActions() {
+			if a != wire.ActRefresh {
+				out = append(out, a)
+			}
+		}
+		sort.Strings(out)
+		return out
+	}
 	if _, ok := d.(Powerer); ok {
 		out = append(out, wire.ActPower)
 	}
@@ -130,6 +150,9 @@ func Actions(d Device) []string {
 	}
 	if _, ok := d.(Printer); ok {
 		out = append(out, wire.ActPrint)
+	}
+	if _, ok := d.(Tallier); ok {
+		out = append(out, wire.ActTally)
 	}
 	sort.Strings(out)
 	return out
@@ -192,6 +215,10 @@ func Do(ctx context.Context, d Device, action string, args any) error {
 	case *wire.PrintArgs:
 		if c, ok := d.(Printer); ok {
 			return c.Print(ctx, *a)
+		}
+	case *wire.TallyArgs:
+		if c, ok := d.(Tallier); ok {
+			return c.SetTally(ctx, a.Color)
 		}
 	default:
 		return fmt.Errorf("drivers: no dispatch for %T", args)

@@ -49,6 +49,7 @@ type Sim struct {
 	mu     sync.Mutex
 	state  map[frame.Key]int32
 	silent bool
+	fault  Fault
 	out    *lockedWriter
 	w      *frame.Writer
 	// The last command and its ack: a command resent after a lost ack is acked again.
@@ -57,6 +58,7 @@ type Sim struct {
 	r       *frame.Reader
 
 	pty    *transport.PTY
+	path   string // the line's path when serving an existing one (StartOn)
 	line   *os.File
 	done   chan struct{}
 	closed bool
@@ -108,14 +110,31 @@ func (s *Sim) Start() error {
 		p.Close()
 		return fmt.Errorf("devsim: %w", err)
 	}
+	return s.serveLine(line, p, "")
+}
+
+// StartOn serves the device's end of an existing line (one end of a socat pty pair, a real
+// port wired to the agent's) until Close.
+func (s *Sim) StartOn(path string) error {
+	line, err := transport.OpenLineEnd(path)
+	if err != nil {
+		return fmt.Errorf("devsim: %w", err)
+	}
+	return s.serveLine(line, nil, path)
+}
+
+// serveLine serves line (of the pty pair p, or at path) in the background until Close.
+func (s *Sim) serveLine(line *os.File, p *transport.PTY, path string) error {
 	s.mu.Lock()
-	if s.closed || s.pty != nil {
+	if s.closed || s.line != nil {
 		s.mu.Unlock()
 		line.Close()
-		p.Close()
+		if p != nil {
+			p.Close()
+		}
 		return errors.New("devsim: start: closed or already started")
 	}
-	s.pty, s.line, s.done = p, line, make(chan struct{})
+	s.pty, s.path, s.line, s.done = p, path, line, make(chan struct{})
 	s.mu.Unlock()
 	go func() {
 		defer close(s.done)
@@ -130,10 +149,13 @@ func (s *Sim) Start() error {
 func (s *Sim) Address() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.pty == nil {
-		return ""
+	switch {
+	case s.pty != nil:
+		return s.pty.Address()
+	case s.path != "":
+		return "serial:" + s.path
 	}
-	return s.pty.Address()
+	return ""
 }
 
 // Close stops the device and closes the pty pair: the host's next read fails as when the
@@ -147,11 +169,13 @@ func (s *Sim) Close() error {
 	s.closed = true
 	p, line, done := s.pty, s.line, s.done
 	s.mu.Unlock()
-	if p == nil {
+	if line == nil {
 		return nil
 	}
-	line.Close()
-	err := p.Close()
+	err := line.Close()
+	if p != nil {
+		err = p.Close()
+	}
 	<-done
 	return err
 }

@@ -21,6 +21,7 @@ const (
 	ActRelay   = "relay"
 	ActPulse   = "pulse"
 	ActPrint   = "print"
+	ActTally   = "tally"
 	ActRefresh = "refresh"
 )
 
@@ -71,8 +72,16 @@ type (
 		QR      string   `json:"qr,omitempty"`
 		Cut     *bool    `json:"cut,omitempty"`
 	}
+	// TallyArgs sets a tally light: "off", "red" (program), "green" (preview) or "amber".
+	TallyArgs struct {
+		Color string `json:"color"`
+	}
 	RefreshArgs struct{}
 )
+
+// TallyColors are the colours of the tally action, in the order of the firmware-bridge
+// protocol's tally values (0 off, 1 red, 2 green, 3 amber).
+var TallyColors = []string{"off", "red", "green", "amber"}
 
 type argSpec struct {
 	new   func() any
@@ -161,6 +170,15 @@ var actions = map[string]argSpec{
 			return fmt.Errorf("%d lines: at most 64", len(p.Lines))
 		}
 		return nil
+	}},
+	ActTally: {func() any { return &TallyArgs{} }, func(a any) error {
+		c := a.(*TallyArgs).Color
+		for _, k := range TallyColors {
+			if c == k {
+				return nil
+			}
+		}
+		return fmt.Errorf("\"color\" %q: want off, red, green or amber", c)
 	}},
 	ActRefresh: {func() any { return &RefreshArgs{} }, func(any) error { return nil }},
 }

@@ -205,6 +205,9 @@ func TestArgs(t *testing.T) {
 		{ActRoute, `{"input":"1","output":"3","kind":"video"}`, &RouteArgs{Input: "1", Output: "3", Kind: "video"}, ""},
 		{ActRoute, `{"input":"1","output":"3","kind":"smell"}`, nil, CodeBadArgs},
 		{ActRelay, `{"on":false}`, &RelayArgs{On: ptr(false)}, ""},
+		{ActTally, `{"color":"amber"}`, &TallyArgs{Color: "amber"}, ""},
+		{ActTally, `{"color":"blue"}`, nil, CodeBadArgs},
+		{ActTally, `{}`, nil, CodeBadArgs},
 		{ActPulse, `{"ms":250}`, &PulseArgs{MS: 250}, ""},
 		{ActPulse, `{"ms":0}`, nil, CodeBadArgs},
 		{ActPrint, `{"number":"A017","service":"Filing"}`, &PrintArgs{Number: "A017", Service: "Filing"}, ""},
@@ -227,7 +230,7 @@ func TestArgs(t *testing.T) {
 			t.Errorf("ParseArgs(%s, %s) = %#v, %v; want %#v", tc.action, tc.args, got, err, tc.want)
 		}
 	}
-	if len(ActionNames()) != 12 {
+	if len(ActionNames()) != 13 {
 		t.Errorf("ActionNames = %v", ActionNames())
 	}
 }
