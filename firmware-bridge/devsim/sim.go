@@ -13,6 +13,7 @@
 package devsim
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +23,7 @@ import (
 	"reflect"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/bailiff/bailiff/drivers/transport"
 	"github.com/bailiff/bailiff/firmware-bridge/frame"
@@ -37,6 +39,16 @@ type Config struct {
 	// CapButton: button, CapSign: sign, CapRelay: relay, CapBrightness: brightness).
 	Caps     frame.Caps
 	MaxFrame uint16
+	// TrustedKeys are the public keys firmware images must be signed with (update.go).
+	TrustedKeys []ed25519.PublicKey
+	// SlotSize is the largest image the device takes (default 1 MiB).
+	SlotSize uint32
+	// ConfirmTimeout is how long a new image runs pending before the device rolls back by
+	// itself for want of an update-confirm (default 5s).
+	ConfirmTimeout time.Duration
+	// Baud, when not 0, paces what the device reads and writes to the line rate (8N1: ten
+	// bits a byte), as a real UART does; a pty pair alone has no speed.
+	Baud int
 	// Logger gets debug records; nil discards them.
 	Logger *slog.Logger
 }
@@ -50,6 +62,7 @@ type Sim struct {
 	state  map[frame.Key]int32
 	silent bool
 	fault  Fault
+	upd    updater // the firmware update state (update.go)
 	out    *lockedWriter
 	w      *frame.Writer
 	// The last command and its ack: a command resent after a lost ack is acked again.
@@ -80,6 +93,12 @@ func New(cfg Config) *Sim {
 	}
 	if cfg.MaxFrame == 0 {
 		cfg.MaxFrame = frame.MaxFrame
+	}
+	if cfg.SlotSize == 0 {
+		cfg.SlotSize = 1 << 20
+	}
+	if cfg.ConfirmTimeout == 0 {
+		cfg.ConfirmTimeout = 5 * time.Second
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -183,6 +202,9 @@ func (s *Sim) Close() error {
 // Serve runs the device on rw (one end of a pty, a net.Pipe) until a read fails: it says
 // hello, then answers what it reads.
 func (s *Sim) Serve(rw io.ReadWriter) error {
+	if s.cfg.Baud > 0 {
+		rw = &pacedLine{rw: rw, byteTime: time.Second * 10 / time.Duration(s.cfg.Baud)}
+	}
 	s.mu.Lock()
 	s.out = &lockedWriter{w: rw}
 	s.w = frame.NewWriter(s.out)
@@ -207,7 +229,9 @@ func (s *Sim) Serve(rw io.ReadWriter) error {
 }
 
 func (s *Sim) hello() *frame.Hello {
-	return &frame.Hello{Proto: frame.ProtoVersion, Caps: s.cfg.Caps, MaxFrame: s.cfg.MaxFrame,
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return &frame.Hello{Proto: frame.ProtoVersion, Flags: s.upd.flags, Caps: s.cfg.Caps, MaxFrame: s.cfg.MaxFrame,
 		Version: s.cfg.Version, DeviceType: s.cfg.DeviceType, Serial: s.cfg.Serial}
 }
 
@@ -220,6 +244,11 @@ func (s *Sim) handle(m frame.Message) []frame.Message {
 		return []frame.Message{&frame.Pong{Nonce: m.Nonce}}
 	case *frame.Command:
 		return []frame.Message{s.command(m)}
+	case *frame.UpdateBegin, *frame.UpdateChunk, *frame.UpdateVerify, *frame.UpdateReboot,
+		*frame.UpdateConfirm, *frame.UpdateAbort:
+		if s.cfg.Caps&frame.CapUpdate != 0 {
+			return s.update(m)
+		}
 	}
 	s.log.Debug("devsim: ignored", "type", m.Type().String())
 	return nil
