@@ -71,6 +71,8 @@ type Hub struct {
 	sfu       *sfu.SFU
 	whip      *whip.Server
 	recs      *recordings
+	fw        *firmware
+	fwKey     ed25519.PrivateKey
 
 	cancel    context.CancelFunc
 	serveDone chan struct{}
@@ -121,6 +123,9 @@ func New(o Options) (h *Hub, err error) {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
 	if h.recKey, err = RecordingKey(o.DataDir); err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
+	}
+	if h.fwKey, err = FirmwareKey(o.DataDir); err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
 
@@ -187,9 +192,11 @@ func New(o Options) (h *Hub, err error) {
 	}
 	h.recs = &recordings{h: h, active: map[string]*activeRecording{}}
 	h.recs.recoverAll(context.Background())
+	h.fw = &firmware{h: h}
 	srv := &api.Server{
 		Store: h.store, Registry: h.reg, Feed: h.feed, Commands: h.router,
 		Metrics: h.metrics.handler(), Health: h.health, Log: h.log, Streams: h.streams, Recordings: h.recs,
+		Firmware: h.fw, AgentAuth: h.agentAuth,
 	}
 	mux := http.NewServeMux()
 	apiH := srv.Handler()
@@ -314,6 +321,7 @@ func (a storeAuth) Authenticate(ctx context.Context, user, password string) erro
 // Key paths in the data directory.
 const (
 	recordingKeyFile = "keys/recording.key" // the hub's ed25519 key for recording manifests
+	firmwareKeyFile  = "keys/firmware.key"  // the hub's ed25519 key for firmware image manifests
 	keyringFile      = "keys/keyring.pem"   // every public key that ever signed, for verification
 )
 
@@ -321,7 +329,20 @@ const (
 // start, and makes sure its public half is in the keyring (so recordings it signs still
 // verify after the key is rotated).
 func RecordingKey(dataDir string) (ed25519.PrivateKey, error) {
-	key, err := record.LoadOrCreateKey(filepath.Join(dataDir, recordingKeyFile))
+	return signingKey(dataDir, recordingKeyFile)
+}
+
+// FirmwareKey loads the hub's firmware signing key (for firmware image manifests) from the
+// data directory, making one on first start, as RecordingKey does. Devices trust its public
+// half (hub firmware-key prints it).
+func FirmwareKey(dataDir string) (ed25519.PrivateKey, error) {
+	return signingKey(dataDir, firmwareKeyFile)
+}
+
+// signingKey loads (or makes) the ed25519 key at file in the data directory and adds its
+// public half to the keyring.
+func signingKey(dataDir, file string) (ed25519.PrivateKey, error) {
+	key, err := record.LoadOrCreateKey(filepath.Join(dataDir, file))
 	if err != nil {
 		return nil, err
 	}

@@ -71,6 +71,17 @@ var migrations = []string{
 		error   TEXT NOT NULL DEFAULT ''
 	);
 	CREATE INDEX recordings_room ON recordings(site, room, started);`,
+	// 6: firmware images (the image bytes are files in the data directory).
+	`CREATE TABLE firmware_images (
+		id          TEXT PRIMARY KEY,
+		device_type TEXT NOT NULL,
+		version     TEXT NOT NULL,
+		manifest    TEXT NOT NULL,
+		file        TEXT NOT NULL,
+		uploaded_by TEXT NOT NULL,
+		created     INTEGER NOT NULL,
+		UNIQUE (device_type, version)
+	);`,
 }
 
 // Open opens (creating if needed) the database at path and migrates it to the current schema.

@@ -48,6 +48,11 @@ type Server struct {
 	Recordings Recordings
 	// Streams lists the live media streams (GET /api/v1/streams); nil: the route answers [].
 	Streams func() any
+	// Firmware stores and serves firmware images; nil: the routes answer 404.
+	Firmware Firmware
+	// AgentAuth checks an agent's credentials (site, room, its MQTT password), for the routes
+	// an agent may call (GET /api/v1/firmware/{id}/image).
+	AgentAuth func(ctx context.Context, site, room, secret string) error
 	// Heartbeat is how often an idle event stream gets a comment line (keeps proxies open).
 	Heartbeat time.Duration
 
@@ -63,10 +68,20 @@ type Recordings interface {
 	List(ctx context.Context) any
 }
 
-// Errors a service wraps so the API answers 404 or 409.
+// Firmware is the firmware image service the API drives. Its errors wrap ErrNotFound,
+// ErrConflict or ErrBadRequest where those apply.
+type Firmware interface {
+	Upload(ctx context.Context, deviceType, version, minVersion string, body io.Reader, by string) (any, error)
+	List(ctx context.Context) (any, error)
+	Get(ctx context.Context, id string) (any, error)
+	Open(ctx context.Context, id string) (io.ReadSeekCloser, int64, error)
+}
+
+// Errors a service wraps so the API answers 404, 409 or 400.
 var (
-	ErrNotFound = errors.New("not found")
-	ErrConflict = errors.New("conflict")
+	ErrNotFound   = errors.New("not found")
+	ErrConflict   = errors.New("conflict")
+	ErrBadRequest = errors.New("bad request")
 )
 
 // MaxBody is the largest request body the API reads.
@@ -100,6 +115,12 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("POST /api/v1/recordings", s.authed(auth.CanCommand, s.startRecording))
 		mux.HandleFunc("GET /api/v1/recordings/{id}", s.authed(auth.CanView, s.getRecording))
 		mux.HandleFunc("POST /api/v1/recordings/{id}/stop", s.authed(auth.CanCommand, s.stopRecording))
+	}
+	if s.Firmware != nil {
+		mux.HandleFunc("GET /api/v1/firmware", s.authed(auth.CanView, s.listFirmware))
+		mux.HandleFunc("POST /api/v1/firmware", s.authed(isTechnician, s.uploadFirmware))
+		mux.HandleFunc("GET /api/v1/firmware/{id}", s.authed(auth.CanView, s.getFirmware))
+		mux.HandleFunc("GET /api/v1/firmware/{id}/image", s.firmwareImage)
 	}
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path))
@@ -310,6 +331,8 @@ func (s *Server) serviceError(w http.ResponseWriter, err error) {
 		writeError(w, http.StatusNotFound, "not_found", err.Error())
 	case errors.Is(err, ErrConflict):
 		writeError(w, http.StatusConflict, "conflict", err.Error())
+	case errors.Is(err, ErrBadRequest):
+		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
 	default:
 		s.Log.Error("recordings", "error", err)
 		writeError(w, http.StatusInternalServerError, "internal", err.Error())

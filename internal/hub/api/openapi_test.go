@@ -439,7 +439,7 @@ func newOAFixture(t *testing.T) *oaFixture {
 	}}
 	fa.router = commands.New(fa, 200*time.Millisecond, nil, nil)
 	srv := &Server{
-		Store: st, Registry: f.reg, Feed: f.feed, Commands: fa.router, Recordings: oaRecordings{},
+		Store: st, Registry: f.reg, Feed: f.feed, Commands: fa.router, Recordings: oaRecordings{}, Firmware: oaFirmware{},
 		Metrics: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 			io.WriteString(w, "bailiff_agents_online 1\n")
@@ -906,3 +906,15 @@ func (r oaRecordings) Stop(_ context.Context, id string) (any, error) {
 }
 func (r oaRecordings) Get(ctx context.Context, id string) (any, error) { return r.Stop(ctx, id) }
 func (r oaRecordings) List(context.Context) any                        { return []any{r.view("r1")} }
+
+// oaFirmware is a firmware service that knows no image.
+type oaFirmware struct{}
+
+func (oaFirmware) Upload(context.Context, string, string, string, io.Reader, string) (any, error) {
+	return nil, ErrBadRequest
+}
+func (oaFirmware) List(context.Context) (any, error)        { return []any{}, nil }
+func (oaFirmware) Get(context.Context, string) (any, error) { return nil, ErrNotFound }
+func (oaFirmware) Open(context.Context, string) (io.ReadSeekCloser, int64, error) {
+	return nil, 0, ErrNotFound
+}

@@ -1,0 +1,134 @@
+package hub
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/bailiff/bailiff/firmware-bridge/frame"
+	"github.com/bailiff/bailiff/internal/hub/api"
+	"github.com/bailiff/bailiff/internal/hub/auth"
+	"github.com/bailiff/bailiff/internal/store"
+)
+
+// The firmware service: an upload is signed with the hub's firmware key, listed, served to a
+// technician and to an agent with its own credentials, and never served once changed on disk.
+func TestFirmwareImages(t *testing.T) {
+	data := t.TempDir()
+	st, err := store.Open(filepath.Join(data, "hub.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	key, err := FirmwareKey(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := FirmwareKey(data); !again.Equal(key) {
+		t.Fatal("a second start made another firmware key")
+	}
+	if rk, _ := RecordingKey(data); rk.Equal(key) {
+		t.Fatal("the firmware key is the recording key")
+	}
+	h := &Hub{opts: Options{DataDir: data}, store: st, fwKey: key, log: slog.New(slog.DiscardHandler)}
+	h.fw = &firmware{h: h}
+	ctx := context.Background()
+	tech, agentSecret := "tech-token", "agent-secret"
+	if err := st.PutUser(ctx, store.User{Name: "tech", Role: auth.RoleTechnician, Hash: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutSession(ctx, store.Session{TokenHash: auth.HashSecret(tech), User: "tech", Role: auth.RoleTechnician, Expires: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutAgent(ctx, "court", "room-1", auth.HashSecret(agentSecret)); err != nil {
+		t.Fatal(err)
+	}
+	srv := &api.Server{Store: st, Firmware: h.fw, AgentAuth: h.agentAuth, Log: h.log}
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	do := func(method, path, token string, body []byte) (*http.Response, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest(method, ts.URL+path, bytes.NewReader(body))
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		if body != nil {
+			req.Header.Set("Content-Type", "application/octet-stream")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, b
+	}
+
+	image := bytes.Repeat([]byte("firmware"), 1000)
+	resp, body := do("POST", "/api/v1/firmware?device_type=tally-light&version=1.2.0&min_version=1.0.0", tech, image)
+	if resp.StatusCode != 201 {
+		t.Fatalf("upload: %d %s", resp.StatusCode, body)
+	}
+	var v FirmwareView
+	if err := json.Unmarshal(body, &v); err != nil {
+		t.Fatal(err)
+	}
+	pub, _ := hex.DecodeString(v.PublicKey)
+	if err := v.Manifest.Verify(ed25519.PublicKey(pub), key.Public().(ed25519.PublicKey)); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Manifest.CheckImage(image); err != nil || v.Manifest.Version != (frame.Version{Major: 1, Minor: 2}) ||
+		v.Manifest.MinVersion == nil || v.UploadedBy != "tech" {
+		t.Fatalf("view %+v (%v)", v, err)
+	}
+
+	for _, c := range []struct {
+		path, token string
+		body        []byte
+		want        int
+	}{
+		{"/api/v1/firmware?device_type=tally-light&version=1.2.0", tech, image, 409},
+		{"/api/v1/firmware?device_type=Tally&version=1.3.0", tech, image, 400},
+		{"/api/v1/firmware?device_type=tally-light&version=1.3", tech, image, 400},
+		{"/api/v1/firmware?device_type=tally-light&version=1.3.0", tech, []byte{}, 400},
+		{"/api/v1/firmware?device_type=tally-light&version=1.3.0", "", image, 401},
+	} {
+		if resp, body := do("POST", c.path, c.token, c.body); resp.StatusCode != c.want {
+			t.Errorf("POST %s: %d %s, want %d", c.path, resp.StatusCode, body, c.want)
+		}
+	}
+	if resp, body := do("GET", "/api/v1/firmware", tech, nil); resp.StatusCode != 200 || bytes.Count(body, []byte(`"id"`)) != 1 {
+		t.Fatalf("list: %d %s", resp.StatusCode, body)
+	}
+	img := "/api/v1/firmware/" + v.ID + "/image"
+	for token, want := range map[string]int{
+		tech: 200, "agent.court.room-1." + agentSecret: 200, "agent.court.room-1.wrong": 401,
+		"agent.court.room-2." + agentSecret: 401, "agent.bad": 401, "": 401,
+	} {
+		resp, body := do("GET", img, token, nil)
+		if resp.StatusCode != want || (want == 200 && !bytes.Equal(body, image)) {
+			t.Errorf("image with %q: %d (%d bytes), want %d", token, resp.StatusCode, len(body), want)
+		}
+	}
+	if resp, _ := do("GET", "/api/v1/firmware/fw-none/image", tech, nil); resp.StatusCode != 404 {
+		t.Errorf("unknown image: %d", resp.StatusCode)
+	}
+	// Changed on disk: refused.
+	path := filepath.Join(data, firmwareDir, v.ID+".bin")
+	b, _ := os.ReadFile(path)
+	b[10] ^= 1
+	os.WriteFile(path, b, 0o600)
+	if resp, _ := do("GET", img, tech, nil); resp.StatusCode != 500 {
+		t.Errorf("tampered image served: %d", resp.StatusCode)
+	}
+}
