@@ -16,6 +16,7 @@ package fwbridge
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"maps"
@@ -28,6 +29,7 @@ import (
 	"github.com/bailiff/bailiff/drivers/transport"
 	"github.com/bailiff/bailiff/firmware-bridge/bridge"
 	"github.com/bailiff/bailiff/firmware-bridge/frame"
+	"github.com/bailiff/bailiff/firmware-bridge/ota"
 	"github.com/bailiff/bailiff/internal/wire"
 )
 
@@ -48,6 +50,10 @@ type Device struct {
 	id     string
 	b      *bridge.Bridge
 	notify drivers.Notifier
+
+	// firmwareKey, when set, is the key images must verify with before they are sent (the
+	// agent's own check; the device checks again).
+	firmwareKey ed25519.PublicKey
 
 	mu   sync.Mutex
 	last drivers.State // the state last reported, to tell a change
@@ -76,7 +82,16 @@ func factory(cfg drivers.Config) (drivers.Device, error) {
 		}
 		bc.PingEvery = time.Duration(ms) * time.Millisecond
 	}
-	return New(cfg.ID, bc, cfg.Notify), nil
+	d := New(cfg.ID, bc, cfg.Notify)
+	if v, ok := cfg.Options["firmware_key"]; ok {
+		k, err := ota.ParsePublicKey(v)
+		if err != nil {
+			d.Close()
+			return nil, fmt.Errorf("fwbridge: device %q: option firmware_key: %w: %w", cfg.ID, err, drivers.ErrBadArgs)
+		}
+		d.firmwareKey = k
+	}
+	return d, nil
 }
 
 // New starts the bridge to one device; notify (nil: drivers.Discard) gets its events and the

@@ -146,6 +146,7 @@ func TestFactoryErrors(t *testing.T) {
 		{ID: "x", Address: "10.0.0.1:23"},
 		{ID: "x", Address: "serial:/dev/ttyUSB0", Options: map[string]string{"baud": "fast"}},
 		{ID: "x", Address: "serial:/dev/ttyUSB0", Options: map[string]string{"ping_ms": "0"}},
+		{ID: "x", Address: "serial:/dev/ttyUSB0", Options: map[string]string{"firmware_key": "abcd"}},
 	} {
 		if d, err := info.New(c); err == nil {
 			d.Close()
