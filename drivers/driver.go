@@ -62,6 +62,11 @@ type (
 	Printer interface {
 		Print(ctx context.Context, p wire.PrintArgs) error
 	}
+	// FirmwareUpdater starts a firmware update and returns once it is under way (or refused);
+	// the update reports its steps as "firmware" events through the Notifier.
+	FirmwareUpdater interface {
+		UpdateFirmware(ctx context.Context, u wire.FirmwareUpdateArgs) error
+	}
 	Tallier interface {
 		// SetTally sets a tally light to one of wire.TallyColors.
 		SetTally(ctx context.Context, color string) error
@@ -154,6 +159,9 @@ func Actions(d Device) []string {
 	if _, ok := d.(Tallier); ok {
 		out = append(out, wire.ActTally)
 	}
+	if _, ok := d.(FirmwareUpdater); ok {
+		out = append(out, wire.ActFirmwareUpdate)
+	}
 	sort.Strings(out)
 	return out
 }
@@ -220,6 +228,10 @@ func Do(ctx context.Context, d Device, action string, args any) error {
 		if c, ok := d.(Tallier); ok {
 			return c.SetTally(ctx, a.Color)
 		}
+	case *wire.FirmwareUpdateArgs:
+		if c, ok := d.(FirmwareUpdater); ok {
+			return c.UpdateFirmware(ctx, *a)
+		}
 	default:
 		return fmt.Errorf("drivers: no dispatch for %T", args)
 	}
@@ -235,6 +247,9 @@ type Config struct {
 	// Notify receives what the device reports without being asked. Never nil when the agent
 	// makes the device; a driver's own tests may pass Discard or a recorder.
 	Notify Notifier
+	// Fetch gets a resource of the hub (a firmware image) with the agent's credentials, at
+	// most max bytes; nil where there is no hub (a driver's own tests may pass their own).
+	Fetch func(ctx context.Context, url string, max int64) ([]byte, error)
 }
 
 // Notifier is how a driver reports what happens at the device without being asked: button

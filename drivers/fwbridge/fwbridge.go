@@ -19,6 +19,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"strconv"
@@ -54,9 +55,15 @@ type Device struct {
 	// firmwareKey, when set, is the key images must verify with before they are sent (the
 	// agent's own check; the device checks again).
 	firmwareKey ed25519.PublicKey
+	fetch       func(ctx context.Context, url string, max int64) ([]byte, error)
+	log         *slog.Logger
+	ctx         context.Context // ends at Close
+	cancel      context.CancelFunc
 
-	mu   sync.Mutex
-	last drivers.State // the state last reported, to tell a change
+	mu       sync.Mutex
+	last     drivers.State  // the state last reported, to tell a change
+	updating bool           // a firmware update runs
+	progress map[string]any // its last step
 }
 
 var (
@@ -83,6 +90,10 @@ func factory(cfg drivers.Config) (drivers.Device, error) {
 		bc.PingEvery = time.Duration(ms) * time.Millisecond
 	}
 	d := New(cfg.ID, bc, cfg.Notify)
+	d.fetch = cfg.Fetch
+	if cfg.Logger != nil {
+		d.log = cfg.Logger
+	}
 	if v, ok := cfg.Options["firmware_key"]; ok {
 		k, err := ota.ParsePublicKey(v)
 		if err != nil {
@@ -100,7 +111,8 @@ func New(id string, bc bridge.Config, notify drivers.Notifier) *Device {
 	if notify == nil {
 		notify = drivers.Discard
 	}
-	d := &Device{id: id, notify: notify}
+	d := &Device{id: id, notify: notify, log: slog.New(slog.DiscardHandler)}
+	d.ctx, d.cancel = context.WithCancel(context.Background())
 	bc.OnState = func([]frame.Field) { d.report() }
 	bc.OnHello = func(frame.Hello) { d.report() }
 	bc.OnEvent = func(e frame.Event) { typ, f := EventFields(e); notify.Event(typ, f) }
@@ -118,7 +130,7 @@ func (d *Device) report() {
 	if !up || h == nil {
 		return
 	}
-	st := StateOf(h, d.b.State(), d.b.Stats())
+	st := d.withProgress(StateOf(h, d.b.State(), d.b.Stats()))
 	d.mu.Lock()
 	same := fmt.Sprint(st) == fmt.Sprint(d.last)
 	d.last = st
@@ -136,11 +148,29 @@ func (d *Device) Poll(ctx context.Context) (drivers.State, error) {
 		return nil, err
 	}
 	h, _, _ := d.b.Info()
-	return StateOf(h, ack.Fields, d.b.Stats()), nil
+	return d.withProgress(StateOf(h, ack.Fields, d.b.Stats())), nil
 }
 
-// Close stops the bridge and closes the port.
-func (d *Device) Close() error { return d.b.Close() }
+// Close stops an update in progress and the bridge, and closes the port.
+func (d *Device) Close() error {
+	d.cancel()
+	return d.b.Close()
+}
+
+// SetFetch sets how the device gets firmware images (the agent sets drivers.Config.Fetch).
+func (d *Device) SetFetch(f func(ctx context.Context, url string, max int64) ([]byte, error)) {
+	d.fetch = f
+}
+
+// withProgress adds the last firmware update step to a state.
+func (d *Device) withProgress(st drivers.State) drivers.State {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.progress != nil {
+		st["firmware_update"] = maps.Clone(d.progress)
+	}
+	return st
+}
 
 // DeviceActions are the actions the device's capabilities allow (none before its hello).
 func (d *Device) DeviceActions() []string {
@@ -157,6 +187,9 @@ func (d *Device) DeviceActions() []string {
 	}
 	if h.Caps&frame.CapRelay != 0 {
 		out = append(out, wire.ActRelay, wire.ActPulse)
+	}
+	if h.Caps&frame.CapUpdate != 0 {
+		out = append(out, wire.ActFirmwareUpdate)
 	}
 	return out
 }

@@ -1,7 +1,11 @@
 package fwbridge_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/ed25519"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"slices"
 	"sync"
@@ -12,6 +16,7 @@ import (
 	"github.com/bailiff/bailiff/drivers/fwbridge"
 	"github.com/bailiff/bailiff/firmware-bridge/devsim"
 	"github.com/bailiff/bailiff/firmware-bridge/frame"
+	"github.com/bailiff/bailiff/firmware-bridge/ota"
 	"github.com/bailiff/bailiff/internal/wire"
 )
 
@@ -69,7 +74,7 @@ func TestDevice(t *testing.T) {
 	defer cancel()
 
 	waitFor(t, "hello", func() bool { n.mu.Lock(); defer n.mu.Unlock(); return len(n.states) > 0 })
-	if got, want := drivers.Actions(d), []string{"power", "refresh", "tally"}; !slices.Equal(got, want) {
+	if got, want := drivers.Actions(d), []string{"firmware.update", "power", "refresh", "tally"}; !slices.Equal(got, want) {
 		t.Fatalf("actions %v, want %v", got, want)
 	}
 	st, err := d.Poll(ctx)
@@ -153,4 +158,95 @@ func TestFactoryErrors(t *testing.T) {
 			t.Errorf("%+v: no error", c)
 		}
 	}
+}
+
+func TestFirmwareUpdate(t *testing.T) {
+	seed := make([]byte, ed25519.SeedSize)
+	key := ed25519.NewKeyFromSeed(seed)
+	pub := key.Public().(ed25519.PublicKey)
+	sim := devsim.New(devsim.Config{Version: frame.Version{Major: 1}, Caps: frame.CapTally | frame.CapUpdate,
+		TrustedKeys: []ed25519.PublicKey{pub}})
+	if err := sim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	image := bytes.Repeat([]byte{0xA5, 0x5A, 0x00}, 2000)
+	m, _ := ota.New("tally-light", frame.Version{Major: 1, Minor: 1}, image, key)
+	mj, _ := json.Marshal(m)
+	var n notes
+	info, _ := drivers.Lookup("fwbridge")
+	fetched := 0
+	dev, err := info.New(drivers.Config{ID: "t", Address: sim.Address(), Notify: &n,
+		Options: map[string]string{"ping_ms": "50", "firmware_key": hex.EncodeToString(pub)},
+		Fetch: func(_ context.Context, url string, max int64) ([]byte, error) {
+			fetched++
+			if url != "http://hub/fw-1" {
+				return nil, errors.New("wrong URL " + url)
+			}
+			return image, nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	waitFor(t, "hello", func() bool { _, err := dev.Poll(ctx); return err == nil })
+	args := wire.FirmwareUpdateArgs{Image: "fw-1", URL: "http://hub/fw-1", Manifest: mj, Rollout: "ro-1"}
+
+	// Refused before anything is sent: another device type, a manifest the configured key
+	// did not sign.
+	other, _ := ota.New("call-button", frame.Version{Major: 2}, image, key)
+	oj, _ := json.Marshal(other)
+	bad := args
+	bad.Manifest = oj
+	if err := drivers.Do(ctx, dev, wire.ActFirmwareUpdate, &bad); drivers.Code(err) != wire.CodeBadArgs {
+		t.Fatalf("other type: %v", err)
+	}
+	forged, _ := ota.New("tally-light", frame.Version{Major: 9}, image, ed25519.NewKeyFromSeed(bytes.Repeat([]byte{1}, 32)))
+	fj, _ := json.Marshal(forged)
+	bad.Manifest = fj
+	if err := drivers.Do(ctx, dev, wire.ActFirmwareUpdate, &bad); drivers.Code(err) != wire.CodeBadArgs {
+		t.Fatalf("forged: %v", err)
+	}
+
+	if err := drivers.Do(ctx, dev, wire.ActFirmwareUpdate, &args); err != nil {
+		t.Fatal(err)
+	}
+	if err := drivers.Do(ctx, dev, wire.ActFirmwareUpdate, &args); drivers.Code(err) != wire.CodeBusy {
+		t.Fatalf("second update at once: %v", err)
+	}
+	waitFor(t, "confirmed", func() bool {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		for _, e := range n.events {
+			if e.Type == "firmware" && e.Fields["step"] == "confirmed" {
+				return true
+			}
+		}
+		return false
+	})
+	n.mu.Lock()
+	var steps []string
+	for _, e := range n.events {
+		if e.Type == "firmware" {
+			if e.Fields["rollout"] != "ro-1" || e.Fields["image"] != "fw-1" {
+				t.Errorf("event %v", e.Fields)
+			}
+			if len(steps) == 0 || steps[len(steps)-1] != e.Fields["step"] {
+				steps = append(steps, e.Fields["step"].(string))
+			}
+		}
+	}
+	n.mu.Unlock()
+	if want := []string{"downloading", "verifying", "rebooting", "confirmed"}; !slices.Equal(steps, want) {
+		t.Fatalf("steps %v, want %v", steps, want)
+	}
+	if sim.Firmware() != (frame.Version{Major: 1, Minor: 1}) || fetched != 1 {
+		t.Fatalf("device runs %s, fetched %d", sim.Firmware(), fetched)
+	}
+	waitFor(t, "new version in the state", func() bool {
+		st, err := dev.Poll(ctx)
+		return err == nil && st["firmware"] == "1.1.0" && st["firmware_update"].(map[string]any)["step"] == "confirmed"
+	})
 }

@@ -208,6 +208,11 @@ func TestArgs(t *testing.T) {
 		{ActTally, `{"color":"amber"}`, &TallyArgs{Color: "amber"}, ""},
 		{ActTally, `{"color":"blue"}`, nil, CodeBadArgs},
 		{ActTally, `{}`, nil, CodeBadArgs},
+		{ActFirmwareUpdate, `{"image":"fw-1","url":"http://hub:8080/api/v1/firmware/fw-1/image","manifest":{"size":1}}`,
+			&FirmwareUpdateArgs{Image: "fw-1", URL: "http://hub:8080/api/v1/firmware/fw-1/image", Manifest: json.RawMessage(`{"size":1}`)}, ""},
+		{ActFirmwareUpdate, `{"image":"fw-1","url":"file:///etc/passwd","manifest":{}}`, nil, CodeBadArgs},
+		{ActFirmwareUpdate, `{"image":"fw-1","url":"http://h/x","manifest":"x"}`, nil, CodeBadArgs},
+		{ActFirmwareUpdate, `{"url":"http://h/x","manifest":{}}`, nil, CodeBadArgs},
 		{ActPulse, `{"ms":250}`, &PulseArgs{MS: 250}, ""},
 		{ActPulse, `{"ms":0}`, nil, CodeBadArgs},
 		{ActPrint, `{"number":"A017","service":"Filing"}`, &PrintArgs{Number: "A017", Service: "Filing"}, ""},
@@ -230,7 +235,7 @@ func TestArgs(t *testing.T) {
 			t.Errorf("ParseArgs(%s, %s) = %#v, %v; want %#v", tc.action, tc.args, got, err, tc.want)
 		}
 	}
-	if len(ActionNames()) != 13 {
+	if len(ActionNames()) != 14 {
 		t.Errorf("ActionNames = %v", ActionNames())
 	}
 }
