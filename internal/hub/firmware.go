@@ -12,11 +12,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bailiff/bailiff/firmware-bridge/ota"
 	"github.com/bailiff/bailiff/internal/hub/api"
 	"github.com/bailiff/bailiff/internal/hub/auth"
+	"github.com/bailiff/bailiff/internal/hub/registry"
 	"github.com/bailiff/bailiff/internal/store"
 )
 
@@ -26,8 +28,16 @@ const firmwareDir = "firmware"
 // ErrNoFirmware: no firmware image with that ID.
 var ErrNoFirmware = fmt.Errorf("no such firmware image: %w", api.ErrNotFound)
 
-// firmware stores firmware images, each with a manifest the hub signs with its firmware key.
-type firmware struct{ h *Hub }
+// firmware stores firmware images, each with a manifest the hub signs with its firmware key,
+// and rolls them out (firmware_rollout.go).
+type firmware struct {
+	h    *Hub
+	ctx  context.Context // ends when the hub closes
+	once sync.Once
+	ro   *rollouts
+}
+
+type registryEvent = registry.Event
 
 // FirmwareView is an image as the API shows it.
 type FirmwareView struct {

@@ -110,7 +110,7 @@ func TestFirmwareImages(t *testing.T) {
 	if resp, body := do("GET", "/api/v1/firmware", tech, nil); resp.StatusCode != 200 || bytes.Count(body, []byte(`"id"`)) != 1 {
 		t.Fatalf("list: %d %s", resp.StatusCode, body)
 	}
-	img := "/api/v1/firmware/" + v.ID + "/image"
+	img := "/api/v1/firmware/images/" + v.ID
 	for token, want := range map[string]int{
 		tech: 200, "agent.court.room-1." + agentSecret: 200, "agent.court.room-1.wrong": 401,
 		"agent.court.room-2." + agentSecret: 401, "agent.bad": 401, "": 401,
@@ -120,7 +120,7 @@ func TestFirmwareImages(t *testing.T) {
 			t.Errorf("image with %q: %d (%d bytes), want %d", token, resp.StatusCode, len(body), want)
 		}
 	}
-	if resp, _ := do("GET", "/api/v1/firmware/fw-none/image", tech, nil); resp.StatusCode != 404 {
+	if resp, _ := do("GET", "/api/v1/firmware/images/fw-none", tech, nil); resp.StatusCode != 404 {
 		t.Errorf("unknown image: %d", resp.StatusCode)
 	}
 	// Changed on disk: refused.

@@ -192,7 +192,7 @@ func New(o Options) (h *Hub, err error) {
 	}
 	h.recs = &recordings{h: h, active: map[string]*activeRecording{}}
 	h.recs.recoverAll(context.Background())
-	h.fw = &firmware{h: h}
+	h.fw = &firmware{h: h, ctx: context.Background()}
 	srv := &api.Server{
 		Store: h.store, Registry: h.reg, Feed: h.feed, Commands: h.router,
 		Metrics: h.metrics.handler(), Health: h.health, Log: h.log, Streams: h.streams, Recordings: h.recs,
@@ -213,6 +213,7 @@ func New(o Options) (h *Hub, err error) {
 	}
 	baseCtx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
+	h.fw.ctx = baseCtx // before the first request: rollouts run until the hub closes
 	h.http = &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -226,6 +227,7 @@ func New(o Options) (h *Hub, err error) {
 		}
 	}()
 	go h.housekeeping(baseCtx)
+	go h.fw.watch(baseCtx)
 	h.log.Info("hub started", "http", h.HTTPAddr(), "mqtt", h.brokerURL, "rooms", len(o.Rooms), "embedded_broker", h.embedded != nil)
 	return h, nil
 }

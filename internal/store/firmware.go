@@ -75,3 +75,41 @@ func (s *Store) firmwareImages(ctx context.Context, where string, args ...any) (
 	}
 	return out, nil
 }
+
+// FirmwareRollout is a rollout's row: Body is its whole record as JSON (the hub's view).
+type FirmwareRollout struct {
+	ID, ImageID string
+	Body        string
+	Created     time.Time
+}
+
+// PutFirmwareRollout creates or updates a rollout's row.
+func (s *Store) PutFirmwareRollout(ctx context.Context, r FirmwareRollout) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO firmware_rollouts(id, image_id, body, created) VALUES(?,?,?,?)
+		ON CONFLICT(id) DO UPDATE SET body=excluded.body`, r.ID, r.ImageID, r.Body, r.Created.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("store: put firmware rollout %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+// FirmwareRollouts lists rollouts, newest first; id "" lists all, else only that one.
+func (s *Store) FirmwareRollouts(ctx context.Context, id string) ([]FirmwareRollout, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, image_id, body, created FROM firmware_rollouts
+		WHERE ?='' OR id=? ORDER BY created DESC, id`, id, id)
+	if err != nil {
+		return nil, fmt.Errorf("store: firmware rollouts: %w", err)
+	}
+	defer rows.Close()
+	var out []FirmwareRollout
+	for rows.Next() {
+		var r FirmwareRollout
+		var created int64
+		if err := rows.Scan(&r.ID, &r.ImageID, &r.Body, &created); err != nil {
+			return nil, err
+		}
+		r.Created = time.UnixMilli(created).UTC()
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

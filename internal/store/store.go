@@ -71,7 +71,7 @@ var migrations = []string{
 		error   TEXT NOT NULL DEFAULT ''
 	);
 	CREATE INDEX recordings_room ON recordings(site, room, started);`,
-	// 6: firmware images (the image bytes are files in the data directory).
+	// 6: firmware images (the image bytes are files in the data directory) and their rollouts.
 	`CREATE TABLE firmware_images (
 		id          TEXT PRIMARY KEY,
 		device_type TEXT NOT NULL,
@@ -81,6 +81,12 @@ var migrations = []string{
 		uploaded_by TEXT NOT NULL,
 		created     INTEGER NOT NULL,
 		UNIQUE (device_type, version)
+	);
+	CREATE TABLE firmware_rollouts (
+		id       TEXT PRIMARY KEY,
+		image_id TEXT NOT NULL REFERENCES firmware_images(id),
+		body     TEXT NOT NULL,
+		created  INTEGER NOT NULL
 	);`,
 }
 

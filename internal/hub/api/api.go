@@ -51,7 +51,7 @@ type Server struct {
 	// Firmware stores and serves firmware images; nil: the routes answer 404.
 	Firmware Firmware
 	// AgentAuth checks an agent's credentials (site, room, its MQTT password), for the routes
-	// an agent may call (GET /api/v1/firmware/{id}/image).
+	// an agent may call (GET /api/v1/firmware/images/{id}).
 	AgentAuth func(ctx context.Context, site, room, secret string) error
 	// Heartbeat is how often an idle event stream gets a comment line (keeps proxies open).
 	Heartbeat time.Duration
@@ -75,6 +75,9 @@ type Firmware interface {
 	List(ctx context.Context) (any, error)
 	Get(ctx context.Context, id string) (any, error)
 	Open(ctx context.Context, id string) (io.ReadSeekCloser, int64, error)
+	// StartRollout decodes req (RolloutRequest's JSON) itself; GetRollout shows one.
+	StartRollout(ctx context.Context, id string, req json.RawMessage, by string) (any, error)
+	GetRollout(ctx context.Context, id string) (any, error)
 }
 
 // Errors a service wraps so the API answers 404, 409 or 400.
@@ -120,7 +123,9 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("GET /api/v1/firmware", s.authed(auth.CanView, s.listFirmware))
 		mux.HandleFunc("POST /api/v1/firmware", s.authed(isTechnician, s.uploadFirmware))
 		mux.HandleFunc("GET /api/v1/firmware/{id}", s.authed(auth.CanView, s.getFirmware))
-		mux.HandleFunc("GET /api/v1/firmware/{id}/image", s.firmwareImage)
+		mux.HandleFunc("GET /api/v1/firmware/images/{id}", s.firmwareImage)
+		mux.HandleFunc("POST /api/v1/firmware/{id}/rollouts", s.authed(isTechnician, s.startRollout))
+		mux.HandleFunc("GET /api/v1/firmware/rollouts/{id}", s.authed(auth.CanView, s.getRollout))
 	}
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path))

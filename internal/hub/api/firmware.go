@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -92,4 +93,35 @@ func (s *Server) serveFirmware(w http.ResponseWriter, r *http.Request) {
 	defer f.Close()
 	w.Header().Set("Content-Type", "application/octet-stream")
 	http.ServeContent(w, r, id+".bin", time.Time{}, f)
+}
+
+// startRollout: POST /api/v1/firmware/{id}/rollouts {"site","room","device"|"all","force"}.
+func (s *Server) startRollout(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.recordingID(w, r)
+	if !ok {
+		return
+	}
+	var req json.RawMessage
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	v, err := s.Firmware.StartRollout(r.Context(), id, req, callerOf(r).User)
+	if err != nil {
+		s.serviceError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, v)
+}
+
+func (s *Server) getRollout(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.recordingID(w, r)
+	if !ok {
+		return
+	}
+	v, err := s.Firmware.GetRollout(r.Context(), id)
+	if err != nil {
+		s.serviceError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
 }

@@ -756,6 +756,13 @@ func TestOpenAPIEventStream(t *testing.T) {
 	f.reg.Handle(wire.RoomTopic(oaSite, oaRoom, wire.KindMeter), []byte(`{"levels":{"mic-1/1":-20.5},"at":"`+now+`"}`))
 	f.reg.Handle(wire.RoomTopic(oaSite, oaRoom, wire.KindAgent),
 		[]byte(`{"online":false,"agent":"agent/demo-court/courtroom-1","version":"test","seq":7,"at":"`+now+`"}`)) // agent + alarm
+	// The hub's firmware rollouts publish on the same feed (internal/hub.RolloutView).
+	var rollout any
+	json.Unmarshal([]byte(`{"id":"ro-1","image":"fw-1","device_type":"tally-light","version":"1.1.0",
+		"request":{"site":"demo-court","room":"courtroom-1","all":true},"state":"running","by":"tech",
+		"created":"`+now+`","updated":"`+now+`","devices":[{"site":"demo-court","room":"courtroom-1","device":"tally-1",
+		"from":"1.0.0","step":"downloading","percent":40,"updated":"`+now+`"}]}`), &rollout)
+	f.feed.Publish("firmware-rollout", rollout)
 
 	seen := map[string]bool{}
 	var id, typ string
@@ -918,3 +925,7 @@ func (oaFirmware) Get(context.Context, string) (any, error) { return nil, ErrNot
 func (oaFirmware) Open(context.Context, string) (io.ReadSeekCloser, int64, error) {
 	return nil, 0, ErrNotFound
 }
+func (oaFirmware) StartRollout(context.Context, string, json.RawMessage, string) (any, error) {
+	return nil, ErrNotFound
+}
+func (oaFirmware) GetRollout(context.Context, string) (any, error) { return nil, ErrNotFound }
