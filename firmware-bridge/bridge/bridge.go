@@ -409,13 +409,18 @@ func (b *Bridge) session(conn io.ReadWriteCloser) error {
 func (b *Bridge) onHello(h *frame.Hello) {
 	b.mu.Lock()
 	c := *h
+	same := b.hello != nil && *b.hello == c
 	b.hello = &c
 	was := b.up
 	b.up, b.lastErr = true, nil
 	close(b.helloCh)
 	b.helloCh = make(chan struct{})
 	b.mu.Unlock()
-	b.log.Info("bridge: hello", "device_type", h.DeviceType, "version", h.Version.String(), "serial", h.Serial, "flags", h.Flags)
+	lvl := slog.LevelInfo
+	if same && was {
+		lvl = slog.LevelDebug // the answer to a hello-request, nothing new
+	}
+	b.log.Log(b.ctx, lvl, "bridge: hello", "device_type", h.DeviceType, "version", h.Version.String(), "serial", h.Serial, "flags", h.Flags)
 	if b.cfg.OnHello != nil {
 		b.cfg.OnHello(c)
 	}
