@@ -83,13 +83,46 @@ func (f *firmware) rolloutState() *rollouts {
 	return f.ro
 }
 
-// StartRollout plans a rollout of image id and starts it; body is a RolloutRequest.
-func (f *firmware) StartRollout(ctx context.Context, id string, body json.RawMessage, by string) (any, error) {
+// parseRolloutRequest decodes a rollout request strictly and checks it.
+func parseRolloutRequest(body []byte) (RolloutRequest, error) {
 	var req RolloutRequest
 	d := json.NewDecoder(bytes.NewReader(body))
 	d.DisallowUnknownFields()
 	if err := d.Decode(&req); err != nil {
-		return nil, fmt.Errorf("%w: rollout: %w", api.ErrBadRequest, err)
+		return req, fmt.Errorf("%w: rollout: %w", api.ErrBadRequest, err)
+	}
+	if d.More() {
+		return req, fmt.Errorf("%w: rollout: trailing data after the JSON object", api.ErrBadRequest)
+	}
+	if err := wire.CheckID("site", req.Site); err != nil {
+		return req, fmt.Errorf("%w: %w", api.ErrBadRequest, err)
+	}
+	if req.Room != "" {
+		if err := wire.CheckID("room", req.Room); err != nil {
+			return req, fmt.Errorf("%w: %w", api.ErrBadRequest, err)
+		}
+	}
+	if req.Device != "" {
+		if err := wire.CheckID("device", req.Device); err != nil {
+			return req, fmt.Errorf("%w: %w", api.ErrBadRequest, err)
+		}
+	}
+	switch {
+	case req.Device != "" && req.All:
+		return req, fmt.Errorf("%w: want \"device\" or \"all\", not both", api.ErrBadRequest)
+	case req.Device == "" && !req.All:
+		return req, fmt.Errorf("%w: want \"device\" (with \"room\") or \"all\": true", api.ErrBadRequest)
+	case req.Device != "" && req.Room == "":
+		return req, fmt.Errorf("%w: \"device\" needs its \"room\"", api.ErrBadRequest)
+	}
+	return req, nil
+}
+
+// StartRollout plans a rollout of image id and starts it; body is a RolloutRequest.
+func (f *firmware) StartRollout(ctx context.Context, id string, body json.RawMessage, by string) (any, error) {
+	req, err := parseRolloutRequest(body)
+	if err != nil {
+		return nil, err
 	}
 	row, err := f.row(ctx, id)
 	if err != nil {
@@ -98,22 +131,6 @@ func (f *firmware) StartRollout(ctx context.Context, id string, body json.RawMes
 	var m ota.Manifest
 	if err := json.Unmarshal([]byte(row.Manifest), &m); err != nil {
 		return nil, fmt.Errorf("firmware %s: stored manifest: %w", id, err)
-	}
-	if err := wire.CheckID("site", req.Site); err != nil {
-		return nil, fmt.Errorf("%w: %w", api.ErrBadRequest, err)
-	}
-	if req.Room != "" {
-		if err := wire.CheckID("room", req.Room); err != nil {
-			return nil, fmt.Errorf("%w: %w", api.ErrBadRequest, err)
-		}
-	}
-	switch {
-	case req.Device != "" && req.All:
-		return nil, fmt.Errorf("%w: want \"device\" or \"all\", not both", api.ErrBadRequest)
-	case req.Device == "" && !req.All:
-		return nil, fmt.Errorf("%w: want \"device\" (with \"room\") or \"all\": true", api.ErrBadRequest)
-	case req.Device != "" && req.Room == "":
-		return nil, fmt.Errorf("%w: \"device\" needs its \"room\"", api.ErrBadRequest)
 	}
 	targets := f.targets(m, req)
 	if len(targets) == 0 {
