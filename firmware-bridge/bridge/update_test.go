@@ -5,6 +5,9 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -180,5 +183,62 @@ func TestUpdateTruncatedAtDevice(t *testing.T) {
 	}
 	if sim.Firmware() != v100 {
 		t.Fatalf("running %s", sim.Firmware())
+	}
+}
+
+// The line goes away in the middle of a transfer and comes back (the cable is pulled and put
+// back; the device kept its power): the update goes on from the offset the device holds.
+func TestUpdateResumesAfterDisconnect(t *testing.T) {
+	key := testKey(1)
+	image := testImage(20000)
+	m, _ := ota.New("tally-light", v110, image, key)
+	// At 115200 baud the transfer takes about 1.8 s, so the cable is out while it runs.
+	sim := startSim(t, devsim.Config{Version: v100, Caps: frame.CapUpdate, Baud: 115200,
+		TrustedKeys: []ed25519.PublicKey{key.Public().(ed25519.PublicKey)}})
+	link := filepath.Join(t.TempDir(), "ttyFW")
+	plug := func() {
+		os.Remove(link)
+		if err := os.Symlink(strings.TrimPrefix(sim.Address(), "serial:"), link); err != nil {
+			t.Error(err)
+		}
+	}
+	plug()
+	var rec recorder
+	b := startBridge(t, rec.config("serial:"+link))
+	eventually(t, "hello", func() bool { return reachable(b) })
+	var p steps
+	var once sync.Once
+	replugged := make(chan error, 1)
+	progress := func(x Progress) {
+		p.add(x)
+		if x.Step == StepDownloading && x.Percent >= 30 {
+			once.Do(func() {
+				go func() {
+					os.Remove(link)
+					err := sim.Replug()
+					plug()
+					replugged <- err
+				}()
+			})
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := b.Update(ctx, m, image, false, progress); err != nil {
+		t.Fatalf("update across a disconnect: %v (progress %v)", err, p.s)
+	}
+	if err := <-replugged; err != nil {
+		t.Fatal(err)
+	}
+	if !p.resumed() || sim.Firmware() != v110 {
+		t.Fatalf("resumed %v, device runs %s; progress %v", p.resumed(), sim.Firmware(), p.s)
+	}
+	// It resumed from where the device was, not from 0.
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, x := range p.s {
+		if x.Resumed && x.Offset == 0 {
+			t.Fatalf("resumed from 0: %v", p.s)
+		}
 	}
 }

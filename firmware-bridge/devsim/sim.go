@@ -164,6 +164,26 @@ func (s *Sim) serveLine(line *os.File, p *transport.PTY, path string) error {
 	return nil
 }
 
+// Replug closes the device's line as when its cable is pulled, and serves it again on a new
+// pty pair (a new Address), keeping all of the device's state, its update in progress too: a
+// USB serial device that stays powered while its cable is out.
+func (s *Sim) Replug() error {
+	s.mu.Lock()
+	if s.closed || s.line == nil {
+		s.mu.Unlock()
+		return errors.New("devsim: replug: not started")
+	}
+	p, line, done := s.pty, s.line, s.done
+	s.pty, s.line, s.path = nil, nil, ""
+	s.mu.Unlock()
+	line.Close()
+	if p != nil {
+		p.Close()
+	}
+	<-done
+	return s.Start()
+}
+
 // Address returns "serial:/dev/pts/N" after Start, else "".
 func (s *Sim) Address() string {
 	s.mu.Lock()
