@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/bailiff/bailiff/drivers/simreg"
 	"github.com/bailiff/bailiff/firmware-bridge/frame"
+	"github.com/bailiff/bailiff/firmware-bridge/ota"
 )
 
 func init() {
@@ -15,7 +17,20 @@ func init() {
 		if o.Transport != "" && o.Transport != "serial" {
 			return nil, fmt.Errorf("transport %q: a firmware-bridge device is on a serial line", o.Transport)
 		}
-		s := New(Config{Serial: serialOf(o.ID), Caps: frame.CapTally | frame.CapButton | frame.CapUpdate, Logger: o.Logger})
+		cfg := Config{Serial: serialOf(o.ID), Caps: frame.CapTally | frame.CapButton | frame.CapUpdate, Logger: o.Logger}
+		// The device trusts the key its room config names (the hub's firmware key).
+		if k, ok := o.Options["firmware_key"]; ok {
+			pub, err := ota.ParsePublicKey(k)
+			if err != nil {
+				return nil, err
+			}
+			cfg.TrustedKeys = append(cfg.TrustedKeys, pub)
+		}
+		// Its line runs at the room config's baud rate, as a real UART (not with Fast).
+		if b, err := strconv.Atoi(o.Options["baud"]); err == nil && b > 0 && !o.Fast {
+			cfg.Baud = b
+		}
+		s := New(cfg)
 		var err error
 		if o.SerialPath != "" {
 			err = s.StartOn(o.SerialPath)
