@@ -8,8 +8,11 @@
 // as events and state. It can be told to misbehave: send line noise or a frame cut short, or
 // stay silent. Frames it cannot decode are dropped and counted, as a real device does.
 //
-// This first version has no firmware update: it does not announce CapUpdate and ignores the
-// update messages (issue 7, later part).
+// A device configured with CapUpdate takes firmware updates (update.go): it checks a manifest
+// against its trusted keys, device type and version, stores the image, verifies it, boots it as
+// pending and confirms it or rolls back by itself; it can be told to fault (reboot in the middle
+// of a transfer, corrupt a chunk, lose power before the confirm, fail its self-test). Replug
+// pulls its cable and puts it back with its state kept; Config.Baud paces its line as a UART.
 package devsim
 
 import (
