@@ -181,6 +181,9 @@ func (b *Bridge) Command(ctx context.Context, action frame.Action, fields []fram
 	if !b.up || b.w == nil {
 		err := b.lastErr
 		b.mu.Unlock()
+		if err == nil { // the port just closed; the loss is being recorded
+			err = ErrNotConnected
+		}
 		return nil, err
 	}
 	b.nextID++

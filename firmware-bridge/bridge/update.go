@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/bailiff/bailiff/firmware-bridge/frame"
@@ -116,27 +117,33 @@ func (u *upd) run() error {
 		return &UpdateError{Step: StepFailed, Err: fmt.Errorf("the %s does not take firmware updates", h.DeviceType)}
 	}
 	u.chunk = min(frame.MaxChunk, int(h.MaxFrame)-7)
+	// Begin, transfer and verify again from where the device is after the line went away or
+	// the device restarted: a begin with the same manifest resumes (or finds it all there).
 	for attempt := 0; ; attempt++ {
+		hello := u.b.helloSignal()
 		err := u.transfer(attempt > 0)
+		if err == nil {
+			u.progress(Progress{Step: StepVerifying, Percent: 100, Offset: u.m.Size})
+			_, err = u.ask(&frame.UpdateVerify{}, true, frame.PhaseVerified)
+		}
 		if err == nil {
 			break
 		}
 		if !errors.Is(err, errRestart) || attempt >= 20 {
 			return err
 		}
+		// The device restarted (its hello came) or the line went away (its hello comes when
+		// the port is open again): go on after that hello.
+		if err := u.waitHello(hello, 10*u.stepTimeout()); err != nil {
+			return err
+		}
 		if err := u.waitUp(); err != nil {
 			return err
 		}
 	}
-	u.progress(Progress{Step: StepVerifying, Percent: 100, Offset: u.m.Size})
-	st, err := u.ask(&frame.UpdateVerify{}, frame.PhaseVerified)
-	if err != nil {
-		return err
-	}
-	_ = st
 	u.progress(Progress{Step: StepRebooting, Percent: 100, Offset: u.m.Size})
 	hello := u.b.helloSignal()
-	if _, err := u.ask(&frame.UpdateReboot{}, frame.PhaseVerified); err != nil {
+	if _, err := u.ask(&frame.UpdateReboot{}, false, frame.PhaseVerified); err != nil {
 		return err
 	}
 	if err := u.waitHello(hello, 10*u.stepTimeout()); err != nil {
@@ -213,7 +220,7 @@ var errRestart = errors.New("bridge: the device restarted during the transfer")
 // transfer begins (or resumes) the update and sends the image, two chunks in flight.
 func (u *upd) transfer(resume bool) error {
 	hello := u.b.helloSignal()
-	st, err := u.ask(u.m.Begin(uint16(u.chunk), u.force), frame.PhaseReceiving)
+	st, err := u.ask(u.m.Begin(uint16(u.chunk), u.force), true, frame.PhaseReceiving, frame.PhaseVerified)
 	if err != nil {
 		return err
 	}
@@ -221,7 +228,7 @@ func (u *upd) transfer(resume bool) error {
 	if acked > u.m.Size {
 		acked = 0
 	}
-	u.progress(Progress{Step: StepDownloading, Percent: percent(acked, u.m.Size), Offset: acked, Resumed: resume || acked > 0})
+	u.progress(Progress{Step: StepDownloading, Percent: percent(acked, u.m.Size), Offset: acked, Resumed: resume && acked > 0})
 	sent := acked
 	lastPct := -1
 	for acked < u.m.Size {
@@ -274,8 +281,14 @@ func (u *upd) transfer(resume bool) error {
 
 func percent(n, of uint32) int { return int(uint64(n) * 100 / uint64(max(of, 1))) }
 
-// ask sends m and waits for an update-status: want, or a failure.
-func (u *upd) ask(m frame.Message, want frame.Phase) (*frame.UpdateStatus, error) {
+// ask sends m and waits for an update-status in one of the phases want, or a failure. With
+// restartOnHello, a hello meanwhile (the device rebooted) ends it with errRestart.
+func (u *upd) ask(m frame.Message, restartOnHello bool, want ...frame.Phase) (*frame.UpdateStatus, error) {
+	hello := u.b.helloSignal()
+	if !restartOnHello {
+		hello = nil
+	}
+	var other *frame.UpdateStatus
 	for attempt := 0; attempt < 3; attempt++ {
 		if err := u.b.send(m); err != nil {
 			return nil, fmt.Errorf("%w: %w", errRestart, err)
@@ -287,6 +300,9 @@ func (u *upd) ask(m frame.Message, want frame.Phase) (*frame.UpdateStatus, error
 			case <-u.ctx.Done():
 				t.Stop()
 				return nil, u.ctx.Err()
+			case <-hello:
+				t.Stop()
+				return nil, errRestart
 			case <-t.C:
 				break wait
 			case x := <-u.in:
@@ -294,18 +310,28 @@ func (u *upd) ask(m frame.Message, want frame.Phase) (*frame.UpdateStatus, error
 				if !ok {
 					continue // a late chunk ack
 				}
-				t.Stop()
 				switch {
-				case st.Phase == want:
+				case slices.Contains(want, st.Phase):
+					t.Stop()
 					return st, nil
 				case st.Phase == frame.PhaseFailed:
+					t.Stop()
 					return nil, &UpdateError{Step: StepFailed, Reason: st.Reason}
 				case st.Phase == frame.PhaseRolledBack:
+					t.Stop()
 					return nil, &UpdateError{Step: StepRolledBack, Reason: st.Reason}
 				}
-				return nil, &UpdateError{Step: StepFailed, Err: fmt.Errorf("%s answered with phase %d, want %d", m.Type(), st.Phase, want)}
+				// The answer to an earlier request (a begin sent twice across a restart):
+				// keep waiting for this one's.
+				other = st
 			}
 		}
+	}
+	if _, up, _ := u.b.Info(); !up {
+		return nil, fmt.Errorf("%w: no answer to %s", errRestart, m.Type())
+	}
+	if other != nil {
+		return nil, &UpdateError{Step: StepFailed, Err: fmt.Errorf("%s answered with phase %d, want %v", m.Type(), other.Phase, want)}
 	}
 	return nil, &UpdateError{Step: StepFailed, Err: fmt.Errorf("no answer to %s", m.Type())}
 }

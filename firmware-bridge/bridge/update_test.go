@@ -170,13 +170,13 @@ func TestUpdateTruncatedAtDevice(t *testing.T) {
 	b.upd = make(chan frame.Message, 64)
 	b.mu.Unlock()
 	u := &upd{b: b, ctx: context.Background(), in: b.upd, m: m, image: image, progress: func(Progress) {}, chunk: 256}
-	if _, err := u.ask(m.Begin(256, false), frame.PhaseReceiving); err != nil {
+	if _, err := u.ask(m.Begin(256, false), true, frame.PhaseReceiving); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.send(&frame.UpdateChunk{Offset: 0, Data: image[:256]}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := u.ask(&frame.UpdateVerify{}, frame.PhaseVerified)
+	_, err := u.ask(&frame.UpdateVerify{}, true, frame.PhaseVerified)
 	var ue *UpdateError
 	if !errors.As(err, &ue) || ue.Reason != frame.ReasonBadHash {
 		t.Fatalf("verify of a truncated image: %v", err)
@@ -240,5 +240,46 @@ func TestUpdateResumesAfterDisconnect(t *testing.T) {
 		if x.Resumed && x.Offset == 0 {
 			t.Fatalf("resumed from 0: %v", p.s)
 		}
+	}
+}
+
+// The cable is pulled just as the image is complete, before verify: the update begins again,
+// finds every byte at the device, and verifies.
+func TestUpdateDisconnectBeforeVerify(t *testing.T) {
+	key := testKey(1)
+	image := testImage(3000)
+	m, _ := ota.New("tally-light", v110, image, key)
+	sim := startSim(t, devsim.Config{Version: v100, Caps: frame.CapUpdate, TrustedKeys: []ed25519.PublicKey{key.Public().(ed25519.PublicKey)}})
+	link := filepath.Join(t.TempDir(), "ttyFW")
+	plug := func() {
+		os.Remove(link)
+		if err := os.Symlink(strings.TrimPrefix(sim.Address(), "serial:"), link); err != nil {
+			t.Error(err)
+		}
+	}
+	plug()
+	var rec recorder
+	b := startBridge(t, rec.config("serial:"+link))
+	eventually(t, "hello", func() bool { return reachable(b) })
+	var p steps
+	pulled := false
+	progress := func(x Progress) {
+		p.add(x)
+		if x.Step == StepVerifying && !pulled {
+			pulled = true
+			os.Remove(link)
+			if err := sim.Replug(); err != nil {
+				t.Error(err)
+			}
+			plug()
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := b.Update(ctx, m, image, false, progress); err != nil {
+		t.Fatalf("update: %v (progress %v)", err, p.s)
+	}
+	if !pulled || !p.resumed() || sim.Firmware() != v110 {
+		t.Fatalf("pulled %v, resumed %v, device runs %s; progress %v", pulled, p.resumed(), sim.Firmware(), p.s)
 	}
 }
