@@ -266,6 +266,14 @@ type Notifier interface {
 	State(s State)
 }
 
+// LinkNotifier is a Notifier that a driver watching its device's link by itself (a serial
+// device that is unplugged, one that stops answering its pings) can tell the device is gone:
+// the agent publishes it unreachable at once rather than at its next poll. A driver asserts
+// its Notifier to it; when it comes back the driver reports its state with State.
+type LinkNotifier interface {
+	Unreachable(err error)
+}
+
 // Discard is a Notifier that drops everything.
 var Discard Notifier = discard{}
 

@@ -116,6 +116,17 @@ func New(id string, bc bridge.Config, notify drivers.Notifier) *Device {
 	bc.OnState = func([]frame.Field) { d.report() }
 	bc.OnHello = func(frame.Hello) { d.report() }
 	bc.OnEvent = func(e frame.Event) { typ, f := EventFields(e); notify.Event(typ, f) }
+	bc.OnLink = func(up bool, err error) {
+		if up {
+			return // its hello, then its state, are reported
+		}
+		d.mu.Lock()
+		d.last = nil // report the state again when it is back, even if unchanged
+		d.mu.Unlock()
+		if ln, ok := notify.(drivers.LinkNotifier); ok {
+			ln.Unreachable(fmt.Errorf("fwbridge: %w", err))
+		}
+	}
 	d.b = bridge.New(bc)
 	d.b.Start()
 	return d

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -211,5 +213,83 @@ func TestFirmwareRolloutEndToEnd(t *testing.T) {
 	}
 	if st, _ := e.call("GET", "/api/v1/firmware/rollouts/ro-none", tech, nil); st != 404 {
 		t.Errorf("unknown rollout: %d", st)
+	}
+}
+
+// Hot-plug through the whole path: a tally light on a serial port named by a stable link (as
+// /dev/serial/by-id/… is) is unplugged — the API shows it unreachable at once, long before the
+// room's next poll — and a device is plugged in again: it is reachable and its state is read
+// afresh.
+func TestFirmwareBridgeHotPlug(t *testing.T) {
+	e := &env{t: t, dir: t.TempDir(), agents: map[string]*runningAgent{}, creds: map[string]hub.Credentials{}, timeout: 3 * time.Second}
+	e.httpAddr = testutil.FreePort(t)
+	e.mqttAddr = testutil.FreePort(t)
+	link := filepath.Join(e.dir, "ttyTally")
+	plug := func() *devsim.Sim {
+		t.Helper()
+		s := devsim.New(devsim.Config{Serial: "TL-1"})
+		if err := s.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		os.Remove(link)
+		if err := os.Symlink(strings.TrimPrefix(s.Address(), "serial:"), link); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	sim := plug()
+	// The room polls once a minute: what the test sees comes from the bridge, not a poll.
+	r := &config.Room{Site: site, Room: "hp", Kind: config.KindTechCourtroom, Name: "Hot-plug room",
+		Poll: config.Duration(time.Minute), Timeout: config.Duration(2 * time.Second),
+		Devices: []config.Device{{ID: "tally", Driver: "fwbridge", Address: "serial:" + link, Options: map[string]string{"ping_ms": "200"}}}}
+	if err := r.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	e.rooms = []*config.Room{r}
+	e.startHub()
+	ctx := context.Background()
+	if err := hub.AddUser(ctx, e.hub.Store(), "tech", "technician", "pw-tech"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := hub.AddAgent(ctx, e.hub.Store(), e.hub.BrokerURL(), site, r.Room)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.creds[r.Room] = c
+	e.startAgent(r.Room)
+	t.Cleanup(e.close)
+	tech := e.login("tech")
+	state := func() (bool, map[string]any) {
+		dv := e.device(tech, "hp", "tally")
+		if dv == nil {
+			return false, nil
+		}
+		st, _ := dv["state"].(map[string]any)
+		return dv["reachable"] == true, st
+	}
+	testutil.Eventually(t, 10*time.Second, "the tally light reachable", func() bool { up, st := state(); return up && st["tally"] == "off" })
+	if st, body := e.command(tech, "hp", "tally", "tally", map[string]any{"color": "red"}); st != 200 {
+		t.Fatalf("tally red: %d %v", st, body)
+	}
+	testutil.Eventually(t, 5*time.Second, "red in the state", func() bool { _, st := state(); return st["tally"] == "red" })
+	// The agent polled the device before its hello (unreachable) and polls again within its
+	// first retry (500ms); after that, the next poll is a minute away.
+	time.Sleep(1500 * time.Millisecond)
+
+	sim.Close()
+	os.Remove(link)
+	testutil.Eventually(t, 3*time.Second, "unreachable once unplugged", func() bool { up, _ := state(); return !up })
+	if st, body := e.command(tech, "hp", "tally", "tally", map[string]any{"color": "green"}); st == 200 {
+		t.Fatalf("a command to an unplugged device succeeded: %v", body)
+	}
+
+	plug() // a fresh device: its tally is off
+	testutil.Eventually(t, 10*time.Second, "reachable again with its state read afresh", func() bool {
+		up, st := state()
+		return up && st["tally"] == "off"
+	})
+	if st, body := e.command(tech, "hp", "tally", "tally", map[string]any{"color": "green"}); st != 200 {
+		t.Fatalf("tally green after replug: %d %v", st, body)
 	}
 }
