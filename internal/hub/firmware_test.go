@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -107,7 +108,28 @@ func TestFirmwareImages(t *testing.T) {
 			t.Errorf("POST %s: %d %s, want %d", c.path, resp.StatusCode, body, c.want)
 		}
 	}
-	if resp, body := do("GET", "/api/v1/firmware", tech, nil); resp.StatusCode != 200 || bytes.Count(body, []byte(`"id"`)) != 1 {
+	// The same as a multipart form (curl -F image=@fw.bin -F device_type=… -F version=…).
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	mw.WriteField("device_type", "tally-light")
+	mw.WriteField("version", "1.3.0")
+	fw, _ := mw.CreateFormFile("image", "fw.bin")
+	fw.Write(image[:5000])
+	mw.Close()
+	req, _ := http.NewRequest("POST", ts.URL+"/api/v1/firmware", &form)
+	req.Header.Set("Authorization", "Bearer "+tech)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	mresp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mbody, _ := io.ReadAll(mresp.Body)
+	mresp.Body.Close()
+	var mv FirmwareView
+	if mresp.StatusCode != 201 || json.Unmarshal(mbody, &mv) != nil || mv.Manifest.Size != 5000 || mv.Manifest.Version.Minor != 3 {
+		t.Fatalf("multipart upload: %d %s", mresp.StatusCode, mbody)
+	}
+	if resp, body := do("GET", "/api/v1/firmware", tech, nil); resp.StatusCode != 200 || bytes.Count(body, []byte(`"id"`)) != 2 {
 		t.Fatalf("list: %d %s", resp.StatusCode, body)
 	}
 	img := "/api/v1/firmware/images/" + v.ID

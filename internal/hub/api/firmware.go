@@ -3,6 +3,8 @@ package api
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"mime"
 	"net/http"
 	"strings"
 	"time"
@@ -16,19 +18,49 @@ const MaxFirmware = 16 << 20
 
 func isTechnician(role string) bool { return role == auth.RoleTechnician }
 
-// uploadFirmware stores the request body as an image: POST /api/v1/firmware?device_type=…&version=…
-// [&min_version=…], Content-Type application/octet-stream.
+// uploadFirmware stores an image: either the raw body (application/octet-stream) with
+// device_type, version and min_version in the query, or a multipart/form-data form with those
+// fields and the image as the file "image".
 func (s *Server) uploadFirmware(w http.ResponseWriter, r *http.Request) {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/octet-stream") {
-		writeError(w, http.StatusUnsupportedMediaType, "bad_request", fmt.Sprintf("Content-Type %q: send the image as application/octet-stream", ct))
-		return
-	}
+	ct := r.Header.Get("Content-Type")
+	mt, _, _ := mime.ParseMediaType(ct)
 	q := r.URL.Query()
-	if q.Get("device_type") == "" || q.Get("version") == "" {
-		writeError(w, http.StatusBadRequest, "bad_request", "want the query parameters device_type and version")
+	var body io.Reader
+	switch mt {
+	case "", "application/octet-stream":
+		body = http.MaxBytesReader(w, r.Body, MaxFirmware)
+	case "multipart/form-data":
+		r.Body = http.MaxBytesReader(w, r.Body, MaxFirmware+64<<10)
+		if err := r.ParseMultipartForm(1 << 20); err != nil {
+			if strings.Contains(err.Error(), "request body too large") {
+				writeError(w, http.StatusRequestEntityTooLarge, "bad_request", fmt.Sprintf("image larger than %d bytes", MaxFirmware))
+				return
+			}
+			writeError(w, http.StatusBadRequest, "bad_request", "multipart form: "+err.Error())
+			return
+		}
+		defer r.MultipartForm.RemoveAll()
+		for _, k := range []string{"device_type", "version", "min_version"} {
+			if v := r.MultipartForm.Value[k]; len(v) > 0 {
+				q.Set(k, v[0])
+			}
+		}
+		f, _, err := r.FormFile("image")
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "bad_request", "multipart form: want the image as the file \"image\"")
+			return
+		}
+		defer f.Close()
+		body = f
+	default:
+		writeError(w, http.StatusUnsupportedMediaType, "bad_request",
+			fmt.Sprintf("Content-Type %q: send the image as application/octet-stream or multipart/form-data", ct))
 		return
 	}
-	body := http.MaxBytesReader(w, r.Body, MaxFirmware)
+	if q.Get("device_type") == "" || q.Get("version") == "" {
+		writeError(w, http.StatusBadRequest, "bad_request", "want device_type and version (query parameters or form fields)")
+		return
+	}
 	v, err := s.Firmware.Upload(r.Context(), q.Get("device_type"), q.Get("version"), q.Get("min_version"), body, callerOf(r).User)
 	if err != nil {
 		if strings.Contains(err.Error(), "http: request body too large") {
