@@ -133,7 +133,11 @@ func (u *upd) run() error {
 			return err
 		}
 		// The device restarted (its hello came) or the line went away (its hello comes when
-		// the port is open again): go on after that hello.
+		// the port is open again), or it lost the update without either: ask it who it is,
+		// and go on after its hello.
+		if err := u.b.send(&frame.HelloRequest{}); err != nil {
+			u.b.log.Debug("bridge: hello-request during an update", "error", err)
+		}
 		if err := u.waitHello(hello, 10*u.stepTimeout()); err != nil {
 			return err
 		}
