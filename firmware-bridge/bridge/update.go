@@ -132,12 +132,11 @@ func (u *upd) run() error {
 		if !errors.Is(err, errRestart) || attempt >= 20 {
 			return err
 		}
-		// The device restarted (its hello came) or the line went away (its hello comes when
-		// the port is open again), or it lost the update without either: ask it who it is,
-		// and go on after its hello.
-		if err := u.b.send(&frame.HelloRequest{}); err != nil {
-			u.b.log.Debug("bridge: hello-request during an update", "error", err)
+		if errors.Is(err, errNoSession) {
+			continue // the device lost the update but is there: begin again at once
 		}
+		// The device restarted (its hello came) or the line went away (its hello comes when
+		// the port is open again): go on after that hello.
 		if err := u.waitHello(hello, 10*u.stepTimeout()); err != nil {
 			return err
 		}
@@ -219,7 +218,11 @@ func (u *upd) rollbackReason() frame.Reason {
 	}
 }
 
-var errRestart = errors.New("bridge: the device restarted during the transfer")
+var (
+	errRestart = errors.New("bridge: the device restarted during the transfer")
+	// errNoSession: the device answered a chunk with "no update in progress".
+	errNoSession = fmt.Errorf("%w: no update in progress at the device", errRestart)
+)
 
 // transfer begins (or resumes) the update and sends the image, two chunks in flight.
 func (u *upd) transfer(resume bool) error {
@@ -270,7 +273,7 @@ func (u *upd) transfer(resume bool) error {
 			case frame.ChunkResend:
 				acked, sent = a.Next, a.Next
 			case frame.ChunkNoSession:
-				return errRestart
+				return errNoSession
 			default:
 				return &UpdateError{Step: StepFailed, Reason: frame.ReasonFlashError}
 			}
