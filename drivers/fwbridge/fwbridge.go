@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"reflect"
 	"slices"
 	"strconv"
 	"sync"
@@ -143,7 +144,7 @@ func (d *Device) report() {
 	}
 	st := d.withProgress(StateOf(h, d.b.State(), d.b.Stats()))
 	d.mu.Lock()
-	same := fmt.Sprint(st) == fmt.Sprint(d.last)
+	same := reflect.DeepEqual(st, d.last)
 	d.last = st
 	d.mu.Unlock()
 	if !same {
