@@ -252,6 +252,10 @@ func (f *firmware) wait(ctx context.Context, id string, idx []int) {
 	rs := f.rolloutState()
 	deadline := time.NewTimer(RolloutDeviceTimeout)
 	defer deadline.Stop()
+	// Events can be missed (the feed drops a subscriber that falls behind): the devices'
+	// states carry their last step too, looked at every few seconds.
+	states := time.NewTicker(2 * time.Second)
+	defer states.Stop()
 	for {
 		rs.mu.Lock()
 		ch := rs.changed
@@ -266,6 +270,8 @@ func (f *firmware) wait(ctx context.Context, id string, idx []int) {
 		}
 		select {
 		case <-ch:
+		case <-states.C:
+			f.stepsFromStates(id, idx)
 		case <-ctx.Done():
 			return
 		case <-deadline.C:
@@ -276,6 +282,33 @@ func (f *firmware) wait(ctx context.Context, id string, idx []int) {
 				}
 			}
 			return
+		}
+	}
+}
+
+// stepsFromStates takes the last firmware step of each device of idx from its state
+// ("firmware_update", set by the fwbridge driver) when it belongs to this rollout.
+func (f *firmware) stepsFromStates(id string, idx []int) {
+	for _, i := range idx {
+		d := f.device(id, i)
+		if terminal(d.Step) {
+			continue
+		}
+		rm, ok := f.h.reg.Room(d.Site, d.Room)
+		if !ok {
+			continue
+		}
+		for _, dv := range rm.Devices {
+			fu, _ := dv.State["firmware_update"].(map[string]any)
+			if dv.ID != d.Device || fu == nil || fu["rollout"] != id {
+				continue
+			}
+			step, _ := fu["step"].(string)
+			pct, _ := fu["percent"].(float64)
+			reason, _ := fu["reason"].(string)
+			if step != "" && step != d.Step {
+				f.setStep(id, d.Site, d.Room, d.Device, step, int(pct), reason)
+			}
 		}
 	}
 }

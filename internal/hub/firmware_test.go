@@ -19,7 +19,9 @@ import (
 	"github.com/bailiff/bailiff/firmware-bridge/frame"
 	"github.com/bailiff/bailiff/internal/hub/api"
 	"github.com/bailiff/bailiff/internal/hub/auth"
+	"github.com/bailiff/bailiff/internal/hub/registry"
 	"github.com/bailiff/bailiff/internal/store"
+	"github.com/bailiff/bailiff/internal/wire"
 )
 
 // The firmware service: an upload is signed with the hub's firmware key, listed, served to a
@@ -152,5 +154,44 @@ func TestFirmwareImages(t *testing.T) {
 	os.WriteFile(path, b, 0o600)
 	if resp, _ := do("GET", img, tech, nil); resp.StatusCode != 500 {
 		t.Errorf("tampered image served: %d", resp.StatusCode)
+	}
+}
+
+// A rollout follows a device's steps from its state when its events were missed.
+func TestRolloutStepsFromState(t *testing.T) {
+	data := t.TempDir()
+	st, err := store.Open(filepath.Join(data, "hub.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	log := slog.New(slog.DiscardHandler)
+	feed := registry.NewFeed(16)
+	h := &Hub{opts: Options{DataDir: data}, store: st, log: log, feed: feed, reg: registry.New(feed, log)}
+	h.fw = &firmware{h: h, ctx: context.Background()}
+	if err := st.PutFirmwareImage(context.Background(), store.FirmwareImage{ID: "fw-1", DeviceType: "tally-light", Version: "1.1.0",
+		Manifest: "{}", File: "x", Created: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	rs := h.fw.rolloutState()
+	rs.active["ro-1"] = &RolloutView{ID: "ro-1", Image: "fw-1", State: RolloutRunning, Created: time.Now(),
+		Devices: []RolloutDevice{{Site: "court", Room: "r1", Device: "tally", Step: StepSent}}}
+	state := func(rollout, step string) {
+		h.reg.Handle(wire.DeviceTopic("court", "r1", "tally", wire.KindState), []byte(`{"reachable":true,"state":{"firmware":"1.1.0",`+
+			`"firmware_update":{"rollout":"`+rollout+`","step":"`+step+`","percent":100}},"at":"2026-11-29T10:00:00Z"}`))
+	}
+	state("ro-other", "failed") // another rollout's: not this one's
+	h.fw.stepsFromStates("ro-1", []int{0})
+	if d := h.fw.device("ro-1", 0); d.Step != StepSent {
+		t.Fatalf("took another rollout's step: %+v", d)
+	}
+	state("ro-1", "confirmed")
+	h.fw.stepsFromStates("ro-1", []int{0})
+	if d := h.fw.device("ro-1", 0); d.Step != "confirmed" || d.Percent != 100 {
+		t.Fatalf("step %+v", d)
+	}
+	v, err := h.fw.GetRollout(context.Background(), "ro-1")
+	if err != nil || v.(RolloutView).Devices[0].Step != "confirmed" {
+		t.Fatalf("GetRollout %+v %v", v, err)
 	}
 }
