@@ -165,12 +165,18 @@ func (u *upd) run() error {
 	}
 	t := time.NewTimer(10 * u.stepTimeout())
 	defer t.Stop()
+	again := time.NewTicker(u.stepTimeout()) // a lost confirm is sent again; the device answers each
+	defer again.Stop()
 	for {
 		select {
 		case <-u.ctx.Done():
 			return u.ctx.Err()
 		case <-t.C:
 			return &UpdateError{Step: StepFailed, Err: errors.New("no answer to update-confirm")}
+		case <-again.C:
+			if err := u.b.send(&frame.UpdateConfirm{}); err != nil {
+				u.b.log.Debug("bridge: update-confirm again", "error", err)
+			}
 		case <-hello:
 			// The device rebooted instead of confirming: see what it runs.
 			if h, _, _ := u.b.Info(); h != nil && h.Flags&frame.HelloRolledBack != 0 {

@@ -170,13 +170,13 @@ func TestUpdateTruncatedAtDevice(t *testing.T) {
 	b.upd = make(chan frame.Message, 64)
 	b.mu.Unlock()
 	u := &upd{b: b, ctx: context.Background(), in: b.upd, m: m, image: image, progress: func(Progress) {}, chunk: 256}
-	if _, err := u.ask(m.Begin(256, false), true, frame.PhaseReceiving); err != nil {
+	if _, err := u.ask(m.Begin(256, false), false, frame.PhaseReceiving); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.send(&frame.UpdateChunk{Offset: 0, Data: image[:256]}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := u.ask(&frame.UpdateVerify{}, true, frame.PhaseVerified)
+	_, err := u.ask(&frame.UpdateVerify{}, false, frame.PhaseVerified)
 	var ue *UpdateError
 	if !errors.As(err, &ue) || ue.Reason != frame.ReasonBadHash {
 		t.Fatalf("verify of a truncated image: %v", err)
