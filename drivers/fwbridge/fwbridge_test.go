@@ -44,7 +44,7 @@ func newDevice(t *testing.T, addr string, n drivers.Notifier) drivers.Device {
 	if !ok {
 		t.Fatal("fwbridge not registered")
 	}
-	d, err := info.New(drivers.Config{ID: "tally-1", Address: addr, Options: map[string]string{"baud": "115200", "ping_ms": "50"}, Notify: n})
+	d, err := info.New(drivers.Config{ID: "tally-1", Address: addr, Options: map[string]string{"baud": "115200", "ping_ms": "100"}, Notify: n})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +177,7 @@ func TestFirmwareUpdate(t *testing.T) {
 	info, _ := drivers.Lookup("fwbridge")
 	fetched := 0
 	dev, err := info.New(drivers.Config{ID: "t", Address: sim.Address(), Notify: &n,
-		Options: map[string]string{"ping_ms": "50", "firmware_key": hex.EncodeToString(pub)},
+		Options: map[string]string{"ping_ms": "100", "firmware_key": hex.EncodeToString(pub)},
 		Fetch: func(_ context.Context, url string, max int64) ([]byte, error) {
 			fetched++
 			if url != "http://hub/fw-1" {

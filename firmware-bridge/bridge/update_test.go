@@ -105,7 +105,7 @@ func TestUpdateFaultMatrix(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			sim := startSim(t, devsim.Config{Version: v100, Caps: frame.CapTally | frame.CapUpdate,
-				TrustedKeys: []ed25519.PublicKey{key.Public().(ed25519.PublicKey)}, ConfirmTimeout: time.Second})
+				TrustedKeys: []ed25519.PublicKey{key.Public().(ed25519.PublicKey)}, ConfirmTimeout: 5 * time.Second})
 			var rec recorder
 			b := startBridge(t, rec.config(sim.Address()))
 			eventually(t, "hello", func() bool { return reachable(b) })

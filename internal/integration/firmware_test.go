@@ -37,7 +37,7 @@ func newFirmwareEnv(t *testing.T) (*env, []*devsim.Sim) {
 	for i := 1; i <= 2; i++ {
 		s := devsim.New(devsim.Config{Serial: fmt.Sprintf("TL-%d", i), Version: frame.Version{Major: 1},
 			Caps: frame.CapTally | frame.CapButton | frame.CapUpdate, TrustedKeys: []ed25519.PublicKey{key.Public().(ed25519.PublicKey)},
-			ConfirmTimeout: 2 * time.Second})
+			ConfirmTimeout: 5 * time.Second})
 		if err := s.Start(); err != nil {
 			t.Fatal(err)
 		}
