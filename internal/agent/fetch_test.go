@@ -40,6 +40,14 @@ func TestFetch(t *testing.T) {
 	if _, err := a.fetch(ctx, srv.URL+"/none", 100); err == nil || !strings.Contains(err.Error(), "404") {
 		t.Fatalf("not found: %v", err)
 	}
+	// A hub listening on every address names itself so: the broker's host is meant.
+	for _, unspec := range []string{"0.0.0.0", "[::]"} {
+		gotAuth = ""
+		b, err := a.fetch(ctx, strings.Replace(srv.URL, "127.0.0.1", unspec, 1)+"/img", 100)
+		if err != nil || string(b) != "0123456789" || gotAuth == "" {
+			t.Fatalf("%s: %q, %v", unspec, b, err)
+		}
+	}
 	gotAuth = ""
 	other := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
 	for _, u := range []string{other + "/img", "file:///etc/passwd", "ftp://127.0.0.1/x", "http://"} {
