@@ -62,7 +62,23 @@ type (
 	Printer interface {
 		Print(ctx context.Context, p wire.PrintArgs) error
 	}
+	// FirmwareUpdater starts a firmware update and returns once it is under way (or refused);
+	// the update reports its steps as "firmware" events through the Notifier.
+	FirmwareUpdater interface {
+		UpdateFirmware(ctx context.Context, u wire.FirmwareUpdateArgs) error
+	}
+	Tallier interface {
+		// SetTally sets a tally light to one of wire.TallyColors.
+		SetTally(ctx context.Context, color string) error
+	}
 )
+
+// ActionLister is a Device whose actions depend on what the device says of itself (a
+// firmware-bridge device announces its capabilities in its hello), so they may change while
+// it runs. Actions returns its list, with refresh, instead of the capability interfaces'.
+type ActionLister interface {
+	DeviceActions() []string
+}
 
 // Errors a driver wraps so the agent can answer with the right contract code.
 var (
@@ -101,6 +117,15 @@ func Code(err error) string {
 // Actions lists the contract actions d supports, sorted. Every device supports refresh.
 func Actions(d Device) []string {
 	out := []string{wire.ActRefresh}
+	if l, ok := d.(ActionLister); ok {
+		for _, a := range l.DeviceActions() {
+			if a != wire.ActRefresh {
+				out = append(out, a)
+			}
+		}
+		sort.Strings(out)
+		return out
+	}
 	if _, ok := d.(Powerer); ok {
 		out = append(out, wire.ActPower)
 	}
@@ -130,6 +155,12 @@ func Actions(d Device) []string {
 	}
 	if _, ok := d.(Printer); ok {
 		out = append(out, wire.ActPrint)
+	}
+	if _, ok := d.(Tallier); ok {
+		out = append(out, wire.ActTally)
+	}
+	if _, ok := d.(FirmwareUpdater); ok {
+		out = append(out, wire.ActFirmwareUpdate)
 	}
 	sort.Strings(out)
 	return out
@@ -193,6 +224,14 @@ func Do(ctx context.Context, d Device, action string, args any) error {
 		if c, ok := d.(Printer); ok {
 			return c.Print(ctx, *a)
 		}
+	case *wire.TallyArgs:
+		if c, ok := d.(Tallier); ok {
+			return c.SetTally(ctx, a.Color)
+		}
+	case *wire.FirmwareUpdateArgs:
+		if c, ok := d.(FirmwareUpdater); ok {
+			return c.UpdateFirmware(ctx, *a)
+		}
 	default:
 		return fmt.Errorf("drivers: no dispatch for %T", args)
 	}
@@ -208,6 +247,9 @@ type Config struct {
 	// Notify receives what the device reports without being asked. Never nil when the agent
 	// makes the device; a driver's own tests may pass Discard or a recorder.
 	Notify Notifier
+	// Fetch gets a resource of the hub (a firmware image) with the agent's credentials, at
+	// most max bytes; nil where there is no hub (a driver's own tests may pass their own).
+	Fetch func(ctx context.Context, url string, max int64) ([]byte, error)
 }
 
 // Notifier is how a driver reports what happens at the device without being asked: button
@@ -222,6 +264,14 @@ type Notifier interface {
 	// State reports a new state the device announced by itself; the agent publishes it as the
 	// device's state (as if a poll had returned it).
 	State(s State)
+}
+
+// LinkNotifier is a Notifier that a driver watching its device's link by itself (a serial
+// device that is unplugged, one that stops answering its pings) can tell the device is gone:
+// the agent publishes it unreachable at once rather than at its next poll. A driver asserts
+// its Notifier to it; when it comes back the driver reports its state with State.
+type LinkNotifier interface {
+	Unreachable(err error)
 }
 
 // Discard is a Notifier that drops everything.

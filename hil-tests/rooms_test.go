@@ -75,6 +75,12 @@ var scenarios = map[string][]step{
 	"audio": {
 		{"mute", map[string]any{"on": true}, nil},
 	},
+	"fwbridge": {
+		{"tally", map[string]any{"color": "red"}, func(s map[string]any) bool {
+			st, _ := s["state"].(map[string]any)
+			return num(st["tally"]) == 1
+		}},
+	},
 }
 
 // TestRoomScenarios runs every example room, each device behind its own simulator process

@@ -6,6 +6,7 @@ import (
 	_ "github.com/bailiff/bailiff/drivers/audio"      // microphones and line inputs (malgo with cgo; WAV and synthetic sources)
 	_ "github.com/bailiff/bailiff/drivers/escpos"     // ESC/POS ticket printers
 	_ "github.com/bailiff/bailiff/drivers/extron"     // Extron SIS matrix switchers
+	_ "github.com/bailiff/bailiff/drivers/fwbridge"   // microcontroller devices on the firmware-bridge serial protocol
 	_ "github.com/bailiff/bailiff/drivers/gpio"       // relays and buttons on the agent host's GPIO pins (periph.io)
 	_ "github.com/bailiff/bailiff/drivers/onvif"      // ONVIF PTZ cameras
 	_ "github.com/bailiff/bailiff/drivers/pjlink"     // PJLink projectors and displays

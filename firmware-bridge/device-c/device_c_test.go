@@ -22,18 +22,23 @@ import (
 // build compiles the C tests; without gcc the test fails: the C codec must not go untested.
 // With sanitize, the build adds AddressSanitizer and UBSan (any report fails the run); a gcc
 // without their runtimes skips that variant only.
-func build(t *testing.T, sanitize bool) string {
+func build(t *testing.T, sanitize bool, name ...string) string {
 	t.Helper()
 	cc, err := exec.LookPath("gcc")
 	if err != nil {
 		t.Fatalf("gcc not found: the C codec cannot be tested (install gcc): %v", err)
 	}
-	bin := filepath.Join(t.TempDir(), "test_frame")
+	test := "test_frame"
+	if len(name) > 0 {
+		test = name[0]
+	}
+	bin := filepath.Join(t.TempDir(), test)
 	args := []string{"-Wall", "-Wextra", "-Werror", "-std=c99", "-pedantic", "-O2"}
 	if sanitize {
 		args = append(args, "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all")
 	}
-	args = append(args, "-o", bin, filepath.Join("test", "test_frame.c"), filepath.Join("src", "bailiff_frame.c"))
+	args = append(args, "-o", bin, filepath.Join("test", test+".c"), filepath.Join("src", "bailiff_frame.c"),
+		filepath.Join("src", "bailiff_update.c"))
 	if out, err := exec.Command(cc, args...).CombinedOutput(); err != nil {
 		if sanitize {
 			t.Skipf("gcc cannot build with sanitizers here: %v\n%s", err, out)

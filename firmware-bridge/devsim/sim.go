@@ -8,11 +8,15 @@
 // as events and state. It can be told to misbehave: send line noise or a frame cut short, or
 // stay silent. Frames it cannot decode are dropped and counted, as a real device does.
 //
-// This first version has no firmware update: it does not announce CapUpdate and ignores the
-// update messages (issue 7, later part).
+// A device configured with CapUpdate takes firmware updates (update.go): it checks a manifest
+// against its trusted keys, device type and version, stores the image, verifies it, boots it as
+// pending and confirms it or rolls back by itself; it can be told to fault (reboot in the middle
+// of a transfer, corrupt a chunk, lose power before the confirm, fail its self-test). Replug
+// pulls its cable and puts it back with its state kept; Config.Baud paces its line as a UART.
 package devsim
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +26,7 @@ import (
 	"reflect"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/bailiff/bailiff/drivers/transport"
 	"github.com/bailiff/bailiff/firmware-bridge/frame"
@@ -37,6 +42,16 @@ type Config struct {
 	// CapButton: button, CapSign: sign, CapRelay: relay, CapBrightness: brightness).
 	Caps     frame.Caps
 	MaxFrame uint16
+	// TrustedKeys are the public keys firmware images must be signed with (update.go).
+	TrustedKeys []ed25519.PublicKey
+	// SlotSize is the largest image the device takes (default 1 MiB).
+	SlotSize uint32
+	// ConfirmTimeout is how long a new image runs pending before the device rolls back by
+	// itself for want of an update-confirm (default 5s).
+	ConfirmTimeout time.Duration
+	// Baud, when not 0, paces what the device reads and writes to the line rate (8N1: ten
+	// bits a byte), as a real UART does; a pty pair alone has no speed.
+	Baud int
 	// Logger gets debug records; nil discards them.
 	Logger *slog.Logger
 }
@@ -49,6 +64,8 @@ type Sim struct {
 	mu     sync.Mutex
 	state  map[frame.Key]int32
 	silent bool
+	fault  Fault
+	upd    updater // the firmware update state (update.go)
 	out    *lockedWriter
 	w      *frame.Writer
 	// The last command and its ack: a command resent after a lost ack is acked again.
@@ -57,6 +74,7 @@ type Sim struct {
 	r       *frame.Reader
 
 	pty    *transport.PTY
+	path   string // the line's path when serving an existing one (StartOn)
 	line   *os.File
 	done   chan struct{}
 	closed bool
@@ -78,6 +96,12 @@ func New(cfg Config) *Sim {
 	}
 	if cfg.MaxFrame == 0 {
 		cfg.MaxFrame = frame.MaxFrame
+	}
+	if cfg.SlotSize == 0 {
+		cfg.SlotSize = 1 << 20
+	}
+	if cfg.ConfirmTimeout == 0 {
+		cfg.ConfirmTimeout = 5 * time.Second
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -108,14 +132,31 @@ func (s *Sim) Start() error {
 		p.Close()
 		return fmt.Errorf("devsim: %w", err)
 	}
+	return s.serveLine(line, p, "")
+}
+
+// StartOn serves the device's end of an existing line (one end of a socat pty pair, a real
+// port wired to the agent's) until Close.
+func (s *Sim) StartOn(path string) error {
+	line, err := transport.OpenLineEnd(path)
+	if err != nil {
+		return fmt.Errorf("devsim: %w", err)
+	}
+	return s.serveLine(line, nil, path)
+}
+
+// serveLine serves line (of the pty pair p, or at path) in the background until Close.
+func (s *Sim) serveLine(line *os.File, p *transport.PTY, path string) error {
 	s.mu.Lock()
-	if s.closed || s.pty != nil {
+	if s.closed || s.line != nil {
 		s.mu.Unlock()
 		line.Close()
-		p.Close()
+		if p != nil {
+			p.Close()
+		}
 		return errors.New("devsim: start: closed or already started")
 	}
-	s.pty, s.line, s.done = p, line, make(chan struct{})
+	s.pty, s.path, s.line, s.done = p, path, line, make(chan struct{})
 	s.mu.Unlock()
 	go func() {
 		defer close(s.done)
@@ -126,14 +167,37 @@ func (s *Sim) Start() error {
 	return nil
 }
 
+// Replug closes the device's line as when its cable is pulled, and serves it again on a new
+// pty pair (a new Address), keeping all of the device's state, its update in progress too: a
+// USB serial device that stays powered while its cable is out.
+func (s *Sim) Replug() error {
+	s.mu.Lock()
+	if s.closed || s.line == nil {
+		s.mu.Unlock()
+		return errors.New("devsim: replug: not started")
+	}
+	p, line, done := s.pty, s.line, s.done
+	s.pty, s.line, s.path = nil, nil, ""
+	s.mu.Unlock()
+	line.Close()
+	if p != nil {
+		p.Close()
+	}
+	<-done
+	return s.Start()
+}
+
 // Address returns "serial:/dev/pts/N" after Start, else "".
 func (s *Sim) Address() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.pty == nil {
-		return ""
+	switch {
+	case s.pty != nil:
+		return s.pty.Address()
+	case s.path != "":
+		return "serial:" + s.path
 	}
-	return s.pty.Address()
+	return ""
 }
 
 // Close stops the device and closes the pty pair: the host's next read fails as when the
@@ -147,11 +211,13 @@ func (s *Sim) Close() error {
 	s.closed = true
 	p, line, done := s.pty, s.line, s.done
 	s.mu.Unlock()
-	if p == nil {
+	if line == nil {
 		return nil
 	}
-	line.Close()
-	err := p.Close()
+	err := line.Close()
+	if p != nil {
+		err = p.Close()
+	}
 	<-done
 	return err
 }
@@ -159,6 +225,9 @@ func (s *Sim) Close() error {
 // Serve runs the device on rw (one end of a pty, a net.Pipe) until a read fails: it says
 // hello, then answers what it reads.
 func (s *Sim) Serve(rw io.ReadWriter) error {
+	if s.cfg.Baud > 0 {
+		rw = &pacedLine{rw: rw, byteTime: time.Second * 10 / time.Duration(s.cfg.Baud)}
+	}
 	s.mu.Lock()
 	s.out = &lockedWriter{w: rw}
 	s.w = frame.NewWriter(s.out)
@@ -183,7 +252,9 @@ func (s *Sim) Serve(rw io.ReadWriter) error {
 }
 
 func (s *Sim) hello() *frame.Hello {
-	return &frame.Hello{Proto: frame.ProtoVersion, Caps: s.cfg.Caps, MaxFrame: s.cfg.MaxFrame,
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return &frame.Hello{Proto: frame.ProtoVersion, Flags: s.upd.flags, Caps: s.cfg.Caps, MaxFrame: s.cfg.MaxFrame,
 		Version: s.cfg.Version, DeviceType: s.cfg.DeviceType, Serial: s.cfg.Serial}
 }
 
@@ -196,6 +267,11 @@ func (s *Sim) handle(m frame.Message) []frame.Message {
 		return []frame.Message{&frame.Pong{Nonce: m.Nonce}}
 	case *frame.Command:
 		return []frame.Message{s.command(m)}
+	case *frame.UpdateBegin, *frame.UpdateChunk, *frame.UpdateVerify, *frame.UpdateReboot,
+		*frame.UpdateConfirm, *frame.UpdateAbort:
+		if s.cfg.Caps&frame.CapUpdate != 0 {
+			return s.update(m)
+		}
 	}
 	s.log.Debug("devsim: ignored", "type", m.Type().String())
 	return nil

@@ -245,6 +245,7 @@ func (a *Agent) newDevice(r *config.Room, dc *config.Device) (*device, error) {
 		Options: maps.Clone(dc.Options),
 		Logger:  log,
 		Notify:  notifier{d},
+		Fetch:   a.fetch,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("agent: device %q (driver %s): %w", dc.ID, dc.Driver, err)

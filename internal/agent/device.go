@@ -208,7 +208,11 @@ func (d *device) ack(log *slog.Logger, id string, state map[string]any, e *wire.
 // drivers.ErrUnreachable or a timeout. Any other error is a fault of a device that answered.
 // An unreachable device keeps its last known state beside the error.
 func (d *device) observe(st drivers.State, err error) (unreachable bool) {
-	ds := wire.DeviceState{Driver: d.driver, Actions: d.actions, At: time.Now().UTC()}
+	actions := d.actions
+	if _, ok := d.dev.(drivers.ActionLister); ok {
+		actions = drivers.Actions(d.dev) // they follow what the device says of itself
+	}
+	ds := wire.DeviceState{Driver: d.driver, Actions: actions, At: time.Now().UTC()}
 	switch {
 	case err == nil:
 		ds.Reachable = true

@@ -1,6 +1,8 @@
 package agent
 
 import (
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/bailiff/bailiff/drivers"
@@ -11,7 +13,10 @@ import (
 // topic, meters on the room's meter topic, announced state as the device's state.
 type notifier struct{ d *device }
 
-var _ drivers.Notifier = notifier{}
+var (
+	_ drivers.Notifier     = notifier{}
+	_ drivers.LinkNotifier = notifier{}
+)
 
 func (n notifier) Event(typ string, fields map[string]any) {
 	if typ == "" {
@@ -39,3 +44,11 @@ func (n notifier) Meter(levels map[string]float64) {
 }
 
 func (n notifier) State(s drivers.State) { n.d.observe(s, nil) }
+
+// Unreachable publishes the device unreachable now, with its last known state.
+func (n notifier) Unreachable(err error) {
+	if !errors.Is(err, drivers.ErrUnreachable) {
+		err = fmt.Errorf("%w: %w", err, drivers.ErrUnreachable)
+	}
+	n.d.observe(nil, err)
+}

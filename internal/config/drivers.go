@@ -30,7 +30,8 @@ var Drivers = map[string]DriverSpec{
 	"onvif":      {Options: []string{"username", "password", "profile"}, DefaultPort: 80, Address: []string{AddressTCP}},
 	"visca": {Options: []string{"camera", "baud", "data_bits", "parity", "stop_bits", "max_pan_speed", "max_tilt_speed"},
 		DefaultPort: 1259, UDPPort: 52381, Address: []string{AddressTCP, AddressUDP, AddressSerial}},
-	"pjlink": {Options: []string{"password"}, DefaultPort: 4352, Address: []string{AddressTCP}},
-	"shure":  {Options: []string{"model", "channels", "meter_rate_ms"}, DefaultPort: 2202, Address: []string{AddressTCP}},
-	"escpos": {Options: []string{"width", "encoding", "baud", "data_bits", "parity", "stop_bits"}, DefaultPort: 9100, Address: []string{AddressTCP, AddressSerial}},
+	"pjlink":   {Options: []string{"password"}, DefaultPort: 4352, Address: []string{AddressTCP}},
+	"shure":    {Options: []string{"model", "channels", "meter_rate_ms"}, DefaultPort: 2202, Address: []string{AddressTCP}},
+	"fwbridge": {Options: []string{"baud", "ping_ms", "firmware_key"}, Address: []string{AddressSerial}},
+	"escpos":   {Options: []string{"width", "encoding", "baud", "data_bits", "parity", "stop_bits"}, DefaultPort: 9100, Address: []string{AddressTCP, AddressSerial}},
 }

@@ -113,7 +113,7 @@ func TestScenesBad(t *testing.T) {
 		file + `:17: scenes[0].on_error: unknown on_error "ignore"; want one of abort, continue`,
 		file + `:19: scenes[0].steps[0].device: no device "projecter" in this room (did you mean "projector"?)`,
 		file + `:20: scenes[0].steps[1].args: power: json: cannot unmarshal string into Go struct field PowerArgs.on of type bool`,
-		file + `:21: scenes[0].steps[2].action: unknown action "explode"; want one of blank, gain, input, mute, power, preset, print, ptz, pulse, refresh, relay, route`,
+		file + `:21: scenes[0].steps[2].action: unknown action "explode"; want one of blank, firmware.update, gain, input, mute, power, preset, print, ptz, pulse, refresh, relay, route, tally`,
 		file + `:22: scenes[0].steps[3].args: want a mapping of arguments (e.g. {on: true}), got a list`,
 		file + `:23: scenes[0].steps[4].hub: unknown hub action "start-recordin" (did you mean "start-recording"?); want one of start-recording, stop-recording, privacy-on, privacy-off`,
 		file + `:24: scenes[0].steps[5]: a step is one of: device and action, hub, or parallel; this one mixes them`,

@@ -5,6 +5,8 @@ package demo
 
 import (
 	"context"
+	"crypto/ed25519"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -131,6 +133,13 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
+	// The simulated firmware-bridge devices trust the hub's firmware key (as real ones are
+	// given it), so a technician can roll firmware out in the demo.
+	fwKey, err := hub.FirmwareKey(o.DataDir)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	trustFirmwareKey(rooms, fwKey.Public().(ed25519.PublicKey))
 	if err := d.startSims(rooms, o.Logger); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
@@ -197,6 +206,22 @@ func Run(ctx context.Context, o Options) error {
 	<-ctx.Done()
 	fmt.Fprintln(o.Out, "\nBailiff demo: stopping…")
 	return nil
+}
+
+// trustFirmwareKey sets the firmware_key option of every fwbridge device that has none.
+func trustFirmwareKey(rooms []*config.Room, pub ed25519.PublicKey) {
+	for _, r := range rooms {
+		for i := range r.Devices {
+			dev := &r.Devices[i]
+			if dev.Driver != "fwbridge" || dev.Options["firmware_key"] != "" {
+				continue
+			}
+			if dev.Options == nil {
+				dev.Options = map[string]string{}
+			}
+			dev.Options["firmware_key"] = hex.EncodeToString(pub)
+		}
+	}
 }
 
 // startSims starts a simulator for every device, of the transport its address names, and

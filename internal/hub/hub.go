@@ -95,6 +95,8 @@ type Hub struct {
 	hearings  *hearings.Service
 	prov      *provisioning
 	alarms    *alarms.Service
+	fw        *firmware
+	fwKey     ed25519.PrivateKey
 
 	cancel    context.CancelFunc
 	serveDone chan struct{}
@@ -151,6 +153,9 @@ func New(o Options) (h *Hub, err error) {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
 	if h.recKey, err = RecordingKey(o.DataDir); err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
+	}
+	if h.fwKey, err = FirmwareKey(o.DataDir); err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
 
@@ -241,12 +246,14 @@ func New(o Options) (h *Hub, err error) {
 	if _, err := h.hearings.RestoreRecordings(context.Background()); err != nil {
 		h.log.Error("hearings in session", "error", err)
 	}
+	h.fw = &firmware{h: h, ctx: context.Background()}
 	srv := &api.Server{
 		Store: h.store, Registry: h.reg, Feed: h.feed, Commands: h.router,
 		Metrics: h.metrics.handler(), Health: h.health, Log: h.log, Streams: h.streams, Recordings: h.recs,
 		Audit: h.audit, AuditLog: h.store, Scenes: h.scenes, Hearings: h.hearings,
 		Provisioning: h.prov, Alarms: alarmAPI{h.alarms},
-		Invites: h.invites,
+		Invites:  h.invites,
+		Firmware: h.fw, AgentAuth: h.agentAuth,
 	}
 	mux := http.NewServeMux()
 	apiH := srv.Handler()
@@ -263,6 +270,7 @@ func New(o Options) (h *Hub, err error) {
 	}
 	baseCtx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
+	h.fw.ctx = baseCtx // before the first request: rollouts run until the hub closes
 	h.http = &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -277,6 +285,7 @@ func New(o Options) (h *Hub, err error) {
 	}()
 	go h.housekeeping(baseCtx)
 	go h.alarms.Run(baseCtx)
+	go h.fw.watch(baseCtx)
 	h.log.Info("hub started", "http", h.HTTPAddr(), "mqtt", h.brokerURL, "rooms", len(rooms), "embedded_broker", h.embedded != nil)
 	return h, nil
 }
@@ -375,6 +384,7 @@ func (a storeAuth) Authenticate(ctx context.Context, user, password string) erro
 // Key paths in the data directory.
 const (
 	recordingKeyFile = "keys/recording.key" // the hub's ed25519 key for recording manifests
+	firmwareKeyFile  = "keys/firmware.key"  // the hub's ed25519 key for firmware image manifests
 	keyringFile      = "keys/keyring.pem"   // every public key that ever signed, for verification
 )
 
@@ -382,7 +392,20 @@ const (
 // start, and makes sure its public half is in the keyring (so recordings it signs still
 // verify after the key is rotated).
 func RecordingKey(dataDir string) (ed25519.PrivateKey, error) {
-	key, err := record.LoadOrCreateKey(filepath.Join(dataDir, recordingKeyFile))
+	return signingKey(dataDir, recordingKeyFile)
+}
+
+// FirmwareKey loads the hub's firmware signing key (for firmware image manifests) from the
+// data directory, making one on first start, as RecordingKey does. Devices trust its public
+// half (hub firmware-key prints it).
+func FirmwareKey(dataDir string) (ed25519.PrivateKey, error) {
+	return signingKey(dataDir, firmwareKeyFile)
+}
+
+// signingKey loads (or makes) the ed25519 key at file in the data directory and adds its
+// public half to the keyring.
+func signingKey(dataDir, file string) (ed25519.PrivateKey, error) {
+	key, err := record.LoadOrCreateKey(filepath.Join(dataDir, file))
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,8 @@ package hubcli
 import (
 	"bufio"
 	"context"
+	"crypto/ed25519"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -44,6 +46,8 @@ const usage = `Usage:
                                    exit 1 if any was changed, removed, added or reordered
   hub verify-audit                 check the audit log's hash chain; exit 1 naming the first
                                    entry that was changed, removed or inserted
+  hub firmware-key                 print the hub's firmware signing key's public half (hex),
+                                   for devices to trust; made on first use
   hub version
 
 The admin commands take --config FILE (default hub.yaml if present) to find the data directory.
@@ -55,7 +59,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		switch args[0] {
 		case "validate":
 			return validate(args[1:], stdout, stderr)
-		case "agents", "users", "observers", "mosquitto-acl", "verify-recording", "verify-audit":
+		case "agents", "users", "observers", "mosquitto-acl", "verify-recording", "verify-audit", "firmware-key":
 			return admin(args, stdin, stdout, stderr)
 		case "version":
 			fmt.Fprintln(stdout, "bailiff hub", Version)
@@ -194,7 +198,7 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cfgFile := fs.String("config", "", "hub config file")
 	dataDir := fs.String("data", "", "data directory (overrides the config's)")
 	verb, rest := "", args[1:]
-	if args[0] != "mosquitto-acl" && args[0] != "verify-recording" && args[0] != "verify-audit" {
+	if args[0] != "mosquitto-acl" && args[0] != "verify-recording" && args[0] != "verify-audit" && args[0] != "firmware-key" {
 		if len(rest) == 0 {
 			fmt.Fprint(stderr, usage)
 			return 2
@@ -228,6 +232,15 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if args[0] == "verify-recording" {
 		return verifyRecordings(dir, a, stdout, stderr)
+	}
+	if args[0] == "firmware-key" {
+		key, err := hub.FirmwareKey(dir)
+		if err != nil {
+			fmt.Fprintln(stderr, "hub:", err)
+			return 1
+		}
+		fmt.Fprintln(stdout, hex.EncodeToString(key.Public().(ed25519.PublicKey)))
+		return 0
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		fmt.Fprintln(stderr, "hub:", err)

@@ -53,6 +53,12 @@ var roleMatrix = map[string]string{
 	"POST /api/v1/invites":                                       "technician judge clerk",
 	"GET /api/v1/invites":                                        "technician judge clerk",
 	"DELETE /api/v1/invites/{id}":                                "technician judge clerk",
+	"GET /api/v1/firmware":                                       "technician judge clerk monitor",
+	"POST /api/v1/firmware":                                      "technician",
+	"GET /api/v1/firmware/{id}":                                  "technician judge clerk monitor",
+	"GET /api/v1/firmware/images/{id}":                           "technician", // and the agents, with their own token
+	"POST /api/v1/firmware/{id}/rollouts":                        "technician",
+	"GET /api/v1/firmware/rollouts/{id}":                         "technician judge clerk monitor",
 }
 
 // apiRoutes reads the routes the API registers from its source, so a new route without a

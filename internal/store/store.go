@@ -165,6 +165,23 @@ var migrations = []string{
 		acked_by TEXT NOT NULL DEFAULT ''
 	);
 	CREATE INDEX alarms_active ON alarms(cleared, site, room, device, kind);`,
+	// 6: firmware images (the image bytes are files in the data directory) and their rollouts.
+	`CREATE TABLE firmware_images (
+		id          TEXT PRIMARY KEY,
+		device_type TEXT NOT NULL,
+		version     TEXT NOT NULL,
+		manifest    TEXT NOT NULL,
+		file        TEXT NOT NULL,
+		uploaded_by TEXT NOT NULL,
+		created     INTEGER NOT NULL,
+		UNIQUE (device_type, version)
+	);
+	CREATE TABLE firmware_rollouts (
+		id       TEXT PRIMARY KEY,
+		image_id TEXT NOT NULL REFERENCES firmware_images(id),
+		body     TEXT NOT NULL,
+		created  INTEGER NOT NULL
+	);`,
 	// 7: visitor invites and their revocations.
 	`CREATE TABLE invites (
 		id         TEXT PRIMARY KEY,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 )
 
 // Actions of contract v1. A driver supports a subset and says which.
@@ -21,7 +22,11 @@ const (
 	ActRelay   = "relay"
 	ActPulse   = "pulse"
 	ActPrint   = "print"
+	ActTally   = "tally"
 	ActRefresh = "refresh"
+	// ActFirmwareUpdate starts a firmware update of a firmware-bridge device (extension of
+	// v1). The ack says the update started; its steps follow as "firmware" events.
+	ActFirmwareUpdate = "firmware.update"
 )
 
 // Typed arguments of each action.
@@ -71,8 +76,27 @@ type (
 		QR      string   `json:"qr,omitempty"`
 		Cut     *bool    `json:"cut,omitempty"`
 	}
+	// TallyArgs sets a tally light: "off", "red" (program), "green" (preview) or "amber".
+	TallyArgs struct {
+		Color string `json:"color"`
+	}
 	RefreshArgs struct{}
+	// FirmwareUpdateArgs name a firmware image stored on the hub: its ID, the URL the agent
+	// fetches it from (with its own credentials), its signed manifest (firmware-bridge/ota's
+	// JSON), whether a downgrade is allowed, and the rollout it belongs to (echoed in the
+	// "firmware" events).
+	FirmwareUpdateArgs struct {
+		Image    string          `json:"image"`
+		URL      string          `json:"url"`
+		Manifest json.RawMessage `json:"manifest"`
+		Force    bool            `json:"force,omitempty"`
+		Rollout  string          `json:"rollout,omitempty"`
+	}
 )
+
+// TallyColors are the colours of the tally action, in the order of the firmware-bridge
+// protocol's tally values (0 off, 1 red, 2 green, 3 amber).
+var TallyColors = []string{"off", "red", "green", "amber"}
 
 type argSpec struct {
 	new   func() any
@@ -159,6 +183,29 @@ var actions = map[string]argSpec{
 		}
 		if len(p.Lines) > 64 {
 			return fmt.Errorf("%d lines: at most 64", len(p.Lines))
+		}
+		return nil
+	}},
+	ActTally: {func() any { return &TallyArgs{} }, func(a any) error {
+		c := a.(*TallyArgs).Color
+		for _, k := range TallyColors {
+			if c == k {
+				return nil
+			}
+		}
+		return fmt.Errorf("\"color\" %q: want off, red, green or amber", c)
+	}},
+	ActFirmwareUpdate: {func() any { return &FirmwareUpdateArgs{} }, func(a any) error {
+		f := a.(*FirmwareUpdateArgs)
+		switch {
+		case f.Image == "" || len(f.Image) > 200:
+			return fmt.Errorf("\"image\" must be 1-200 characters")
+		case !strings.HasPrefix(f.URL, "http://") && !strings.HasPrefix(f.URL, "https://"):
+			return fmt.Errorf("\"url\" %q: want an http:// or https:// URL", f.URL)
+		case len(bytes.TrimSpace(f.Manifest)) == 0 || bytes.TrimSpace(f.Manifest)[0] != '{':
+			return fmt.Errorf("\"manifest\" must be a JSON object")
+		case len(f.Rollout) > 200:
+			return fmt.Errorf("\"rollout\" longer than 200 characters")
 		}
 		return nil
 	}},

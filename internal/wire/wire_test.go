@@ -237,6 +237,14 @@ func TestArgs(t *testing.T) {
 		{ActRoute, `{"input":"1","output":"3","kind":"video"}`, &RouteArgs{Input: "1", Output: "3", Kind: "video"}, ""},
 		{ActRoute, `{"input":"1","output":"3","kind":"smell"}`, nil, CodeBadArgs},
 		{ActRelay, `{"on":false}`, &RelayArgs{On: ptr(false)}, ""},
+		{ActTally, `{"color":"amber"}`, &TallyArgs{Color: "amber"}, ""},
+		{ActTally, `{"color":"blue"}`, nil, CodeBadArgs},
+		{ActTally, `{}`, nil, CodeBadArgs},
+		{ActFirmwareUpdate, `{"image":"fw-1","url":"http://hub:8080/api/v1/firmware/images/fw-1","manifest":{"size":1}}`,
+			&FirmwareUpdateArgs{Image: "fw-1", URL: "http://hub:8080/api/v1/firmware/images/fw-1", Manifest: json.RawMessage(`{"size":1}`)}, ""},
+		{ActFirmwareUpdate, `{"image":"fw-1","url":"file:///etc/passwd","manifest":{}}`, nil, CodeBadArgs},
+		{ActFirmwareUpdate, `{"image":"fw-1","url":"http://h/x","manifest":"x"}`, nil, CodeBadArgs},
+		{ActFirmwareUpdate, `{"url":"http://h/x","manifest":{}}`, nil, CodeBadArgs},
 		{ActPulse, `{"ms":250}`, &PulseArgs{MS: 250}, ""},
 		{ActPulse, `{"ms":0}`, nil, CodeBadArgs},
 		{ActPrint, `{"number":"A017","service":"Filing"}`, &PrintArgs{Number: "A017", Service: "Filing"}, ""},
@@ -259,7 +267,7 @@ func TestArgs(t *testing.T) {
 			t.Errorf("ParseArgs(%s, %s) = %#v, %v; want %#v", tc.action, tc.args, got, err, tc.want)
 		}
 	}
-	if len(ActionNames()) != 12 {
+	if len(ActionNames()) != 14 {
 		t.Errorf("ActionNames = %v", ActionNames())
 	}
 }

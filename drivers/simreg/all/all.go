@@ -11,4 +11,5 @@ import (
 	_ "github.com/bailiff/bailiff/drivers/samsungmdc/mdcsim" // Samsung displays
 	_ "github.com/bailiff/bailiff/drivers/shure/shuresim"
 	_ "github.com/bailiff/bailiff/drivers/visca/viscasim" // VISCA cameras   // Shure microphones and DSPs
+	_ "github.com/bailiff/bailiff/firmware-bridge/devsim" // firmware-bridge devices (a tally light with a button)
 )

@@ -53,6 +53,11 @@ type Server struct {
 	Invites Invites
 	// Streams lists the live media streams (GET /api/v1/streams); nil: the route answers [].
 	Streams func() any
+	// Firmware stores and serves firmware images; nil: the routes answer 404.
+	Firmware Firmware
+	// AgentAuth checks an agent's credentials (site, room, its MQTT password), for the routes
+	// an agent may call (GET /api/v1/firmware/images/{id}).
+	AgentAuth func(ctx context.Context, site, room, secret string) error
 	// Heartbeat is how often an idle event stream gets a comment line (keeps proxies open).
 	Heartbeat time.Duration
 	// Audit records logins, commands and recordings; nil records nothing.
@@ -81,6 +86,18 @@ type Recordings interface {
 	Get(ctx context.Context, id string) (any, error)
 	// List lists the recordings for which visible (nil: all) is true.
 	List(ctx context.Context, visible func(id string) bool) any
+}
+
+// Firmware is the firmware image service the API drives. Its errors wrap ErrNotFound,
+// ErrConflict or ErrBadRequest where those apply.
+type Firmware interface {
+	Upload(ctx context.Context, deviceType, version, minVersion string, body io.Reader, by string) (any, error)
+	List(ctx context.Context) (any, error)
+	Get(ctx context.Context, id string) (any, error)
+	Open(ctx context.Context, id string) (io.ReadSeekCloser, int64, error)
+	// StartRollout decodes req (RolloutRequest's JSON) itself; GetRollout shows one.
+	StartRollout(ctx context.Context, id string, req json.RawMessage, by string) (any, error)
+	GetRollout(ctx context.Context, id string) (any, error)
 }
 
 // Errors a service wraps so the API answers 404, 409 or 400.
@@ -158,6 +175,14 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("POST /api/v1/invites", s.authed(auth.CanCommand, s.createInvite))
 		mux.HandleFunc("GET /api/v1/invites", s.authed(auth.CanCommand, s.listInvites))
 		mux.HandleFunc("DELETE /api/v1/invites/{id}", s.authed(auth.CanCommand, s.revokeInvite))
+	}
+	if s.Firmware != nil {
+		mux.HandleFunc("GET /api/v1/firmware", s.authed(auth.CanView, s.listFirmware))
+		mux.HandleFunc("POST /api/v1/firmware", s.authed(auth.IsTechnician, s.uploadFirmware))
+		mux.HandleFunc("GET /api/v1/firmware/{id}", s.authed(auth.CanView, s.getFirmware))
+		mux.HandleFunc("GET /api/v1/firmware/images/{id}", s.firmwareImage)
+		mux.HandleFunc("POST /api/v1/firmware/{id}/rollouts", s.authed(auth.IsTechnician, s.startRollout))
+		mux.HandleFunc("GET /api/v1/firmware/rollouts/{id}", s.authed(auth.CanView, s.getRollout))
 	}
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path))

@@ -443,7 +443,7 @@ func newOAFixture(t testing.TB) *oaFixture {
 	}}
 	fa.router = commands.New(fa, 200*time.Millisecond, nil, nil)
 	srv := &Server{
-		Store: st, Registry: f.reg, Feed: f.feed, Commands: fa.router, Recordings: oaRecordings{}, Provisioning: newOAProvisioning(), Invites: oaInvites{},
+		Store: st, Registry: f.reg, Feed: f.feed, Commands: fa.router, Recordings: oaRecordings{}, Provisioning: newOAProvisioning(), Invites: oaInvites{}, Firmware: oaFirmware{},
 		Metrics: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 			io.WriteString(w, "bailiff_agents_online 1\n")
@@ -777,6 +777,13 @@ func TestOpenAPIEventStream(t *testing.T) {
 	f.makeHearingEvents(t) // scene, privacy, hearing, recording (while the agent is online)
 	f.reg.Handle(wire.RoomTopic(oaSite, oaRoom, wire.KindAgent),
 		[]byte(`{"online":false,"agent":"agent/demo-court/courtroom-1","version":"test","seq":7,"at":"`+now+`"}`)) // agent + alarm
+	// The hub's firmware rollouts publish on the same feed (internal/hub.RolloutView).
+	var rollout any
+	json.Unmarshal([]byte(`{"id":"ro-1","image":"fw-1","device_type":"tally-light","version":"1.1.0",
+		"request":{"site":"demo-court","room":"courtroom-1","all":true},"state":"running","by":"tech",
+		"created":"`+now+`","updated":"`+now+`","devices":[{"site":"demo-court","room":"courtroom-1","device":"tally-1",
+		"from":"1.0.0","step":"downloading","percent":40,"updated":"`+now+`"}]}`), &rollout)
+	f.feed.Publish("firmware-rollout", rollout)
 
 	seen := map[string]bool{}
 	var id, typ string
@@ -954,3 +961,19 @@ func (i oaInvites) Revoke(_ context.Context, _, id string) (any, error) {
 	v["state"], v["revoked"] = "revoked", "2026-11-29T11:00:00Z"
 	return v, nil
 }
+
+// oaFirmware is a firmware service that knows no image.
+type oaFirmware struct{}
+
+func (oaFirmware) Upload(context.Context, string, string, string, io.Reader, string) (any, error) {
+	return nil, ErrBadRequest
+}
+func (oaFirmware) List(context.Context) (any, error)        { return []any{}, nil }
+func (oaFirmware) Get(context.Context, string) (any, error) { return nil, ErrNotFound }
+func (oaFirmware) Open(context.Context, string) (io.ReadSeekCloser, int64, error) {
+	return nil, 0, ErrNotFound
+}
+func (oaFirmware) StartRollout(context.Context, string, json.RawMessage, string) (any, error) {
+	return nil, ErrNotFound
+}
+func (oaFirmware) GetRollout(context.Context, string) (any, error) { return nil, ErrNotFound }
