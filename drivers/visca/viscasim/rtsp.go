@@ -1,0 +1,36 @@
+package viscasim
+
+import (
+	"fmt"
+
+	"github.com/bailiff/bailiff/media/clips"
+	"github.com/bailiff/bailiff/media/rtsp"
+)
+
+// RTSPPath is the path of a simulated camera's stream, as many IP cameras name their main
+// stream.
+const RTSPPath = "stream1"
+
+// ServeRTSP makes the simulated camera an IP camera as well: it serves a looping H.264
+// picture with Opus sound at rtsp://ADDR/stream1 (package media/rtsp; o may demand
+// credentials) until the Sim is closed. It returns the RTSP server, whose URL(RTSPPath) is
+// the stream's URL and which can be told to misbehave.
+func (s *Sim) ServeRTSP(addr string, o rtsp.ServerOptions) (*rtsp.Server, error) {
+	if o.Logger == nil {
+		o.Logger = s.log
+	}
+	srv := rtsp.NewServer(o)
+	if err := srv.AddPath(RTSPPath, clips.MustGet(clips.H264), clips.MustGet(clips.Opus)); err != nil {
+		return nil, fmt.Errorf("viscasim: rtsp: %w", err)
+	}
+	if _, err := srv.Listen(addr); err != nil {
+		return nil, fmt.Errorf("viscasim: %w", err)
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		<-s.done
+		srv.Close()
+	}()
+	return srv, nil
+}
