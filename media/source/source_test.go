@@ -1,0 +1,177 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pion/rtp"
+
+	"github.com/bailiff/bailiff/media/clips"
+	"github.com/bailiff/bailiff/media/rtsp"
+	"github.com/bailiff/bailiff/media/sfu/sfutest"
+)
+
+// payloads is a set of RTP payloads seen.
+type payloads struct {
+	mu  sync.Mutex
+	set map[string]bool
+}
+
+func (p *payloads) add(b []byte) {
+	p.mu.Lock()
+	if p.set == nil {
+		p.set = map[string]bool{}
+	}
+	p.set[string(b)] = true
+	p.mu.Unlock()
+}
+
+func (p *payloads) has(b []byte) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.set[string(b)]
+}
+
+// A looping clip published over WHIP reaches a WHEP viewer, video and audio.
+func TestClipToViewer(t *testing.T) {
+	h := startHub(t, "127.0.0.1:0")
+	c, err := NewClip(ClipOptions{Video: clips.VP8, Audio: clips.Opus, Publish: h.endpoint(t, "clip"), Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := start(c)
+	defer stop()
+	v := h.view(t, "clip", sfutest.ViewerOptions{})
+	waitFor(t, 10*time.Second, "video and audio at the viewer", func() bool { return v.Packets("video") > 30 && v.Packets("audio") > 30 })
+	if got := v.Codec("video"); got != "video/VP8" {
+		t.Errorf("video codec %q", got)
+	}
+	// Stopping the source deletes its WHIP session: the stream ends.
+	stop()
+	waitFor(t, 5*time.Second, "the stream gone", func() bool { return len(h.sfu.Streams()) == 0 })
+}
+
+// The camera path: an RTSP camera's H.264 reaches a WHEP viewer with the same payload bytes.
+func TestCameraToViewer(t *testing.T) {
+	for _, tr := range []string{rtsp.TCP, rtsp.UDP} {
+		t.Run(tr, func(t *testing.T) {
+			h := startHub(t, "127.0.0.1:0")
+			var sent payloads
+			cam := rtsp.NewServer(rtsp.ServerOptions{User: "admin", Password: "pw", Logger: quiet(),
+				OnPacket: func(_ string, track int, p *rtp.Packet) {
+					if track == 0 {
+						sent.add(p.Payload)
+					}
+				}})
+			cam.AddPath("stream1", clips.MustGet(clips.H264), clips.MustGet(clips.Opus))
+			addr, err := cam.Listen("127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cam.Close()
+			c, err := NewCamera(CameraOptions{RTSP: "rtsp://admin:pw@" + addr + "/stream1", Transport: tr, Publish: h.endpoint(t, "cam"), Logger: quiet()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			stop := start(c)
+			defer stop()
+			var got, same, mismatch int
+			var mu sync.Mutex
+			v := h.view(t, "cam", sfutest.ViewerOptions{OnPacket: func(kind string, p *rtp.Packet) {
+				if kind != "video" {
+					return
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				got++
+				if sent.has(p.Payload) {
+					same++
+				} else {
+					mismatch++
+				}
+			}})
+			waitFor(t, 10*time.Second, "H.264 and Opus at the viewer", func() bool {
+				mu.Lock()
+				defer mu.Unlock()
+				return same > 50 && v.Packets("audio") > 20
+			})
+			if c := v.Codec("video"); c != "video/H264" {
+				t.Errorf("viewer's codec %q", c)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if mismatch > 0 {
+				t.Errorf("%d of %d video packets differ from what the camera sent", mismatch, got)
+			}
+		})
+	}
+}
+
+// A refusal by the hub comes back as an HTTPError with the hub's code and message.
+func TestRefusals(t *testing.T) {
+	h := startHub(t, "127.0.0.1:0")
+	for _, c := range []struct {
+		token, path string
+		want        error
+		code        string
+	}{
+		{"nope", "/whip/court/r1/x", ErrUnauthorized, "unauthorized"},
+		{"view-only", "/whip/court/r1/x", ErrForbidden, "forbidden"},
+		{token, "/whip/court/r1/Bad_Name", ErrNotFound, "not_found"},
+	} {
+		ep := h.endpoint(t, "x")
+		ep.URL, ep.Token = h.url(c.path), c.token
+		ep.defaults()
+		_, err := dial(context.Background(), &ep, (&Publisher{}).setup)
+		var he *HTTPError
+		if !errors.Is(err, c.want) || !errors.As(err, &he) || he.Code != c.code || he.Message == "" {
+			t.Errorf("%s %s: %v (%+v)", c.token, c.path, err, he)
+		}
+	}
+	// The publisher keeps trying, and says why it cannot publish.
+	ep := h.endpoint(t, "x")
+	ep.Token = "nope"
+	p := NewPublisher(ep)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	p.Run(ctx)
+	if p.Connected() || !strings.Contains(p.LastError(), "401") || !strings.Contains(p.LastError(), "missing or invalid bearer token") {
+		t.Errorf("last error %q", p.LastError())
+	}
+	// A hub that is not there.
+	ep.URL = "http://127.0.0.1:1/whip/a/b/c"
+	ep.defaults()
+	if _, err := dial(context.Background(), &ep, (&Publisher{}).setup); err == nil {
+		t.Error("no hub, yet dial worked")
+	}
+}
+
+// The hub restarts: the publisher notices and publishes again.
+func TestReconnectAfterHubRestart(t *testing.T) {
+	h := startHub(t, "127.0.0.1:0")
+	c, err := NewClip(ClipOptions{Video: clips.H264, Publish: h.endpoint(t, "clip"), Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := start(c)
+	defer stop()
+	waitFor(t, 10*time.Second, "published", c.Publisher().Connected)
+	h.stop()
+	waitFor(t, 15*time.Second, "the publisher notices the hub is gone", func() bool { return !c.Publisher().Connected() })
+	h2 := startHub(t, h.addr)
+	waitFor(t, 15*time.Second, "published again", func() bool { return c.Publisher().Connected() && c.Publisher().Sessions() >= 2 })
+	v := h2.view(t, "clip", sfutest.ViewerOptions{NoAudio: true})
+	waitFor(t, 10*time.Second, "video at the new hub's viewer", func() bool { return v.Packets("video") > 20 })
+}
+
+// start runs a source until the returned stop is called (once or more).
+func start(src interface{ Run(context.Context) error }) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = src.Run(ctx); close(done) }()
+	return func() { cancel(); <-done }
+}
