@@ -140,6 +140,7 @@ func (r *Room) problems() problems {
 		}
 		p.driver(k, d)
 	}
+	p.media(r)
 	return p
 }
 
