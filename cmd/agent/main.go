@@ -1,7 +1,7 @@
 // Command agent runs one room of Bailiff: it drives the room's devices and talks MQTT to the
 // hub.
 //
-//	agent --config ROOM.yaml --broker URL [--credentials FILE] [--user U] [--password-file F]
+//	agent --config ROOM.yaml --broker URL [--credentials FILE] [--user U] [--password-file F] [--hub URL]
 //	agent version
 //
 // Credentials come from the credentials file, then BAILIFF_AGENT_BROKER, BAILIFF_AGENT_USER
@@ -40,6 +40,7 @@ func main() {
 	pwFile := fs.String("password-file", "", "`FILE` holding the MQTT password (or "+agent.EnvPassword+")")
 	clientID := fs.String("client-id", "", "MQTT client `ID` (default agent/SITE/ROOM, the only one the hub's broker accepts)")
 	level := fs.String("log-level", "info", "log `LEVEL`: debug, info, warn or error")
+	hubURL := fs.String("hub", "", "the hub's HTTP base `URL` for media, e.g. http://hub:8080 (overrides the room's media.hub)")
 	_ = fs.Parse(os.Args[1:])
 	if fs.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "agent: unexpected argument %q\n", fs.Arg(0))
@@ -47,7 +48,7 @@ func main() {
 		os.Exit(2)
 	}
 
-	err := run(*cfg, *level, *clientID, agent.CredentialSources{
+	err := run(*cfg, *level, *clientID, *hubURL, agent.CredentialSources{
 		File: *creds, Getenv: os.Getenv, Broker: *broker, User: *user, PasswordFile: *pwFile,
 	})
 	if err != nil {
@@ -56,7 +57,7 @@ func main() {
 	}
 }
 
-func run(cfgPath, level, clientID string, src agent.CredentialSources) error {
+func run(cfgPath, level, clientID, hubURL string, src agent.CredentialSources) error {
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(level)); err != nil {
 		return fmt.Errorf("agent: --log-level %q: want debug, info, warn or error", level)
@@ -78,6 +79,7 @@ func run(cfgPath, level, clientID string, src agent.CredentialSources) error {
 		Username: creds.Username,
 		Password: creds.Password,
 		ClientID: clientID,
+		HubURL:   hubURL,
 		Version:  version,
 		Logger:   slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})),
 	})

@@ -19,6 +19,7 @@ import (
 	"github.com/bailiff/bailiff/drivers"
 	"github.com/bailiff/bailiff/internal/config"
 	"github.com/bailiff/bailiff/internal/wire"
+	"github.com/bailiff/bailiff/media/source"
 )
 
 // Defaults of Options.
@@ -57,6 +58,12 @@ type Options struct {
 	// QueueLen is how many commands may wait for one device; a command beyond it is acked
 	// busy. Default 16.
 	QueueLen int
+	// HubURL is the hub's HTTP base URL for media (http://hub:8080); it overrides the room's
+	// media.hub. Needed only when the room has media streams or speakers.
+	HubURL string
+	// MediaEndpoint holds the settings of every media session (HTTP client, pion API,
+	// backoff); its URL and Token are set per stream.
+	MediaEndpoint source.Endpoint
 }
 
 // Agent runs one room: its MQTT session and one goroutine per device.
@@ -69,6 +76,7 @@ type Agent struct {
 	retry    time.Duration // first-connect retry interval
 	devices  []*device
 	byID     map[string]*device
+	media    []mediaSource
 	seq      seqGen
 	started  atomic.Bool
 	client   mqtt.Client // made by New; Run connects it
@@ -172,6 +180,12 @@ func New(o Options) (*Agent, error) {
 		}
 		a.devices = append(a.devices, d)
 		a.byID[d.id] = d
+	}
+	if a.media, err = a.newMedia(); err != nil {
+		for _, made := range a.devices {
+			_ = made.dev.Close()
+		}
+		return nil, err
 	}
 	a.client = mqtt.NewClient(a.clientOptions()) // starts nothing
 	return a, nil
@@ -280,6 +294,10 @@ func (a *Agent) Run(ctx context.Context) error {
 			d.run(devCtx)
 		}()
 	}
+
+	var media sync.WaitGroup
+	a.runMedia(devCtx, &media)
+	defer media.Wait()
 
 	a.log.Info("agent starting", "broker", a.brokerLG, "client", a.o.ClientID, "user", a.o.Username,
 		"version", a.o.Version, "devices", len(a.devices))

@@ -97,10 +97,8 @@ func (c *Camera) Run(ctx context.Context) error {
 			<-cur.done
 		}
 	}()
-	backoff := c.o.Publish.MinBackoff
-	for ctx.Err() == nil {
-		start := time.Now()
-		err := c.pull(ctx, func(d *rtsp.Description, h264, opus *rtsp.Media) {
+	retry(ctx, c.log, "camera stream", c.o.Publish.MinBackoff, c.o.Publish.MaxBackoff, func(ctx context.Context) error {
+		return c.pull(ctx, func(d *rtsp.Description, h264, opus *rtsp.Media) {
 			key := h264.ProfileLevelID + fmt.Sprint(opus != nil)
 			if cur == nil || cur.key != key {
 				if cur != nil {
@@ -122,20 +120,7 @@ func (c *Camera) Run(ctx context.Context) error {
 				_ = cur.audio.WriteRTP(p)
 			}
 		})
-		if ctx.Err() != nil {
-			return nil
-		}
-		if time.Since(start) > 30*time.Second {
-			backoff = c.o.Publish.MinBackoff
-		}
-		c.log.Warn("camera stream down; retrying", "in", backoff, "error", err)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, c.o.Publish.MaxBackoff)
-	}
+	})
 	return nil
 }
 
