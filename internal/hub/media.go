@@ -37,6 +37,9 @@ func (h *Hub) authorizeMedia(r *http.Request, site, room, stream string, publish
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
 		return whip.ErrUnauthorized
 	}
+	if handled, err := h.agentMediaAuth(r, strings.TrimSpace(token), site, room, publish); handled {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	se, err := h.store.Session(ctx, auth.HashSecret(strings.TrimSpace(token)), time.Now())
