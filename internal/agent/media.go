@@ -28,7 +28,8 @@ type mediaSource struct {
 
 // newMedia makes the room's media sources: each stream published to
 // {hub}/whip/{site}/{room}/{name}, each speaker fed from {hub}/whep/{site}/{room}/{stream}.
-// A source this build cannot run (a microphone without cgo) is an error.
+// A source this build cannot run (a microphone or speaker without cgo) is left out with an
+// error in the log: the room's devices and its other streams still run.
 func (a *Agent) newMedia() ([]mediaSource, error) {
 	m := a.o.Room.Media
 	if len(m.Streams) == 0 && len(m.Speakers) == 0 {
@@ -74,6 +75,11 @@ func (a *Agent) newMedia() ([]mediaSource, error) {
 		default:
 			err = errors.New("no camera, microphone or clip")
 		}
+		if errors.Is(err, source.ErrNeedsCgo) {
+			// The room's devices still run; this stream cannot, in this build.
+			log.Error("media stream left out", "kind", s.Kind(), "error", err)
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("agent: media stream %q: %w", s.Name, err)
 		}
@@ -88,6 +94,10 @@ func (a *Agent) newMedia() ([]mediaSource, error) {
 			Output: sp.Output, Backend: sp.Backend, View: ep("whep", room, sp.Stream),
 			Logger: a.log.With("speaker", room+"/"+sp.Stream),
 		})
+		if errors.Is(err, source.ErrNeedsCgo) {
+			a.log.Error("media speaker left out", "speaker", room+"/"+sp.Stream, "error", err)
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("agent: media speaker for %s/%s: %w", room, sp.Stream, err)
 		}
