@@ -175,3 +175,47 @@ func start(src interface{ Run(context.Context) error }) (stop func()) {
 	go func() { _ = src.Run(ctx); close(done) }()
 	return func() { cancel(); <-done }
 }
+
+// The camera drops its session: the source pulls again by itself, and the viewer's stream
+// goes on with sequence numbers that do not jump.
+func TestCameraReconnects(t *testing.T) {
+	h := startHub(t, "127.0.0.1:0")
+	cam := rtsp.NewServer(rtsp.ServerOptions{Logger: quiet()})
+	cam.AddPath("stream1", clips.MustGet(clips.H264), nil)
+	addr, err := cam.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cam.Close()
+	ep := h.endpoint(t, "cam")
+	c, err := NewCamera(CameraOptions{RTSP: "rtsp://" + addr + "/stream1", Publish: ep, Timeout: time.Second, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer start(c)()
+	var mu sync.Mutex
+	var last uint16
+	var n, jumps int
+	v := h.view(t, "cam", sfutest.ViewerOptions{NoAudio: true, OnPacket: func(kind string, p *rtp.Packet) {
+		mu.Lock()
+		defer mu.Unlock()
+		if n > 0 && p.SequenceNumber-last > 100 {
+			jumps++
+		}
+		last = p.SequenceNumber
+		n++
+	}})
+	waitFor(t, 10*time.Second, "video at the viewer", func() bool { return v.Packets("video") > 20 })
+	cam.DropSessions()
+	waitFor(t, 10*time.Second, "the camera pulled again", func() bool { return c.Pulls() >= 2 })
+	before := v.Packets("video")
+	waitFor(t, 10*time.Second, "video after the camera came back", func() bool { return v.Packets("video") > before+30 })
+	if c.Publisher().Sessions() != 1 {
+		t.Errorf("the WHIP session was redone %d times for a camera reconnect", c.Publisher().Sessions())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if jumps > 0 {
+		t.Errorf("%d jumps in the sequence numbers across the camera's reconnect", jumps)
+	}
+}
