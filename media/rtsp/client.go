@@ -432,7 +432,7 @@ func (c *Client) readTCP(ctx context.Context, on func(*Track, *rtp.Packet)) erro
 	c.rd.Channel = func(ch uint8) bool { _, ok := byChannel[ch&^1]; return ok }
 	var set time.Time
 	for {
-		if now := time.Now(); now.Sub(set) > c.o.Timeout/4 {
+		if now := time.Now(); now.Sub(set) > c.o.Timeout/4 && ctx.Err() == nil {
 			_ = c.conn.SetReadDeadline(now.Add(c.o.Timeout))
 			set = now
 		}

@@ -116,6 +116,7 @@ func (c *Camera) Run(ctx context.Context) error {
 				}
 			} else if cur.audio != nil {
 				audioNum.begin(p)
+				dropExtensions(p)
 				audioNum.number(p, []*rtp.Packet{p})
 				_ = cur.audio.WriteRTP(p)
 			}

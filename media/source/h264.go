@@ -29,7 +29,9 @@ const (
 //     split: a single NAL unit into FU-A fragments, an FU-A into smaller ones, a STAP-A into
 //     its NAL units;
 //   - sequence numbers move up by the packets added, and sequence numbers and timestamps
-//     run on across RTSP sessions (a camera's reconnect must not look like a jump back).
+//     run on across RTSP sessions (a camera's reconnect must not look like a jump back);
+//   - a camera's own RTP header extensions (ONVIF replay, vendor data) go: their IDs were
+//     never negotiated with the hub, and pion adds the ones the session uses.
 //
 // Gaps in the camera's numbering stay gaps, so the hub's NACKs and loss statistics still
 // see them.
@@ -68,6 +70,7 @@ func (f *h264Fixer) push(p *rtp.Packet) []*rtp.Packet {
 		return nil
 	}
 	f.begin(p)
+	dropExtensions(p)
 	idr := f.scan(p)
 	var out []*rtp.Packet
 	if idr && !(f.haveParams && f.paramsTS == p.Timestamp) && f.sps != nil && f.pps != nil {
@@ -237,4 +240,9 @@ func (f *h264Fixer) fragment(header byte, body []byte, start, end bool, typ ...b
 		out = append(out, append(pl, body[i:j]...))
 	}
 	return out
+}
+
+// dropExtensions removes a packet's header extensions.
+func dropExtensions(p *rtp.Packet) {
+	p.Extension, p.Extensions, p.ExtensionProfile = false, nil, 0
 }

@@ -94,6 +94,18 @@ func TestFixerSplits(t *testing.T) {
 	}
 }
 
+// A camera's own header extensions do not go on to the hub.
+func TestFixerDropsExtensions(t *testing.T) {
+	p := pkt(1, 0, true, 0x41, 1)
+	if err := p.SetExtension(1, []byte{0xab}); err != nil {
+		t.Fatal(err)
+	}
+	out := newH264Fixer(0).push(p)
+	if b, _ := out[0].Marshal(); out[0].Extension || b[0]&0x10 != 0 {
+		t.Fatal("the extension went on")
+	}
+}
+
 // A new camera session continues the numbering and the timestamps.
 func TestFixerNewSession(t *testing.T) {
 	f := newH264Fixer(0)
