@@ -48,3 +48,19 @@ func TestMicrophoneOptions(t *testing.T) {
 		t.Error("a speaker without an endpoint")
 	}
 }
+
+// The real capture path: miniaudio's null backend, whose capture device delivers silence in
+// real time, through Opus to a viewer.
+func TestMicrophoneNullBackend(t *testing.T) {
+	h := startHub(t, "127.0.0.1:0")
+	src, err := NewMicrophone(MicrophoneOptions{Backend: "null", Channels: 2, Publish: h.endpoint(t, "mic"), Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer start(src)()
+	v := h.view(t, "mic", sfutest.ViewerOptions{NoVideo: true})
+	waitFor(t, 10*time.Second, "Opus from the null capture device at a viewer", func() bool { return v.Packets("audio") > 20 })
+	if n := src.(*microphone).Packets.Load(); n < 20 {
+		t.Errorf("%d packets encoded", n)
+	}
+}
