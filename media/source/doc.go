@@ -21,5 +21,7 @@
 // connection fails it connects again with a backoff (Endpoint.MinBackoff doubling up to
 // MaxBackoff, with jitter); a refusal (a 4xx such as 401, 403 or 404) waits the longest
 // backoff and is logged with the hub's JSON error code and message (HTTPError). Tracks
-// outlive sessions, so a source writes to them whether or not a session is up.
+// outlive sessions, so a source writes to them whether or not a session is up. The ICE
+// servers (STUN, TURN) the hub names in its answer's Link headers are used from the next
+// attempt on (the offer of the first is made before the hub names them).
 package source

@@ -37,13 +37,13 @@ type testHub struct {
 
 // startHub starts a hub on addr ("127.0.0.1:0" for a new port). Token "agent-token" may
 // publish and view; "view-only" may only view.
-func startHub(t *testing.T, addr string) *testHub {
+func startHub(t *testing.T, addr string, ice ...webrtc.ICEServer) *testHub {
 	t.Helper()
 	s, err := sfu.New(sfu.Options{Network: sfu.Network{UDPAddr: "127.0.0.1:0", Loopback: true, RemoteIPFilter: sfutest.Loopback}, Logger: quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := whip.New(whip.Options{SFU: s, Logger: quiet(), Authorizer: whip.AuthorizerFunc(func(r *http.Request, site, room, stream string, publish bool) error {
+	w, err := whip.New(whip.Options{SFU: s, Logger: quiet(), ICEServers: ice, Authorizer: whip.AuthorizerFunc(func(r *http.Request, site, room, stream string, publish bool) error {
 		switch r.Header.Get("Authorization") {
 		case "Bearer " + token:
 			return nil

@@ -126,7 +126,7 @@ func TestRefusals(t *testing.T) {
 		ep := h.endpoint(t, "x")
 		ep.URL, ep.Token = h.url(c.path), c.token
 		ep.defaults()
-		_, err := dial(context.Background(), &ep, (&Publisher{}).setup)
+		_, err := dial(context.Background(), &ep, nil, (&Publisher{}).setup)
 		var he *HTTPError
 		if !errors.Is(err, c.want) || !errors.As(err, &he) || he.Code != c.code || he.Message == "" {
 			t.Errorf("%s %s: %v (%+v)", c.token, c.path, err, he)
@@ -145,7 +145,7 @@ func TestRefusals(t *testing.T) {
 	// A hub that is not there.
 	ep.URL = "http://127.0.0.1:1/whip/a/b/c"
 	ep.defaults()
-	if _, err := dial(context.Background(), &ep, (&Publisher{}).setup); err == nil {
+	if _, err := dial(context.Background(), &ep, nil, (&Publisher{}).setup); err == nil {
 		t.Error("no hub, yet dial worked")
 	}
 }

@@ -86,12 +86,14 @@ type session struct {
 	location string
 	ep       *Endpoint
 	state    chan webrtc.PeerConnectionState
+	ice      []webrtc.ICEServer // from the answer's Link headers
 }
 
-// dial makes a peer connection, lets setup add its tracks or transceivers, posts the offer
-// with every candidate (no trickle) and applies the answer.
-func dial(ctx context.Context, ep *Endpoint, setup func(*webrtc.PeerConnection) error) (*session, error) {
-	pc, err := ep.API.NewPeerConnection(webrtc.Configuration{BundlePolicy: webrtc.BundlePolicyMaxBundle})
+// dial makes a peer connection (with ice, the ICE servers the hub named last time), lets
+// setup add its tracks or transceivers, posts the offer with every candidate (no trickle)
+// and applies the answer.
+func dial(ctx context.Context, ep *Endpoint, ice []webrtc.ICEServer, setup func(*webrtc.PeerConnection) error) (*session, error) {
+	pc, err := ep.API.NewPeerConnection(webrtc.Configuration{BundlePolicy: webrtc.BundlePolicyMaxBundle, ICEServers: ice})
 	if err != nil {
 		return nil, fmt.Errorf("source: peer connection: %w", err)
 	}
@@ -145,6 +147,7 @@ func dial(ctx context.Context, ep *Endpoint, setup func(*webrtc.PeerConnection) 
 		return fail(fmt.Errorf("source: POST %s: 201 without a usable Location (%q)", ep.URL, loc))
 	}
 	s.location = l.String()
+	s.ice = parseICELinks(resp.Header.Values("Link"))
 	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
 	if err != nil || len(answer) > maxAnswer {
 		s.delete()
@@ -225,6 +228,9 @@ type link struct {
 	connected atomic.Bool
 	sessions  atomic.Int64 // sessions that connected
 	lastErr   atomic.Value // string
+	// ice are the ICE servers (STUN, TURN) the hub's last answer named: the next attempt
+	// uses them, so an agent behind NAT gets through on its retry.
+	ice []webrtc.ICEServer
 }
 
 func (l *link) run(ctx context.Context) {
@@ -232,8 +238,9 @@ func (l *link) run(ctx context.Context) {
 	backoff := l.ep.MinBackoff
 	for ctx.Err() == nil {
 		start := time.Now()
-		s, err := dial(ctx, &l.ep, l.setup)
+		s, err := dial(ctx, &l.ep, l.ice, l.setup)
 		if err == nil {
+			l.ice = s.ice
 			err = s.wait(ctx, func() {
 				l.connected.Store(true)
 				l.sessions.Add(1)
