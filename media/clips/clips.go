@@ -15,11 +15,11 @@ import (
 )
 
 var (
-	//go:embed data/h264.264
+	//go:embed files/h264.264
 	h264Data []byte
-	//go:embed data/vp8.ivf
+	//go:embed files/vp8.ivf
 	vp8Data []byte
-	//go:embed data/opus.ogg
+	//go:embed files/opus.ogg
 	opusData []byte
 )
 

@@ -4,11 +4,11 @@
 // The clips are 2 s of ffmpeg's testsrc2 picture (320x240, 15 frames a second, a keyframe
 // every second) and a 440 Hz tone:
 //
-//	data/h264.264  H.264 constrained baseline, Annex B, SPS and PPS before every IDR (~80 KB)
-//	data/vp8.ivf   VP8 in IVF (~75 KB)
-//	data/opus.ogg  Opus, stereo, 20 ms packets, one a page (~14 KB)
+//	files/h264.264  H.264 constrained baseline, Annex B, SPS and PPS before every IDR (~80 KB)
+//	files/vp8.ivf   VP8 in IVF (~75 KB)
+//	files/opus.ogg  Opus, stereo, 20 ms packets, one a page (~14 KB)
 //
-// They were made once with Debian's ffmpeg by data/gen.sh (`go generate ./media/clips`) and
+// They were made once with Debian's ffmpeg by files/gen.sh (`go generate ./media/clips`) and
 // are committed, so nothing needs ffmpeg at run time.
 //
 // A Player packetises a clip's frames (RFC 6184 for H.264: single NAL units, STAP-A for SPS
@@ -16,4 +16,4 @@
 // with sequence numbers and timestamps that run on across loops, and paces them in real time.
 package clips
 
-//go:generate sh data/gen.sh
+//go:generate sh files/gen.sh
