@@ -3,6 +3,10 @@ package source
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -217,5 +221,51 @@ func TestCameraReconnects(t *testing.T) {
 	defer mu.Unlock()
 	if jumps > 0 {
 		t.Errorf("%d jumps in the sequence numbers across the camera's reconnect", jumps)
+	}
+}
+
+// Most cameras send Main or High profile: such a stream goes through too, its profile
+// offered as the camera's SDP says.
+func TestCameraHighProfile(t *testing.T) {
+	sfutest.RequireFFmpeg(t)
+	dir := t.TempDir()
+	out, err := exec.Command("ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=15", "-t", "2",
+		"-c:v", "libx264", "-profile:v", "high", "-pix_fmt", "yuv420p", "-g", "15", "-bf", "0", "-x264-params", "repeat-headers=1",
+		"-f", "h264", filepath.Join(dir, "high.264")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ffmpeg: %v\n%s", err, out)
+	}
+	f, err := os.Open(filepath.Join(dir, "high.264"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	frames, err := clips.ReadH264(f, time.Second/15)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clip := &clips.Clip{Codec: clips.H264, ClockRate: 90000, Frames: frames}
+	clip.SPS, clip.PPS = clips.ParameterSets(frames)
+	clip.ProfileLevelID = fmt.Sprintf("%x", clip.SPS[1:4])
+	if clip.SPS[1] != 100 {
+		t.Fatalf("not High profile: %s", clip.ProfileLevelID)
+	}
+	h := startHub(t, "127.0.0.1:0")
+	cam := rtsp.NewServer(rtsp.ServerOptions{Logger: quiet()})
+	cam.AddPath("high", clip, nil)
+	addr, err := cam.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cam.Close()
+	c, err := NewCamera(CameraOptions{RTSP: "rtsp://" + addr + "/high", Publish: h.endpoint(t, "high"), Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer start(c)()
+	v := h.view(t, "high", sfutest.ViewerOptions{NoAudio: true})
+	waitFor(t, 10*time.Second, "High profile H.264 at the viewer", func() bool { return v.Packets("video") > 30 })
+	if c := v.Codec("video"); c != "video/H264" {
+		t.Errorf("codec %q", c)
 	}
 }
