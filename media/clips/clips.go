@@ -110,6 +110,23 @@ func MustGet(codec string) *Clip {
 	return c
 }
 
+// WithoutParameterSets returns a copy of an H.264 clip whose frames carry no SPS or PPS, as
+// a camera that sends them only in its SDP (sprop-parameter-sets) streams.
+func (c *Clip) WithoutParameterSets() *Clip {
+	out := *c
+	out.Frames = make([]Frame, len(c.Frames))
+	for i, f := range c.Frames {
+		var b []byte
+		for _, nal := range SplitAnnexB(f.Data) {
+			if t := nal[0] & 0x1f; t != 7 && t != 8 {
+				b = append(append(b, 0, 0, 0, 1), nal...)
+			}
+		}
+		out.Frames[i] = Frame{Data: b, Duration: f.Duration, Key: f.Key}
+	}
+	return &out
+}
+
 // ParameterSets returns the first SPS and PPS of H.264 frames.
 func ParameterSets(frames []Frame) (sps, pps []byte) {
 	for _, f := range frames {

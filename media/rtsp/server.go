@@ -49,6 +49,9 @@ type ServerOptions struct {
 	MaxConns       int // default DefaultMaxConns
 	MTU            int // largest RTP packet; default clips.DefaultMTU
 	Logger         *slog.Logger
+	// ParamsOutOfBand sends H.264 without SPS and PPS in the stream, only in the SDP's
+	// sprop-parameter-sets, as some cameras do.
+	ParamsOutOfBand bool
 	// OnPacket, when set, is called with every RTP packet just before it is sent, from the
 	// sending goroutine.
 	OnPacket func(path string, track int, p *rtp.Packet)
@@ -333,7 +336,11 @@ func (c *sconn) handle(r *Request) *Response {
 		if c.cancel != nil {
 			return status(455, "Method Not Valid in This State")
 		}
-		t := &strack{player: clips.NewPlayer(tracks[track], clips.PlayerOptions{PayloadType: uint8(96 + track), MTU: c.s.o.MTU})}
+		clip := tracks[track]
+		if c.s.o.ParamsOutOfBand && clip.Codec == clips.H264 {
+			clip = clip.WithoutParameterSets()
+		}
+		t := &strack{player: clips.NewPlayer(clip, clips.PlayerOptions{PayloadType: uint8(96 + track), MTU: c.s.o.MTU})}
 		tp := r.Header.Get("Transport")
 		var reply string
 		switch {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -267,5 +268,61 @@ func TestCameraHighProfile(t *testing.T) {
 	waitFor(t, 10*time.Second, "High profile H.264 at the viewer", func() bool { return v.Packets("video") > 30 })
 	if c := v.Codec("video"); c != "video/H264" {
 		t.Errorf("codec %q", c)
+	}
+}
+
+// A camera that sends SPS and PPS only in its SDP: the source puts them before every IDR, so
+// a browser can start decoding at any keyframe.
+func TestCameraParameterSetsOutOfBand(t *testing.T) {
+	h := startHub(t, "127.0.0.1:0")
+	cam := rtsp.NewServer(rtsp.ServerOptions{Logger: quiet(), ParamsOutOfBand: true})
+	cam.AddPath("cam", clips.MustGet(clips.H264), nil)
+	addr, err := cam.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cam.Close()
+	var inBand atomic.Int64
+	c, err := NewCamera(CameraOptions{RTSP: "rtsp://" + addr + "/cam", Publish: h.endpoint(t, "cam"), Logger: quiet(),
+		OnPacket: func(_ bool, p *rtp.Packet) {
+			if t := p.Payload[0] & 0x1f; t == 7 || t == 8 || t == 24 {
+				inBand.Add(1)
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer start(c)()
+	var mu sync.Mutex
+	var stapA, idrAfterStapA, idr int
+	prev := byte(0)
+	h.view(t, "cam", sfutest.ViewerOptions{NoAudio: true, OnPacket: func(kind string, p *rtp.Packet) {
+		mu.Lock()
+		defer mu.Unlock()
+		typ := p.Payload[0] & 0x1f
+		isIDR := typ == 5 || typ == 28 && p.Payload[1]&0x80 != 0 && p.Payload[1]&0x1f == 5
+		switch {
+		case typ == 24:
+			stapA++
+		case isIDR:
+			idr++
+			if prev == 24 {
+				idrAfterStapA++
+			}
+		}
+		prev = typ
+	}})
+	waitFor(t, 10*time.Second, "three keyframes at the viewer", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return idr >= 3
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if n := inBand.Load(); n != 0 {
+		t.Fatalf("the camera sent %d parameter set packets in band", n)
+	}
+	if stapA < 3 || idrAfterStapA < idr-1 {
+		t.Errorf("%d STAP-A, %d of %d IDRs right after one", stapA, idrAfterStapA, idr)
 	}
 }
