@@ -326,3 +326,61 @@ func TestCameraParameterSetsOutOfBand(t *testing.T) {
 		t.Errorf("%d STAP-A, %d of %d IDRs right after one", stapA, idrAfterStapA, idr)
 	}
 }
+
+// A camera that sends packets larger than a WebRTC path takes (up to 64 KiB over TCP): the
+// source splits them into FU-A fragments the viewer can reassemble.
+func TestCameraLargePackets(t *testing.T) {
+	h := startHub(t, "127.0.0.1:0")
+	cam := rtsp.NewServer(rtsp.ServerOptions{Logger: quiet(), MTU: 16000})
+	cam.AddPath("cam", clips.MustGet(clips.H264), nil)
+	addr, err := cam.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cam.Close()
+	var big atomic.Int64
+	c, err := NewCamera(CameraOptions{RTSP: "rtsp://" + addr + "/cam", Publish: h.endpoint(t, "cam"), Logger: quiet(),
+		OnPacket: func(_ bool, p *rtp.Packet) {
+			if len(p.Payload) > DefaultMaxPayload {
+				big.Add(1)
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer start(c)()
+	var mu sync.Mutex
+	var largest, frames int
+	var au []byte
+	h.view(t, "cam", sfutest.ViewerOptions{NoAudio: true, OnPacket: func(kind string, p *rtp.Packet) {
+		mu.Lock()
+		defer mu.Unlock()
+		largest = max(largest, len(p.Payload))
+		// Reassemble FU-A fragments: a whole NAL unit ends with the end bit.
+		if p.Payload[0]&0x1f == 28 {
+			if p.Payload[1]&0x80 != 0 {
+				au = []byte{p.Payload[0]&0xe0 | p.Payload[1]&0x1f}
+			}
+			if au != nil {
+				au = append(au, p.Payload[2:]...)
+			}
+			if p.Payload[1]&0x40 != 0 && au != nil {
+				frames++
+				au = nil
+			}
+		}
+	}})
+	waitFor(t, 10*time.Second, "reassembled NAL units at the viewer", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return frames > 20
+	})
+	if big.Load() == 0 {
+		t.Fatal("the camera sent no packet over the bound: the test tests nothing")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if largest > DefaultMaxPayload {
+		t.Errorf("a %d-byte payload reached the viewer", largest)
+	}
+}
