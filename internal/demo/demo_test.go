@@ -40,8 +40,8 @@ func TestDemoPublishesMedia(t *testing.T) {
 		"courtroom-1/room-mics": "", "command-center/entrance-cam": "video/H264", "command-center/lobby-cam": "video/H264",
 		"interrogation-1/camera": "video/H264", "interrogation-1/table-mic": "", "reception-1/camera": "video/H264", "reception-1/desk-mic": "",
 	}
-	if d.cameras != 5 || d.clips != 5 {
-		t.Errorf("%d simulated cameras and %d clips, want 5 and 5", d.cameras, d.clips)
+	if d.cameras != 7 || d.clips != 3 {
+		t.Errorf("%d simulated cameras and %d clips, want 7 and 3", d.cameras, d.clips)
 	}
 	testutil.Eventually(t, 30*time.Second, "every room's streams at the hub", func() bool {
 		got := map[string]string{}

@@ -11,7 +11,8 @@ import (
 	"github.com/bailiff/bailiff/media/source"
 )
 
-// rtspSim is a simulator that serves its camera's picture over RTSP (the VISCA simulator).
+// rtspSim is a simulator that serves its camera's picture over RTSP (the VISCA and ONVIF
+// simulators).
 type rtspSim interface{ RTSPURL() string }
 
 // pointMedia makes the rooms' media run on simulators: a camera whose device's simulator
