@@ -501,3 +501,16 @@ func sdpOf(tracks []*clips.Clip) []byte {
 	}
 	return []byte(b.String())
 }
+
+// ServeCamera starts a server that streams the bundled H.264 picture and Opus sound at path,
+// listening on addr: a simulated IP camera's stream. Close it when done.
+func ServeCamera(addr, path string, o ServerOptions) (*Server, error) {
+	srv := NewServer(o)
+	if err := srv.AddPath(path, clips.MustGet(clips.H264), clips.MustGet(clips.Opus)); err != nil {
+		return nil, err
+	}
+	if _, err := srv.Listen(addr); err != nil {
+		return nil, err
+	}
+	return srv, nil
+}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/bailiff/bailiff/media/clips"
 	"github.com/bailiff/bailiff/media/rtsp"
 )
 
@@ -18,11 +17,8 @@ func (s *Sim) ServeRTSP(addr string, o rtsp.ServerOptions) (*rtsp.Server, error)
 	if o.Logger == nil {
 		o.Logger = s.log
 	}
-	srv := rtsp.NewServer(o)
-	if err := srv.AddPath(RTSPPath, clips.MustGet(clips.H264), clips.MustGet(clips.Opus)); err != nil {
-		return nil, fmt.Errorf("onvifsim: rtsp: %w", err)
-	}
-	if _, err := srv.Listen(addr); err != nil {
+	srv, err := rtsp.ServeCamera(addr, RTSPPath, o)
+	if err != nil {
 		return nil, fmt.Errorf("onvifsim: %w", err)
 	}
 	u := srv.URL(RTSPPath)

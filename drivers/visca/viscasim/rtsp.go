@@ -3,7 +3,6 @@ package viscasim
 import (
 	"fmt"
 
-	"github.com/bailiff/bailiff/media/clips"
 	"github.com/bailiff/bailiff/media/rtsp"
 )
 
@@ -19,11 +18,8 @@ func (s *Sim) ServeRTSP(addr string, o rtsp.ServerOptions) (*rtsp.Server, error)
 	if o.Logger == nil {
 		o.Logger = s.log
 	}
-	srv := rtsp.NewServer(o)
-	if err := srv.AddPath(RTSPPath, clips.MustGet(clips.H264), clips.MustGet(clips.Opus)); err != nil {
-		return nil, fmt.Errorf("viscasim: rtsp: %w", err)
-	}
-	if _, err := srv.Listen(addr); err != nil {
+	srv, err := rtsp.ServeCamera(addr, RTSPPath, o)
+	if err != nil {
 		return nil, fmt.Errorf("viscasim: %w", err)
 	}
 	s.wg.Add(1)
