@@ -10,7 +10,7 @@ import (
 // about 1200 bytes of payload once SRTP and header extensions are added.
 const DefaultMaxPayload = 1188
 
-// H.264 NAL unit types (RFC 6184 §5.4).
+// H.264 NAL unit types (H.264 Table 7-1; 24 and 28 from RFC 6184).
 const (
 	nalIDR   = 5
 	nalSPS   = 7

@@ -11,8 +11,8 @@ import (
 const RTSPPath = "Streaming/Channels/101"
 
 // ServeRTSP makes the simulated camera stream a looping H.264 picture with Opus sound over
-// RTSP (package media/rtsp) until the Sim is closed, and answer GetStreamUri (Media Service
-// Specification §5.15.1) with its URL for every profile. It returns the RTSP server.
+// RTSP (package media/rtsp) until the Sim is closed, and answer the Media Service's
+// GetStreamUri with its URL for every profile. It returns the RTSP server.
 func (s *Sim) ServeRTSP(addr string, o rtsp.ServerOptions) (*rtsp.Server, error) {
 	if o.Logger == nil {
 		o.Logger = s.log
