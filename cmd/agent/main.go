@@ -1,7 +1,7 @@
 // Command agent runs one room of Bailiff: it drives the room's devices and talks MQTT to the
 // hub.
 //
-//	agent [--config ROOM.yaml] --broker URL [--credentials FILE] [--user U] [--password-file F] [--config-cache FILE]
+//	agent [--config ROOM.yaml] --broker URL [--credentials FILE] [--user U] [--password-file F] [--config-cache FILE] [--hub URL]
 //	agent enroll --hub URL --token TOKEN [--out FILE]
 //	agent version
 //
@@ -50,6 +50,7 @@ func main() {
 	clientID := fs.String("client-id", "", "MQTT client `ID` (default agent/SITE/ROOM, the only one the hub's broker accepts)")
 	level := fs.String("log-level", "info", "log `LEVEL`: debug, info, warn or error")
 	cache := fs.String("config-cache", "", "`FILE` keeping the last config the hub pushed (default: beside --credentials, NAME.config.json)")
+	hubURL := fs.String("hub", "", "the hub's HTTP base `URL` for media, e.g. http://hub:8080 (overrides the room's media.hub)")
 	_ = fs.Parse(os.Args[1:])
 	if fs.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "agent: unexpected argument %q\n", fs.Arg(0))
@@ -60,7 +61,7 @@ func main() {
 	if *cache == "" {
 		*cache = agent.ConfigCacheFor(*creds)
 	}
-	err := run(*cfg, *level, *clientID, *cache, agent.CredentialSources{
+	err := run(*cfg, *level, *clientID, *cache, *hubURL, agent.CredentialSources{
 		File: *creds, Getenv: os.Getenv, Broker: *broker, User: *user, PasswordFile: *pwFile,
 	})
 	if err != nil {
@@ -93,7 +94,7 @@ func enroll(args []string) int {
 	return 0
 }
 
-func run(cfgPath, level, clientID, cache string, src agent.CredentialSources) error {
+func run(cfgPath, level, clientID, cache, hubURL string, src agent.CredentialSources) error {
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(level)); err != nil {
 		return fmt.Errorf("agent: --log-level %q: want debug, info, warn or error", level)
@@ -119,6 +120,7 @@ func run(cfgPath, level, clientID, cache string, src agent.CredentialSources) er
 		ClientID:    clientID,
 		Version:     version,
 		ConfigCache: cache,
+		HubURL:      hubURL,
 		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})),
 	})
 	if err != nil {

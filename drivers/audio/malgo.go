@@ -61,11 +61,34 @@ func captureDevices(ctx *malgo.AllocatedContext, backend string) ([]DeviceInfo, 
 	if err != nil {
 		return nil, nil, fmt.Errorf("audio: capture: list the devices of backend %s: %w: %w", backendName(backend), err, drivers.ErrUnreachable)
 	}
+	return deviceInfos(raw), raw, nil
+}
+
+// selectDevice finds want among devs (matchDevice) and returns its miniaudio ID, pinned for
+// the device config until pin is unpinned.
+func selectDevice(devs []DeviceInfo, raw []malgo.DeviceInfo, want string, pin *runtime.Pinner) (DeviceInfo, unsafe.Pointer, error) {
+	d, err := matchDevice(devs, want)
+	if err != nil {
+		return d, nil, err
+	}
+	for i := range devs {
+		if devs[i].ID == d.ID {
+			id := new(malgo.DeviceID)
+			*id = raw[i].ID
+			pin.Pin(id)
+			return d, unsafe.Pointer(id), nil
+		}
+	}
+	return d, nil, nil
+}
+
+// deviceInfos lists miniaudio's devices as DeviceInfos.
+func deviceInfos(raw []malgo.DeviceInfo) []DeviceInfo {
 	out := make([]DeviceInfo, len(raw))
 	for i := range raw {
 		out[i] = DeviceInfo{ID: raw[i].ID.String(), Name: raw[i].Name(), Default: raw[i].IsDefault != 0}
 	}
-	return out, raw, nil
+	return out
 }
 
 // CaptureDevices lists the capture devices of a backend ("" for the default order, whose
@@ -135,19 +158,12 @@ func OpenCapture(o CaptureOptions) (Source, error) {
 	var pin runtime.Pinner
 	defer pin.Unpin() // miniaudio copies the ID during ma_device_init
 	if o.Device != "" {
-		d, err := matchDevice(devs, o.Device)
+		d, id, err := selectDevice(devs, raw, o.Device, &pin)
 		if err != nil {
 			freeContext(ctx)
 			return nil, fmt.Errorf("audio: capture: backend %s: %w", backendName(o.Backend), err)
 		}
-		for i := range devs {
-			if devs[i].ID == d.ID {
-				id := new(malgo.DeviceID)
-				*id = raw[i].ID
-				pin.Pin(id)
-				cfg.Capture.DeviceID = unsafe.Pointer(id)
-			}
-		}
+		cfg.Capture.DeviceID = id
 		s.name, s.id = d.Name, d.ID
 	} else {
 		for _, d := range devs {
@@ -223,17 +239,23 @@ func (s *captureSource) onStop() {
 
 func (s *captureSource) Start(ctx context.Context, fn func(frame []float32)) error {
 	s.fn.Store(&fn)
-	if err := s.dev.Start(); err != nil {
-		return fmt.Errorf("audio: capture: start %q: %w: %w", s.name, err, drivers.ErrUnreachable)
+	return runDevice(ctx, "capture", s.name, s.dev, s.stopped, &s.closing)
+}
+
+// runDevice starts a device and waits until ctx ends (nil) or the device stops by itself
+// (unplugged, taken by the system), which is an error unless it is being closed.
+func runDevice(ctx context.Context, what, name string, dev *malgo.Device, stopped <-chan struct{}, closing *atomic.Bool) error {
+	if err := dev.Start(); err != nil {
+		return fmt.Errorf("audio: %s: start %q: %w: %w", what, name, err, drivers.ErrUnreachable)
 	}
 	select {
 	case <-ctx.Done():
 		return nil
-	case <-s.stopped:
-		if s.closing.Load() || ctx.Err() != nil {
+	case <-stopped:
+		if closing.Load() || ctx.Err() != nil {
 			return nil
 		}
-		return fmt.Errorf("audio: capture: %q stopped (unplugged, or taken by the system): %w", s.name, drivers.ErrUnreachable)
+		return fmt.Errorf("audio: %s: %q stopped (unplugged, or taken by the system): %w", what, name, drivers.ErrUnreachable)
 	}
 }
 

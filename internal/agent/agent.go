@@ -19,6 +19,7 @@ import (
 	"github.com/bailiff/bailiff/drivers"
 	"github.com/bailiff/bailiff/internal/config"
 	"github.com/bailiff/bailiff/internal/wire"
+	"github.com/bailiff/bailiff/media/source"
 )
 
 // Defaults of Options.
@@ -60,6 +61,12 @@ type Options struct {
 	// ConfigCache is the file where the agent keeps the last config the hub pushed that it
 	// applied, so that a restart runs it; "" keeps none. See configpush.go.
 	ConfigCache string
+	// HubURL is the hub's HTTP base URL for media (http://hub:8080); it overrides the room's
+	// media.hub. Needed only when the room has media streams or speakers.
+	HubURL string
+	// MediaEndpoint holds the settings of every media session (HTTP client, pion API,
+	// backoff); its URL and Token are set per stream.
+	MediaEndpoint source.Endpoint
 }
 
 // Agent runs one room: its MQTT session and one goroutine per device.
@@ -71,6 +78,7 @@ type Agent struct {
 	retry    time.Duration      // first-connect retry interval
 	devices  []*device          // guarded by mu (a pushed config changes them)
 	byID     map[string]*device // guarded by mu
+	media    []mediaSource
 	seq      seqGen
 	started  atomic.Bool
 	client   mqtt.Client // made by New; Run connects it
@@ -185,6 +193,12 @@ func New(o Options) (*Agent, error) {
 		a.devices = append(a.devices, d)
 		a.byID[d.id] = d
 	}
+	if a.media, err = a.newMedia(); err != nil {
+		for _, made := range a.devices {
+			_ = made.dev.Close()
+		}
+		return nil, err
+	}
 	a.client = mqtt.NewClient(a.clientOptions()) // starts nothing
 	return a, nil
 }
@@ -289,6 +303,10 @@ func (a *Agent) Run(ctx context.Context) error {
 		d.start(devCtx)
 	}
 	configDone := a.push.run(ctx, devCtx)
+
+	var media sync.WaitGroup
+	a.runMedia(devCtx, &media)
+	defer media.Wait()
 
 	a.log.Info("agent starting", "broker", a.brokerLG, "client", a.o.ClientID, "user", a.o.Username,
 		"version", a.o.Version, "devices", len(a.devices))

@@ -42,4 +42,14 @@
 // device, busy) go through a small outbox drained by its own goroutine, so the handler never
 // waits on the network. Each device has one goroutine that runs its commands one at a time in
 // arrival order and polls its health between them. Every command ends in exactly one ack.
+//
+// # Media
+//
+// A room config's media section names the streams the agent publishes and the streams its
+// speakers play (package media/source): each stream is published over WHIP to
+// {hub}/whip/{site}/{room}/{name} (the hub from Options.HubURL, else media.hub) with the Bearer
+// token MediaToken(site, room, password), and kept published across camera and hub restarts.
+// Media runs beside the devices and the MQTT session, from Run's start to its end; a source
+// this build cannot run (a microphone or speaker without cgo) is left out with an error in the
+// log.
 package agent

@@ -148,8 +148,9 @@ func (d *document) deref(n *yaml.Node) *yaml.Node {
 
 var durationType = reflect.TypeFor[Duration]()
 
-// decode sets v from n. v is one of the config types: a struct with yaml tags, a string, a
-// Duration, a slice of those, or a map[string]string. A null value leaves v as it is, so the
+// decode sets v from n. v is one of the config types: a struct with yaml tags (or a pointer
+// to one, for an optional section), a string, a Duration, a slice of those, or a
+// map[string]string. A null value leaves v as it is, so the
 // default stays.
 func (d *document) decode(n *yaml.Node, v reflect.Value, key string) {
 	n = d.deref(n)
@@ -189,6 +190,12 @@ func (d *document) decode(n *yaml.Node, v reflect.Value, key string) {
 		v.SetString(n.Value)
 	case v.Kind() == reflect.Struct:
 		d.decodeStruct(n, v, key)
+	case v.Kind() == reflect.Pointer && v.Type().Elem().Kind() == reflect.Struct:
+		// An optional section: present (even as an empty mapping) means set.
+		if v.IsNil() {
+			v.Set(reflect.New(v.Type().Elem()))
+		}
+		d.decode(n, v.Elem(), key)
 	case v.Kind() == reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
 			d.fail(n.Line, key, "want a list, got "+describe(n))

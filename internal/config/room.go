@@ -136,6 +136,7 @@ func (r *Room) problems() problems {
 		p.driver(k, d)
 	}
 	p.scenes(r)
+	p.media(r)
 	return p
 }
 

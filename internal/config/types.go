@@ -113,15 +113,16 @@ type TURN struct {
 
 // Room is one room's config: its identity, kind and devices.
 type Room struct {
-	Site     string   `yaml:"site" json:"site"`
-	Room     string   `yaml:"room" json:"room"`
-	Kind     string   `yaml:"kind" json:"kind"`
-	Name     string   `yaml:"name" json:"name"`
-	Poll     Duration `yaml:"poll" json:"poll"`                       // default health-poll period; default 10s
-	Timeout  Duration `yaml:"command_timeout" json:"command_timeout"` // per-command device timeout; default 5s
-	Devices  []Device `yaml:"devices" json:"devices"`
-	Scenes   []Scene  `yaml:"scenes,omitempty" json:"scenes,omitempty"`
-	Revision int64    `yaml:"-" json:"revision,omitempty"` // set by the hub when it publishes the config
+	Site     string    `yaml:"site" json:"site"`
+	Room     string    `yaml:"room" json:"room"`
+	Kind     string    `yaml:"kind" json:"kind"`
+	Name     string    `yaml:"name" json:"name"`
+	Poll     Duration  `yaml:"poll" json:"poll"`                       // default health-poll period; default 10s
+	Timeout  Duration  `yaml:"command_timeout" json:"command_timeout"` // per-command device timeout; default 5s
+	Devices  []Device  `yaml:"devices" json:"devices"`
+	Scenes   []Scene   `yaml:"scenes,omitempty" json:"scenes,omitempty"`
+	Media    RoomMedia `yaml:"media,omitempty" json:"media"` // what the agent publishes and plays (roommedia.go)
+	Revision int64     `yaml:"-" json:"revision,omitempty"`  // set by the hub when it publishes the config
 
 	File string `yaml:"-" json:"-"`
 }

@@ -56,6 +56,8 @@ type Demo struct {
 	Rooms  []*config.Room
 	Sims   map[string]simreg.Sim // "site/room/device" → simulator
 	agents []*agent.Agent
+
+	cameras, clips int // media streams the agents publish
 }
 
 // CheckLoopback refuses a listen address that is not on loopback.
@@ -144,6 +146,7 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("demo: %w", err)
 	}
 	d.Rooms = rooms
+	d.cameras, d.clips = d.pointMedia(rooms, o.Logger)
 
 	var media sfu.Network
 	var turn *hub.TURNOptions
@@ -178,6 +181,7 @@ func Run(ctx context.Context, o Options) error {
 		stopAgents()
 		wg.Wait()
 	}()
+	mediaEP := mediaEndpoint(!o.AllowRemote)
 	for _, r := range rooms {
 		cred, err := hub.AddAgent(ctx, st, h.BrokerURL(), r.Site, r.Room)
 		if err != nil {
@@ -186,6 +190,7 @@ func Run(ctx context.Context, o Options) error {
 		a, err := agent.New(agent.Options{
 			Room: r, Broker: cred.Broker, Username: cred.Username, Password: cred.Password,
 			Version: o.Version, Logger: o.Logger,
+			HubURL: "http://" + h.HTTPAddr(), MediaEndpoint: mediaEP,
 		})
 		if err != nil {
 			return fmt.Errorf("demo: agent %s/%s: %w", r.Site, r.Room, err)
@@ -266,6 +271,8 @@ Bailiff demo is running.
   MQTT broker     %s  (read-only login: observer / %s)
   Logins          technician / %s    judge / %s    monitor / %s
   Rooms           %d, with %d simulated devices
+  Media           %d simulated cameras over RTSP and %d looping clips, published by the agents
+                  (GET /api/v1/streams lists them; watch one over WHEP at /whep/SITE/ROOM/STREAM)
 
   Try:  curl -s %s/healthz
         TOKEN=$(curl -s -H 'Content-Type: application/json' -d '{"user":"judge","password":"%s"}' %s/api/v1/login | sed 's/.*"token":"\([^"]*\)".*/\1/')
@@ -273,7 +280,7 @@ Bailiff demo is running.
         mosquitto_sub -h %s -p %s -u observer -P %s -t 'bailiff/#' -v
 
 Press Ctrl-C to stop.
-`, url, d.Hub.BrokerURL(), Password, Password, Password, Password, len(d.Rooms), len(d.Sims),
+`, url, d.Hub.BrokerURL(), Password, Password, Password, Password, len(d.Rooms), len(d.Sims), d.cameras, d.clips,
 		url, Password, url, url, hostOf(d.Hub.BrokerURL()), portOf(d.Hub.BrokerURL()), Password)
 }
 

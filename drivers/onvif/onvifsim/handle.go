@@ -38,7 +38,7 @@ var services = map[string]struct {
 	ops map[string]bool
 }{
 	DevicePath: {nsDevice, map[string]bool{"GetSystemDateAndTime": true, "GetCapabilities": true, "GetServices": true}},
-	MediaPath:  {nsMedia, map[string]bool{"GetProfiles": false}},
+	MediaPath:  {nsMedia, map[string]bool{"GetProfiles": false, "GetStreamUri": false}},
 	PTZPath: {nsPTZ, map[string]bool{"ContinuousMove": false, "Stop": false, "GotoPreset": false, "SetPreset": false,
 		"GetPresets": false, "GetStatus": false}},
 }
@@ -299,6 +299,8 @@ func (s *Sim) run(req *request, host string, now time.Time) (string, *Fault) {
 		return s.servicesReply(host), nil
 	case "GetProfiles":
 		return s.profilesReply(), nil
+	case "GetStreamUri":
+		return s.streamURIReply(a) // rtsp.go
 	}
 	// The PTZ service: every operation names a profile with a PTZ configuration.
 	if a.ProfileToken == nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/bailiff/bailiff/drivers/simreg"
+	"github.com/bailiff/bailiff/media/rtsp"
 )
 
 func init() {
@@ -23,11 +24,23 @@ func init() {
 		if _, err := s.Listen("127.0.0.1:0"); err != nil {
 			return nil, err
 		}
-		return registered{s}, nil
+		// An ONVIF camera streams over RTSP too (GetStreamUri names it; RTSPURL).
+		rs, err := s.ServeRTSP("127.0.0.1:0", rtsp.ServerOptions{})
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		return registered{s, rs.URL(RTSPPath)}, nil
 	})
 }
 
-type registered struct{ *Sim }
+type registered struct {
+	*Sim
+	rtspURL string
+}
+
+// RTSPURL is the camera's stream, as GetStreamUri answers it.
+func (r registered) RTSPURL() string { return r.rtspURL }
 
 func (r registered) Address() string { return r.Addr() }
 

@@ -3,7 +3,8 @@
 //
 // It serves the operations a PTZ driver needs and no more: on the device service
 // (/onvif/device_service) GetSystemDateAndTime, GetCapabilities and GetServices; on the media
-// service (/onvif/media_service) GetProfiles; on the PTZ service (/onvif/ptz_service)
+// service (/onvif/media_service) GetProfiles, and GetStreamUri once ServeRTSP streams the
+// camera's picture over RTSP; on the PTZ service (/onvif/ptz_service)
 // ContinuousMove, Stop, GotoPreset, SetPreset, GetPresets and GetStatus. It checks WS-Security
 // UsernameToken password digests (Base64(SHA-1(nonce + created + password))) with a window
 // around its own clock, which may be skewed, and refuses a nonce used twice; it keeps the PTZ
@@ -171,6 +172,8 @@ type Sim struct {
 	requests    atomic.Int64
 	connections atomic.Int64
 	authFails   atomic.Int64
+
+	streamURI atomic.Pointer[string] // GetStreamUri's answer, once ServeRTSP runs
 }
 
 // New returns a simulator for cfg. It panics on an invalid cfg (a duplicate token, a preset

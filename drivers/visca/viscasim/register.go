@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/bailiff/bailiff/drivers/simreg"
+	"github.com/bailiff/bailiff/media/rtsp"
 )
 
 func init() {
@@ -39,14 +40,24 @@ func init() {
 			s.Close()
 			return nil, err
 		}
-		return registered{s, addr}, nil
+		// A simulated PTZ camera is an IP camera too: its picture over RTSP (RTSPURL).
+		rs, err := s.ServeRTSP("127.0.0.1:0", rtsp.ServerOptions{})
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		return registered{s, addr, rs.URL(RTSPPath)}, nil
 	})
 }
 
 type registered struct {
 	*Sim
-	addr string
+	addr    string
+	rtspURL string
 }
+
+// RTSPURL is the camera's stream (rtsp://127.0.0.1:PORT/stream1).
+func (r registered) RTSPURL() string { return r.rtspURL }
 
 func (r registered) Address() string { return r.addr }
 

@@ -6,8 +6,6 @@
 package sfutest
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -19,9 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/webrtc/v4/pkg/media/h264reader"
-	"github.com/pion/webrtc/v4/pkg/media/ivfreader"
-	"github.com/pion/webrtc/v4/pkg/media/oggreader"
+	"github.com/bailiff/bailiff/media/clips"
 )
 
 // FFmpegHint says how to get ffmpeg where it is missing.
@@ -40,11 +36,7 @@ func RequireFFmpeg(tb testing.TB) {
 
 // Frame is one encoded frame (a VP8 frame, an H.264 access unit in Annex
 // B, an Opus packet) and how long it lasts.
-type Frame struct {
-	Data     []byte
-	Duration time.Duration
-	Key      bool // a keyframe (video)
-}
+type Frame = clips.Frame
 
 // Spec says what clips to encode.
 type Spec struct {
@@ -147,102 +139,28 @@ func Encode(dir string, s Spec) (*Clips, error) {
 
 // ReadIVF reads the frames of an IVF file (VP8).
 func ReadIVF(path string, frame time.Duration) ([]Frame, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	r, _, err := ivfreader.NewWith(f)
-	if err != nil {
-		return nil, fmt.Errorf("sfutest: %s: %w", path, err)
-	}
-	var out []Frame
-	for {
-		b, _, err := r.ParseNextFrame()
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("sfutest: %s: %w", path, err)
-		}
-		out = append(out, Frame{Data: b, Duration: frame, Key: len(b) > 0 && b[0]&0x01 == 0})
-	}
+	return readFile(path, func(r io.Reader) ([]Frame, error) { return clips.ReadIVF(r, frame) })
 }
 
-// ReadH264 reads an Annex B stream into access units, each in Annex B. An
-// access unit starts at a parameter set or SEI that follows a picture's
-// slices, or at a slice whose first_mb_in_slice is 0.
+// ReadH264 reads an Annex B file into access units, each in Annex B (clips.ReadH264).
 func ReadH264(path string, frame time.Duration) ([]Frame, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	r, err := h264reader.NewReader(f)
-	if err != nil {
-		return nil, fmt.Errorf("sfutest: %s: %w", path, err)
-	}
-	var out []Frame
-	var au bytes.Buffer
-	haveSlice, idr := false, false
-	flush := func() {
-		if haveSlice {
-			out = append(out, Frame{Data: bytes.Clone(au.Bytes()), Duration: frame, Key: idr})
-		}
-		au.Reset()
-		haveSlice, idr = false, false
-	}
-	for {
-		nal, err := r.NextNAL()
-		if errors.Is(err, io.EOF) {
-			flush()
-			return out, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("sfutest: %s: %w", path, err)
-		}
-		slice := nal.UnitType == h264reader.NalUnitTypeCodedSliceIdr || nal.UnitType == h264reader.NalUnitTypeCodedSliceNonIdr
-		switch {
-		case nal.UnitType == h264reader.NalUnitTypeAUD:
-			flush()
-			continue
-		case !slice && haveSlice:
-			flush()
-		case slice && haveSlice && len(nal.Data) > 1 && nal.Data[1]&0x80 != 0:
-			flush()
-		}
-		au.Write([]byte{0, 0, 0, 1})
-		au.Write(nal.Data)
-		haveSlice = haveSlice || slice
-		idr = idr || nal.UnitType == h264reader.NalUnitTypeCodedSliceIdr
-	}
+	return readFile(path, func(r io.Reader) ([]Frame, error) { return clips.ReadH264(r, frame) })
 }
 
 // ReadOgg reads the Opus packets of an Ogg file (one packet a page).
-func ReadOgg(path string) ([]Frame, error) {
+func ReadOgg(path string) ([]Frame, error) { return readFile(path, clips.ReadOgg) }
+
+func readFile(path string, read func(io.Reader) ([]Frame, error)) ([]Frame, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	r, _, err := oggreader.NewWith(f)
+	out, err := read(f)
 	if err != nil {
 		return nil, fmt.Errorf("sfutest: %s: %w", path, err)
 	}
-	var out []Frame
-	for {
-		b, h, err := r.ParseNextPage()
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("sfutest: %s: %w", path, err)
-		}
-		if h.GranulePosition == 0 || len(b) == 0 || bytes.HasPrefix(b, []byte("OpusTags")) {
-			continue
-		}
-		out = append(out, Frame{Data: b, Duration: 20 * time.Millisecond})
-	}
+	return out, nil
 }
 
 // CountFrames decodes a media file with ffprobe and returns how many
