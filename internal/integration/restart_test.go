@@ -65,10 +65,18 @@ func TestBrokerRestartUnderAgent(t *testing.T) {
 			e.startHub()
 		}
 		start := time.Now()
-		testutil.Eventually(t, 5*time.Second, "room online and projector reachable after the broker restart", func() bool {
-			d := e.device(judge, "r1", "projector")
-			return e.roomOnline(judge, "r1") && d != nil && d["reachable"] == true
-		})
+		var online bool
+		var proj map[string]any
+		for deadline := start.Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			proj, online = e.device(judge, "r1", "projector"), e.roomOnline(judge, "r1")
+			if online && proj != nil && proj["reachable"] == true {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("not within 5s: room online and projector reachable after the broker restart; "+
+					"the hub last saw the room online=%v and the projector %v", online, proj)
+			}
+		}
 		testutil.Eventually(t, 5*time.Second, "a command works", func() bool {
 			st, _ := e.command(judge, "r1", "projector", "refresh", nil)
 			return st == 200
