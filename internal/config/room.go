@@ -140,6 +140,7 @@ func (r *Room) problems() problems {
 		}
 		p.driver(k, d)
 	}
+	r.queueProblems(&p)
 	return p
 }
 

@@ -56,6 +56,7 @@ type Room struct {
 	Poll     Duration `yaml:"poll" json:"poll"`                       // default health-poll period; default 10s
 	Timeout  Duration `yaml:"command_timeout" json:"command_timeout"` // per-command device timeout; default 5s
 	Devices  []Device `yaml:"devices" json:"devices"`
+	Queue    Queue    `yaml:"queue" json:"queue,omitzero"` // a litigation hall's ticket queue; see queue.go
 	Revision int64    `yaml:"-" json:"revision,omitempty"` // set by the hub when it publishes the config
 
 	File string `yaml:"-" json:"-"`
