@@ -33,7 +33,8 @@ import (
 const Password = "demo"
 
 // Users are the demo's API users and their roles.
-var Users = [][2]string{{"technician", auth.RoleTechnician}, {"judge", auth.RoleJudge}, {"monitor", auth.RoleMonitor}}
+var Users = [][2]string{{"technician", auth.RoleTechnician}, {"judge", auth.RoleJudge}, {"monitor", auth.RoleMonitor},
+	{"clerk", auth.RoleClerk}, {"kiosk", auth.RoleKiosk}}
 
 // Options configures the demo.
 type Options struct {

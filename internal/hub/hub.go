@@ -22,6 +22,7 @@ import (
 	"github.com/bailiff/bailiff/internal/hub/auth"
 	"github.com/bailiff/bailiff/internal/hub/broker"
 	"github.com/bailiff/bailiff/internal/hub/commands"
+	"github.com/bailiff/bailiff/internal/hub/queue"
 	"github.com/bailiff/bailiff/internal/hub/registry"
 	"github.com/bailiff/bailiff/internal/store"
 	"github.com/bailiff/bailiff/internal/wire"
@@ -71,6 +72,7 @@ type Hub struct {
 	sfu       *sfu.SFU
 	whip      *whip.Server
 	recs      *recordings
+	queues    *queue.Manager
 
 	cancel    context.CancelFunc
 	serveDone chan struct{}
@@ -154,6 +156,9 @@ func New(o Options) (h *Hub, err error) {
 	}
 	h.bus = bus
 	h.router = commands.New(bus, o.CommandTimeout, h.log, h.metrics.observeCommand)
+	if err := h.startQueues(); err != nil {
+		return nil, err
+	}
 	h.reg.Restore = func(topic string, payload []byte) {
 		if err := bus.Publish(topic, 1, true, payload); err != nil {
 			h.log.Warn("restore agent status", "topic", topic, "error", err)
@@ -170,7 +175,10 @@ func New(o Options) (h *Hub, err error) {
 	}{
 		{wire.FilterAgents, 1, handle},
 		{wire.FilterStates, 1, handle},
-		{wire.FilterEvents, 1, handle},
+		{wire.FilterEvents, 1, func(topic string, payload []byte, retained bool) {
+			handle(topic, payload, retained)
+			h.queueEvent(topic, payload)
+		}},
 		{wire.FilterMeters, 0, handle},
 		{wire.FilterAcks, 1, func(topic string, payload []byte, _ bool) {
 			h.metrics.messages.Inc()
@@ -190,6 +198,7 @@ func New(o Options) (h *Hub, err error) {
 	srv := &api.Server{
 		Store: h.store, Registry: h.reg, Feed: h.feed, Commands: h.router,
 		Metrics: h.metrics.handler(), Health: h.health, Log: h.log, Streams: h.streams, Recordings: h.recs,
+		Queues: h.queues,
 	}
 	mux := http.NewServeMux()
 	apiH := srv.Handler()
@@ -219,6 +228,7 @@ func New(o Options) (h *Hub, err error) {
 		}
 	}()
 	go h.housekeeping(baseCtx)
+	go h.queues.Run(baseCtx, 30*time.Second)
 	h.log.Info("hub started", "http", h.HTTPAddr(), "mqtt", h.brokerURL, "rooms", len(o.Rooms), "embedded_broker", h.embedded != nil)
 	return h, nil
 }

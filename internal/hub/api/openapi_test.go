@@ -30,6 +30,7 @@ import (
 	"github.com/bailiff/bailiff/internal/config"
 	"github.com/bailiff/bailiff/internal/hub/auth"
 	"github.com/bailiff/bailiff/internal/hub/commands"
+	"github.com/bailiff/bailiff/internal/hub/queue"
 	"github.com/bailiff/bailiff/internal/hub/registry"
 	"github.com/bailiff/bailiff/internal/store"
 	"github.com/bailiff/bailiff/internal/wire"
@@ -549,6 +550,18 @@ func TestServerRoutesAreDocumented(t *testing.T) {
 
 // --- (c) real requests: documented status, body fits the documented schema ---
 
+// expect serves one request to url (an instance of the documented path), fails unless its
+// status is want, and checks the response against the file; it returns the response and its
+// decoded body.
+func (f *oaFixture) expect(t *testing.T, method, path, url, token, contentType, body string, want int) (*httptest.ResponseRecorder, any) {
+	t.Helper()
+	w := f.do(method, url, token, contentType, body)
+	if w.Code != want {
+		t.Fatalf("status %d, want %d; body %s", w.Code, want, w.Body.String())
+	}
+	return w, f.checkResponse(t, method, path, w)
+}
+
 // checkResponse checks that the operation documents w's status, that a JSON body fits the
 // documented schema, and returns the decoded body.
 func (f *oaFixture) checkResponse(t *testing.T, method, path string, w *httptest.ResponseRecorder) any {
@@ -643,11 +656,7 @@ func TestOpenAPIResponses(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			w := f.do(tc.method, tc.url, tc.token, tc.contentType, tc.body)
-			if w.Code != tc.want {
-				t.Fatalf("status %d, want %d; body %s", w.Code, tc.want, w.Body.String())
-			}
-			body := f.checkResponse(t, tc.method, tc.path, w)
+			w, body := f.expect(t, tc.method, tc.path, tc.url, tc.token, tc.contentType, tc.body, tc.want)
 			if tc.wantCode != "" {
 				if got := oaMap(body, "error")["code"]; got != tc.wantCode {
 					t.Errorf("error code %v, want %s", got, tc.wantCode)
@@ -756,6 +765,9 @@ func TestOpenAPIEventStream(t *testing.T) {
 	f.reg.Handle(wire.RoomTopic(oaSite, oaRoom, wire.KindMeter), []byte(`{"levels":{"mic-1/1":-20.5},"at":"`+now+`"}`))
 	f.reg.Handle(wire.RoomTopic(oaSite, oaRoom, wire.KindAgent),
 		[]byte(`{"online":false,"agent":"agent/demo-court/courtroom-1","version":"test","seq":7,"at":"`+now+`"}`)) // agent + alarm
+	f.feed.Publish("queue", queue.Event{Site: oaSite, Room: "litigation-hall", Action: "called", Window: "w1",
+		Ticket: &queue.Ticket{Number: "A001", Service: "A", ServiceName: "Filing", State: queue.Called, Window: "w1",
+			Issued: time.Now().UTC(), Called: time.Now().UTC(), Calls: 1}, Waiting: map[string]int{"A": 2}})
 
 	seen := map[string]bool{}
 	var id, typ string

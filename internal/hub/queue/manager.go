@@ -72,6 +72,25 @@ func (m *Manager) Queue(site, room string) (*Queue, error) {
 	return q, nil
 }
 
+// Summary names one queue.
+type Summary struct {
+	Site string `json:"site"`
+	Room string `json:"room"`
+	Name string `json:"name"` // the room's name
+}
+
+// List returns the queues, by site and room.
+func (m *Manager) List() []Summary {
+	out := make([]Summary, 0, len(m.rooms))
+	for _, r := range m.rooms {
+		out = append(out, Summary{Site: r.Site, Room: r.Room, Name: r.Name})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].Site+"/"+out[i].Room < out[j].Site+"/"+out[j].Room
+	})
+	return out
+}
+
 // Len is the number of queues.
 func (m *Manager) Len() int { return len(m.queues) }
 

@@ -134,6 +134,9 @@ func newQueue(site, room string, cfg config.Queue, st Store, now func() time.Tim
 	return q
 }
 
+// Location is the queue's time zone.
+func (q *Queue) Location() *time.Location { return q.cfg.Location() }
+
 // dayOf returns the business day of t: the local date the last reset started.
 func (q *Queue) dayOf(t time.Time) string {
 	at, ok := q.cfg.ResetAt()
