@@ -92,6 +92,24 @@ func newEnv(t testing.TB, rooms int, external bool) *env {
 		}
 		e.rooms = append(e.rooms, r)
 	}
+	e.boot(external)
+	return e
+}
+
+// newEnvWith starts a world around rooms the test made: the hub (with the broker it embeds)
+// and an agent per room, and the users judge, monitor and tech.
+func newEnvWith(t testing.TB, rooms ...*config.Room) *env {
+	e := &env{t: t, dir: t.TempDir(), sims: map[string]*pjlinksim.Sim{}, agents: map[string]*runningAgent{},
+		creds: map[string]hub.Credentials{}, timeout: 3 * time.Second, rooms: rooms}
+	e.httpAddr = testutil.FreePort(t)
+	e.mqttAddr = testutil.FreePort(t)
+	e.boot(false)
+	return e
+}
+
+// boot starts the broker (mosquitto when external), the hub, the users and the agents.
+func (e *env) boot(external bool) {
+	t := e.t
 	if external {
 		e.mosq = startMosquitto(t, e.mqttAddr, e.rooms)
 	}
@@ -119,7 +137,6 @@ func newEnv(t testing.TB, rooms int, external bool) *env {
 		e.startAgent(r.Room)
 	}
 	t.Cleanup(e.close)
-	return e
 }
 
 func (e *env) startHub() {

@@ -134,6 +134,9 @@ func newQueue(site, room string, cfg config.Queue, st Store, now func() time.Tim
 	return q
 }
 
+// stamp is the time of a change, to the millisecond the store keeps.
+func (q *Queue) stamp() time.Time { return q.now().UTC().Truncate(time.Millisecond) }
+
 // Location is the queue's time zone.
 func (q *Queue) Location() *time.Location { return q.cfg.Location() }
 
@@ -305,7 +308,7 @@ func (q *Queue) Issue(ctx context.Context, service string, priority bool, source
 	ahead := q.waiting[service].len()
 	t, err := q.save(ctx, store.QueueTicket{Site: q.site, Room: q.room, Day: q.day, Seq: seq,
 		Number: fmt.Sprintf("%s%0*d", s.PrefixOf(), s.DigitsOf(), seq), Origin: service, Service: service,
-		Priority: priority, State: Waiting, Source: source, Issued: q.now().UTC()})
+		Priority: priority, State: Waiting, Source: source, Issued: q.stamp()})
 	if err != nil {
 		return Ticket{}, err
 	}
@@ -385,7 +388,7 @@ func (q *Queue) finish(ctx context.Context, window, state string) (*store.QueueT
 		return nil, nil
 	}
 	t := *cur
-	t.State, t.Finished = state, q.now().UTC()
+	t.State, t.Finished = state, q.stamp()
 	p, err := q.save(ctx, t)
 	if err != nil {
 		return nil, err
@@ -397,7 +400,7 @@ func (q *Queue) finish(ctx context.Context, window, state string) (*store.QueueT
 // call makes t the window's current ticket.
 func (q *Queue) call(ctx context.Context, t *store.QueueTicket, window, action string) (*store.QueueTicket, error) {
 	n := *t
-	now := q.now().UTC()
+	now := q.stamp()
 	n.State, n.Window, n.Called, n.Finished = Called, window, now, time.Time{}
 	if n.FirstCalled.IsZero() {
 		n.FirstCalled = now
@@ -542,7 +545,7 @@ func (q *Queue) Transfer(ctx context.Context, window, service string) (Ticket, e
 		return Ticket{}, fmt.Errorf("%w: ticket %s is already for service %s", ErrConflict, cur.Number, service)
 	}
 	t := *cur
-	t.FromService, t.Service, t.State, t.Transferred = t.Service, service, Waiting, q.now().UTC()
+	t.FromService, t.Service, t.State, t.Transferred = t.Service, service, Waiting, q.stamp()
 	p, err := q.save(ctx, t)
 	if err != nil {
 		return Ticket{}, err
