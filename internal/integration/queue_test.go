@@ -58,9 +58,10 @@ queue:
   services:
     - {id: A, name: Filing}
     - {id: B, name: Payments}
+    - {id: Z, name: Benchmark, digits: 5}
   windows:
-    - {id: w1, name: Window 1, services: [A, B]}
-    - {id: w2, name: Window 2, services: [B, A], policy: longest-wait}
+    - {id: w1, name: Window 1, services: [A, B, Z]}
+    - {id: w2, name: Window 2, services: [B, A, Z], policy: longest-wait}
   buttons:
     - {device: button, event: button, match: {pressed: true}, service: A, printer: printer}
 `))
@@ -310,5 +311,46 @@ func TestQueueLifecycleConcurrent(t *testing.T) {
 		if !slices.IsSorted(ns) {
 			t.Errorf("kiosk %d got numbers out of order: %v", k, ns)
 		}
+	}
+}
+
+// BenchmarkQueueAPI measures tickets through the HTTP API of a running hub: each iteration
+// issues one ticket (as a kiosk) and calls it at a window (as a clerk), every change written
+// to the store. "clients=N" runs N kiosk/window pairs at once.
+func BenchmarkQueueAPI(b *testing.B) {
+	for _, clients := range []int{1, 8} {
+		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
+			e := newHall(b)
+			path := "/api/v1/queues/" + site + "/hall"
+			var next sync.Mutex
+			n := 0
+			b.ResetTimer()
+			start := time.Now()
+			var wg sync.WaitGroup
+			for c := range clients {
+				wg.Go(func() {
+					win := []string{"w1", "w2"}[c%2]
+					for {
+						next.Lock()
+						if n >= b.N {
+							next.Unlock()
+							return
+						}
+						n++
+						next.Unlock()
+						if st, body := e.call("POST", path+"/tickets", e.tokens["kiosk"], map[string]any{"service": "Z"}); st != http.StatusCreated {
+							b.Errorf("issue: %d %v", st, body)
+							return
+						}
+						if st, body := e.call("POST", path+"/windows/"+win+"/call-next", e.tokens["clerk"], nil); st != http.StatusOK && st != http.StatusConflict {
+							b.Errorf("call next: %d %v", st, body)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "tickets/s")
+		})
 	}
 }

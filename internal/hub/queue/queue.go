@@ -112,7 +112,8 @@ type Queue struct {
 	waiting map[string]*lists             // service → its waiting tickets
 	seq     map[string]int                // origin service → last number issued today
 	callSeq int64
-	recent  []*store.QueueTicket // last calls, newest first
+	recent  []*store.QueueTicket          // last calls, newest first
+	called  map[string]*store.QueueTicket // window → its called ticket
 }
 
 // lists are the waiting tickets of one service, each in issue order.
@@ -166,6 +167,7 @@ func (q *Queue) load(ctx context.Context) error {
 	q.seq = map[string]int{}
 	q.callSeq = 0
 	q.recent = nil
+	q.called = map[string]*store.QueueTicket{}
 	for _, s := range q.cfg.Services {
 		q.waiting[s.ID] = &lists{}
 	}
@@ -184,6 +186,11 @@ func (q *Queue) load(ctx context.Context) error {
 		}
 		if t.CallSeq > 0 {
 			called = append(called, t)
+		}
+		if t.State == Called {
+			if c := q.called[t.Window]; c == nil || t.CallSeq > c.CallSeq {
+				q.called[t.Window] = t
+			}
 		}
 	}
 	sort.Slice(called, func(i, j int) bool { return called[i].CallSeq > called[j].CallSeq })
@@ -268,12 +275,19 @@ func (q *Queue) save(ctx context.Context, t store.QueueTicket) (*store.QueueTick
 	if err := q.st.PutQueueTicket(ctx, t); err != nil {
 		return nil, fmt.Errorf("queue %s/%s: %w", q.site, q.room, err)
 	}
-	if cur, ok := q.tickets[t.Number]; ok {
-		*cur = t
-		return cur, nil
+	p, ok := q.tickets[t.Number]
+	if ok {
+		if q.called[p.Window] == p {
+			delete(q.called, p.Window)
+		}
+		*p = t
+	} else {
+		p = &t
+		q.tickets[t.Number] = p
 	}
-	p := &t
-	q.tickets[t.Number] = p
+	if p.State == Called {
+		q.called[p.Window] = p
+	}
 	return p, nil
 }
 
@@ -341,21 +355,7 @@ func (q *Queue) window(id string) (config.QueueWindow, error) {
 }
 
 // current returns the ticket the window has called and not finished, or nil.
-func (q *Queue) current(window string) *store.QueueTicket {
-	for _, t := range q.recent {
-		if t.Window == window && t.State == Called {
-			return t
-		}
-	}
-	// Not among the last calls (many windows busy): look through the day.
-	var cur *store.QueueTicket
-	for _, t := range q.tickets {
-		if t.Window == window && t.State == Called && (cur == nil || t.CallSeq > cur.CallSeq) {
-			cur = t
-		}
-	}
-	return cur
-}
+func (q *Queue) current(window string) *store.QueueTicket { return q.called[window] }
 
 // next picks the window's next ticket, or nil.
 func (q *Queue) next(w config.QueueWindow) *store.QueueTicket {
