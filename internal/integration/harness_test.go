@@ -30,6 +30,7 @@ import (
 	"github.com/bailiff/bailiff/internal/testutil"
 	"github.com/bailiff/bailiff/media/sfu"
 	"github.com/bailiff/bailiff/media/sfu/sfutest"
+	"github.com/bailiff/bailiff/web"
 
 	_ "github.com/bailiff/bailiff/drivers/all"
 )
@@ -56,6 +57,7 @@ type env struct {
 	agents   map[string]*runningAgent // room
 	creds    map[string]hub.Credentials
 	timeout  time.Duration
+	web      http.Handler // the panels the hub serves; nil: none
 }
 
 type runningAgent struct {
@@ -96,11 +98,11 @@ func newEnv(t testing.TB, rooms int, external bool) *env {
 	return e
 }
 
-// newEnvWith starts a world around rooms the test made: the hub (with the broker it embeds)
-// and an agent per room, and the users judge, monitor and tech.
+// newEnvWith starts a world around rooms the test made: the hub (with the broker it embeds,
+// serving the panels) and an agent per room, and the users judge, monitor and tech.
 func newEnvWith(t testing.TB, rooms ...*config.Room) *env {
 	e := &env{t: t, dir: t.TempDir(), sims: map[string]*pjlinksim.Sim{}, agents: map[string]*runningAgent{},
-		creds: map[string]hub.Credentials{}, timeout: 3 * time.Second, rooms: rooms}
+		creds: map[string]hub.Credentials{}, timeout: 3 * time.Second, rooms: rooms, web: web.Handler()}
 	e.httpAddr = testutil.FreePort(t)
 	e.mqttAddr = testutil.FreePort(t)
 	e.boot(false)
@@ -141,7 +143,7 @@ func (e *env) boot(external bool) {
 
 func (e *env) startHub() {
 	o := hub.Options{HTTPListen: e.httpAddr, MQTTListen: e.mqttAddr, DataDir: filepath.Join(e.dir, "data"),
-		Rooms: e.rooms, CommandTimeout: e.timeout, Logger: testLogger(e.t),
+		Rooms: e.rooms, CommandTimeout: e.timeout, Logger: testLogger(e.t), Web: e.web,
 		// Media stays on loopback: no packet of a test leaves the machine.
 		Media: sfu.Network{UDPAddr: "127.0.0.1:0", Loopback: true, RemoteIPFilter: sfutest.Loopback}}
 	if e.mosq != nil {
