@@ -145,4 +145,9 @@ func TestQueuePages(t *testing.T) {
 		t.Errorf("the chart shows %s tickets for service A, want 1", tickets.Value)
 	}
 	waitText(t, stats, `#by-window`, "Window 1")
+
+	// The status page shares the pages' script library (lib.js): it still logs in and lists
+	// the hall.
+	status := e.tab(t, bctx, "/", "monitor")
+	do(t, status, chromedp.WaitVisible(css(`article.room[data-room="court/hall"]`)))
 }
