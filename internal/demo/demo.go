@@ -238,6 +238,8 @@ Bailiff demo is running.
   Panel and API   %s
   MQTT broker     %s  (read-only login: observer / %s)
   Logins          technician / %s    judge / %s    monitor / %s
+                  clerk and kiosk (the hall's queue) / %s
+  Queue pages     %s/queue/display.html  kiosk.html?printer=kiosk-1-printer  window.html  stats.html
   Rooms           %d, with %d simulated devices
 
   Try:  curl -s %s/healthz
@@ -246,7 +248,7 @@ Bailiff demo is running.
         mosquitto_sub -h %s -p %s -u observer -P %s -t 'bailiff/#' -v
 
 Press Ctrl-C to stop.
-`, url, d.Hub.BrokerURL(), Password, Password, Password, Password, len(d.Rooms), len(d.Sims),
+`, url, d.Hub.BrokerURL(), Password, Password, Password, Password, Password, url, len(d.Rooms), len(d.Sims),
 		url, Password, url, url, hostOf(d.Hub.BrokerURL()), portOf(d.Hub.BrokerURL()), Password)
 }
 
