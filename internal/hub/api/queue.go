@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bailiff/bailiff/internal/config"
+	"github.com/bailiff/bailiff/internal/hub/auth"
 	"github.com/bailiff/bailiff/internal/hub/queue"
 	"github.com/bailiff/bailiff/internal/wire"
 )
@@ -124,6 +125,10 @@ func (s *Server) issueTicket(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	c := callerOf(r)
+	if req.Priority && !auth.CanOperateQueue(c.Role) {
+		writeError(w, http.StatusForbidden, wire.CodeForbidden, fmt.Sprintf("the %s role may not issue priority tickets: window staff do", c.Role))
+		return
+	}
 	t, err := s.Queues.IssueAndPrint(r.Context(), ids[0], ids[1], req.Service, req.Priority, c.Role+":"+c.User, req.Printer)
 	if err != nil {
 		s.queueError(w, err)

@@ -104,6 +104,7 @@ func TestQueueAPI(t *testing.T) {
 		{"issue by kiosk", "POST", tickets, u(tickets), kiosk, appJSON, `{"service":"A"}`, 201, "A001"},
 		{"issue printed", "POST", tickets, u(tickets), clerk, appJSON, `{"service":"A","printer":"printer"}`, 201, "A002"},
 		{"issue priority B", "POST", tickets, u(tickets), clerk, "", `{"service":"B","priority":true}`, 201, "B001"},
+		{"issue priority by kiosk", "POST", tickets, u(tickets), kiosk, appJSON, `{"service":"A","priority":true}`, 403, ""},
 		{"issue unknown service", "POST", tickets, u(tickets), kiosk, appJSON, `{"service":"Z"}`, 404, ""},
 		{"issue bad service", "POST", tickets, u(tickets), kiosk, appJSON, `{"service":"a b"}`, 400, ""},
 		{"issue no printer", "POST", tickets, u(tickets), kiosk, appJSON, `{"service":"A","printer":"nope"}`, 400, ""},

@@ -18,7 +18,7 @@ type Printer func(ctx context.Context, site, room, device string, args wire.Prin
 // Options configures a Manager.
 type Options struct {
 	Store  Store
-	Notify func(Event) // every change; nil: none
+	Notify func(Event) // every change, called under the queue's lock: it must not block or call the queue; nil: none
 	Print  Printer     // nil: tickets are not printed
 	Now    func() time.Time
 	Log    *slog.Logger

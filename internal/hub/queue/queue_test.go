@@ -25,6 +25,7 @@ name: Hall
 devices:
   - {id: button, driver: gpio, options: {pin: GPIO5, mode: button}}
   - {id: printer, driver: escpos, address: 127.0.0.1:9100}
+  - {id: keypad, driver: gpio, options: {pin: GPIO6, mode: button}}
 queue:
   time_zone: Asia/Shanghai
   reset: "06:00"
@@ -41,6 +42,7 @@ queue:
     - {id: w3, name: Window 3, services: [C]}
   buttons:
     - {device: button, event: button, match: {pressed: true}, service: B, printer: printer}
+    - {device: keypad, event: button-press, match: {index: 1}, service: C, priority: true}
 `
 
 type world struct {
@@ -327,6 +329,13 @@ func TestButtonIssuesAndPrints(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+	// A keypad's key, as a firmware-bridge device reports it (numbers come as JSON numbers).
+	w.m.HandleEvent("court", "hall", "keypad", wire.Event{Type: "button-press", Fields: map[string]any{"index": float64(0)}})
+	w.m.HandleEvent("court", "hall", "keypad", wire.Event{Type: "button-press", Fields: map[string]any{"index": float64(1)}})
+	l, _ := w.q.Live(context.Background())
+	if c := l.Services[2]; len(c.Waiting) != 1 || !c.Waiting[0].Priority || c.Waiting[0].Source != "button:keypad" {
+		t.Errorf("the keypad issued %+v", c.Waiting)
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if len(w.prints) != 1 {
@@ -417,5 +426,32 @@ func TestConcurrent(t *testing.T) {
 				t.Errorf("number %s never issued", n)
 			}
 		}
+	}
+}
+
+// TestRunResets: the manager starts a new day at the reset time without any request.
+func TestRunResets(t *testing.T) {
+	w := newWorld(t)
+	w.issue("A", false)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.m.Run(ctx, 5*time.Millisecond); close(done) }()
+	defer func() { cancel(); <-done }()
+	w.clock.Add(24 * time.Hour)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		w.mu.Lock()
+		reset := len(w.events) > 0 && w.events[len(w.events)-1].Action == "reset"
+		w.mu.Unlock()
+		if reset {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no reset event")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := w.q.WaitingCounts()["A"]; n != 0 {
+		t.Errorf("%d waiting after the reset", n)
 	}
 }
