@@ -196,7 +196,11 @@ func TestQueueLifecycleConcurrent(t *testing.T) {
 		for k := range kiosks {
 			kw.Go(func() {
 				for range perPhase {
-					st, body := e.call("POST", path+"/tickets", e.tokens["kiosk"], map[string]any{"service": []string{"A", "B"}[k%2], "priority": k == 0})
+					who := "kiosk"
+					if k == 0 {
+						who = "clerk" // staff issue the priority tickets
+					}
+					st, body := e.call("POST", path+"/tickets", e.tokens[who], map[string]any{"service": []string{"A", "B"}[k%2], "priority": k == 0})
 					if st != http.StatusCreated {
 						t.Errorf("issue: %d %v", st, body)
 						return
