@@ -43,9 +43,10 @@ type QueueService struct {
 
 // QueueWindow is one service window (counter) and the services its staff serve, in order.
 type QueueWindow struct {
-	ID       string   `yaml:"id" json:"id"`
-	Name     string   `yaml:"name" json:"name"`
-	Services []string `yaml:"services" json:"services"`
+	ID       string            `yaml:"id" json:"id"`
+	Name     string            `yaml:"name" json:"name"`             // shown and announced
+	Names    map[string]string `yaml:"names" json:"names,omitempty"` // the name by language ("zh", "en")
+	Services []string          `yaml:"services" json:"services"`
 	// Policy picks the next ticket: "first-come" takes the earliest ticket of the first
 	// service in Services that has one; "longest-wait" takes the earliest ticket of all of
 	// them. Priority tickets go first under both. Default first-come.
@@ -236,6 +237,9 @@ func (r *Room) queueProblems(p *problems) {
 			windows[w.ID] = i
 		}
 		p.name(k+".name", w.Name, true)
+		for lang, n := range w.Names {
+			p.name(joinKey(k+".names", lang), n, true)
+		}
 		if len(w.Services) == 0 {
 			p.add(k+".services", "required: the services this window serves, in order")
 		}

@@ -124,8 +124,8 @@ func TestQueuePages(t *testing.T) {
 	waitText(t, win, `#current`, "A001")
 
 	waitText(t, display, `#now-number`, "A001")
-	waitText(t, display, `#now-window`, "Window 1")
-	waitText(t, display, `#announcement`, "请 A 0 0 1 号到 Window 1 办理")
+	waitText(t, display, `#now-window`, "1号窗口")
+	waitText(t, display, `#announcement`, "请 A 0 0 1 号到 1号窗口 办理")
 	waitText(t, display, `#recent li[data-number="A001"]`, "A001")
 
 	// No-show, then recall it from the window page's list.

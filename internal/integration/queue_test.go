@@ -60,7 +60,7 @@ queue:
     - {id: B, name: Payments}
     - {id: Z, name: Benchmark, digits: 5}
   windows:
-    - {id: w1, name: Window 1, services: [A, B, Z]}
+    - {id: w1, name: Window 1, names: {zh: 1号窗口}, services: [A, B, Z]}
     - {id: w2, name: Window 2, services: [B, A, Z], policy: longest-wait}
   buttons:
     - {device: button, event: button, match: {pressed: true}, service: A, printer: printer}

@@ -577,11 +577,12 @@ type LiveService struct {
 
 // LiveWindow is one window of the live queue.
 type LiveWindow struct {
-	ID       string   `json:"id"`
-	Name     string   `json:"name"`
-	Services []string `json:"services"`
-	Policy   string   `json:"policy"`
-	Current  *Ticket  `json:"current"`
+	ID       string            `json:"id"`
+	Name     string            `json:"name"`
+	Names    map[string]string `json:"names,omitempty"`
+	Services []string          `json:"services"`
+	Policy   string            `json:"policy"`
+	Current  *Ticket           `json:"current"`
 }
 
 // Live returns the live queue.
@@ -600,7 +601,7 @@ func (q *Queue) Live(ctx context.Context) (Live, error) {
 		l.Services = append(l.Services, ls)
 	}
 	for _, w := range q.cfg.Windows {
-		lw := LiveWindow{ID: w.ID, Name: w.Name, Services: w.Services, Policy: w.Policy}
+		lw := LiveWindow{ID: w.ID, Name: w.Name, Names: w.Names, Services: w.Services, Policy: w.Policy}
 		if lw.Policy == "" {
 			lw.Policy = config.QueueFirstCome
 		}

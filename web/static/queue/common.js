@@ -91,6 +91,7 @@ const Q = (() => {
     return es;
   }
 
+  // serviceName is the name of a service or window in the page's language.
   function serviceName(s) { return (s.names && s.names[lang]) || s.name; }
 
   return { params, lang, t, api, el, login, logout, room, base, listen, serviceName };

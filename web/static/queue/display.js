@@ -49,30 +49,34 @@
     setTimeout(() => speechSynthesis.speak(u), audio ? 1000 : 0); // after the chime
   }
 
+  let windows = {}; // id → window, for its name in the page's language
+  const winName = (tk) => (windows[tk.window] && Q.serviceName(windows[tk.window])) || tk.window_name || tk.window || "";
+
   function render(recent) {
     list.replaceChildren(...recent.slice(0, 6).map((tk) =>
-      el("li", { "data-number": tk.number }, el("span", { class: "n" }, tk.number), el("span", {}, tk.window_name || tk.window || ""))));
+      el("li", { "data-number": tk.number }, el("span", { class: "n" }, tk.number), el("span", {}, winName(tk)))));
   }
 
   let recent = [];
   async function load() {
     const l = await api("GET", Q.base(r));
+    windows = Object.fromEntries(l.windows.map((w) => [w.id, w]));
     recent = l.recent;
     const cur = recent.find((x) => x.state === "called");
-    if (cur) { number.textContent = cur.number; where.textContent = cur.window_name || cur.window; }
+    if (cur) { number.textContent = cur.number; where.textContent = winName(cur); }
     render(recent);
   }
 
   function call(tk) {
     number.textContent = tk.number;
-    where.textContent = tk.window_name || tk.window;
+    where.textContent = winName(tk);
     now.classList.remove("flash");
     void now.offsetWidth; // restart the animation
     now.classList.add("flash");
     recent = [tk, ...recent.filter((x) => x.number !== tk.number)];
     render(recent);
     chime();
-    speak(t.announce(tk.number, tk.window_name || tk.window));
+    speak(t.announce(tk.number, winName(tk)));
   }
 
   Q.listen(r, (ev) => {
