@@ -32,6 +32,15 @@ func (p *problems) id(key, what, s string) {
 	}
 }
 
+// unique checks that id (item i of the list listKey) is not an earlier item's, and remembers it.
+func (p *problems) unique(seen map[string]int, key, listKey, what, id string, i int) {
+	if j, dup := seen[id]; dup && id != "" {
+		p.add(key, "duplicate %s %q (also %s[%d])", what, id, listKey, j)
+		return
+	}
+	seen[id] = i
+}
+
 const maxNameLen = 200 // characters of a room or device name
 
 // name checks a display name.

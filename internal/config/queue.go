@@ -189,11 +189,7 @@ func (r *Room) queueProblems(p *problems) {
 		if msg := CheckServiceID(s.ID); msg != "" {
 			p.add(k+".id", "%s", msg)
 		}
-		if j, dup := services[s.ID]; dup && s.ID != "" {
-			p.add(k+".id", "duplicate service ID %q (also queue.services[%d])", s.ID, j)
-		} else {
-			services[s.ID] = i
-		}
+		p.unique(services, k+".id", "queue.services", "service ID", s.ID, i)
 		pre := s.PrefixOf()
 		if len(pre) < 1 || len(pre) > 3 || strings.ContainsFunc(pre, func(c rune) bool { return !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') }) {
 			key := k + ".prefix"
@@ -231,11 +227,7 @@ func (r *Room) queueProblems(p *problems) {
 	for i, w := range q.Windows {
 		k := fmt.Sprintf("queue.windows[%d]", i)
 		p.id(k+".id", "window", w.ID)
-		if j, dup := windows[w.ID]; dup && w.ID != "" {
-			p.add(k+".id", "duplicate window ID %q (also queue.windows[%d])", w.ID, j)
-		} else {
-			windows[w.ID] = i
-		}
+		p.unique(windows, k+".id", "queue.windows", "window ID", w.ID, i)
 		p.name(k+".name", w.Name, true)
 		for lang, n := range w.Names {
 			p.name(joinKey(k+".names", lang), n, true)

@@ -129,11 +129,7 @@ func (r *Room) problems() problems {
 	for i, d := range r.Devices {
 		k := fmt.Sprintf("devices[%d]", i)
 		p.id(k+".id", "device", d.ID)
-		if j, dup := seen[d.ID]; dup && d.ID != "" {
-			p.add(k+".id", "duplicate device ID %q (also devices[%d])", d.ID, j)
-		} else {
-			seen[d.ID] = i
-		}
+		p.unique(seen, k+".id", "devices", "device ID", d.ID, i)
 		p.name(k+".name", d.Name, false)
 		if d.Poll != 0 && (d.Poll.D() < time.Second || d.Poll.D() > time.Hour) {
 			p.add(k+".poll", "must be 0 (the room's poll) or between 1s and 1h, got %s", d.Poll)
