@@ -455,3 +455,20 @@ func TestRunResets(t *testing.T) {
 		t.Errorf("%d waiting after the reset", n)
 	}
 }
+
+// BenchmarkIssueCall issues a ticket and calls it at a window, on a real store file: the
+// queue's own cost under the API (three ticket writes per ticket).
+func BenchmarkIssueCall(b *testing.B) {
+	w := newWorld(b)
+	ctx := context.Background()
+	w.room.Queue.Services[2].Digits = "5"
+	w.restart() // with the wider numbers
+	for b.Loop() {
+		if _, err := w.q.Issue(ctx, "C", false, "bench"); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := w.q.CallNext(ctx, "w3"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
