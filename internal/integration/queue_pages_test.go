@@ -137,7 +137,7 @@ func TestQueuePages(t *testing.T) {
 
 	stats := e.tab(t, bctx, "/queue/stats.html", "monitor")
 	do(t, stats, chromedp.WaitVisible(css(`#by-service svg rect`)))
-	tickets, err := chromedp.Run(stats, chromedp.AttributeValue(css(`#by-service svg rect`), "data-value"))
+	tickets, err := chromedp.Run(stats, chromedp.AttributeValue(css(`#by-service svg rect[data-value]`), "data-value"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,16 +25,21 @@
     if (text !== undefined) e.textContent = text;
     return e;
   }
-  // bars draws one or two series as horizontal bars, one row per item.
+  // bars draws one or two series as horizontal bars, one row per item; each series has its
+  // own scale (counts and minutes do not share one), and a legend names them.
   function bars(rows, series) {
-    const w = 480, row = 26, left = 110, h = rows.length * row + 10;
-    const max = Math.max(1, ...rows.flatMap((x) => series.map((s) => x[s.key])));
+    const w = 480, row = 26, left = 110, top = 22, h = top + rows.length * row + 6;
     const c = svg("svg", { class: "chart", viewBox: `0 0 ${w} ${h}`, role: "img" });
+    series.forEach((s, j) => {
+      c.append(svg("rect", { class: j ? "bar2" : "bar", x: left + j * 170, y: 4, width: 12, height: 12 }));
+      c.append(svg("text", { x: left + j * 170 + 16, y: 15 }, s.label));
+    });
+    const max = series.map((s) => Math.max(1e-9, ...rows.map((x) => x[s.key])));
     rows.forEach((x, i) => {
-      const y = 5 + i * row;
+      const y = top + i * row;
       c.append(svg("text", { x: 4, y: y + 16 }, x.name || x.key));
       series.forEach((s, j) => {
-        const bw = ((w - left - 50) * x[s.key]) / max;
+        const bw = ((w - left - 60) * x[s.key]) / max[j];
         const bh = (row - 6) / series.length;
         c.append(svg("rect", { class: j ? "bar2" : "bar", x: left, y: y + j * bh, width: Math.max(0, bw), height: bh - 1, "data-value": x[s.key] }));
         c.append(svg("text", { x: left + bw + 4, y: y + j * bh + bh - 2 }, s.fmt(x[s.key])));
@@ -49,7 +54,7 @@
         el("td", {}, String(x.no_shows)), el("td", {}, min(x.mean_wait_s)), el("td", {}, min(x.max_wait_s)), el("td", {}, min(x.mean_service_s)))));
     return el("section", { class: "card", id },
       el("h2", {}, title),
-      bars(rows, [{ key: "tickets", fmt: String }, { key: "mean_wait_s", fmt: (v) => min(v) + (lang === "zh" ? " 分" : " min") }]),
+      bars(rows, [{ key: "tickets", label: t.tickets, fmt: String }, { key: "mean_wait_s", label: t.meanWait, fmt: min }]),
       table);
   }
 
