@@ -32,15 +32,20 @@ func (p *problems) id(key, what, s string) {
 	}
 }
 
-// uniqueID checks the ID of element i of a list, and that no earlier element has it (seen:
-// ID → index, updated).
-func (p *problems) uniqueID(key, what, label, list, id string, i int, seen map[string]int) {
-	p.id(key, what, id)
+// unique checks that id (item i of the list listKey) is not an earlier item's, and remembers it.
+func (p *problems) unique(seen map[string]int, key, listKey, what, id string, i int) {
 	if j, dup := seen[id]; dup && id != "" {
-		p.add(key, "duplicate %s %q (also %s[%d])", label, id, list, j)
+		p.add(key, "duplicate %s %q (also %s[%d])", what, id, listKey, j)
 		return
 	}
 	seen[id] = i
+}
+
+// uniqueID checks the ID of element i of a list (what it is an ID of, for the ID's own check),
+// and that no earlier element has it (seen: ID → index, updated).
+func (p *problems) uniqueID(key, what, label, list, id string, i int, seen map[string]int) {
+	p.id(key, what, id)
+	p.unique(seen, key, list, label, id, i)
 }
 
 const maxNameLen = 200 // characters of a room or device name

@@ -96,14 +96,14 @@ func TestParseRoomErrors(t *testing.T) {
 		want       []string
 	}{
 		{"unknown key", edit("name: Courtroom 1", "name: Courtroom 1\ncolour: blue"),
-			[]string{f + ":5: colour: unknown key; known keys: site, room, kind, name, poll, command_timeout, devices, scenes, media"}},
+			[]string{f + ":5: colour: unknown key; known keys: site, room, kind, name, poll, command_timeout, devices, scenes, queue, media"}},
 		{"unknown key suggestion", edit("    address: 10.0.0.5\n", "    adress: 10.0.0.5\n"),
 			[]string{f + ":6: devices[0].address: required (host, or host:port; the port defaults to 4352)",
 				f + `:8: devices[0].adress: unknown key; did you mean "address"?`}},
 		{"bad type", edit("kind: tech-courtroom", "kind: [tech-courtroom]"),
 			[]string{f + ":3: kind: want a string, got a list"}},
 		{"bad type list", edit("devices:\n", "devices: projector\nx:\n"),
-			[]string{f + ":5: devices: want a list, got a string", f + `:6: x: unknown key; known keys: site, room, kind, name, poll, command_timeout, devices, scenes, media`}},
+			[]string{f + ":5: devices: want a list, got a string", f + `:6: x: unknown key; known keys: site, room, kind, name, poll, command_timeout, devices, scenes, queue, media`}},
 		{"bad duration", edit("name: Courtroom 1", "name: Courtroom 1\npoll: often"),
 			[]string{f + `:5: poll: "often": not a duration`}},
 		{"duration without unit", edit("poll: 30s", "poll: 30"),
@@ -147,7 +147,7 @@ func TestParseRoomErrors(t *testing.T) {
 		{"device not a mapping", edit("devices:\n", "devices:\n  - projector\n"),
 			[]string{f + ":6: devices[0]: want a mapping, got a string"}},
 		{"merge key", "base: &b {id: x}\n" + goodRoom,
-			[]string{f + `:1: base: unknown key; known keys: site, room, kind, name, poll, command_timeout, devices, scenes, media`}},
+			[]string{f + `:1: base: unknown key; known keys: site, room, kind, name, poll, command_timeout, devices, scenes, queue, media`}},
 		{"many errors at once", `site: Demo
 room: ""
 kind: tech-courtroom

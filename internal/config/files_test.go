@@ -103,7 +103,7 @@ func TestValidateFile(t *testing.T) {
 		{"defaultrooms/hub.yaml", nil},
 		{"bad/hub.yaml", []string{
 			p("bad/hub.yaml") + `:2: log.level: unknown level "loud"; want one of debug, info, warn, error`,
-			p("bad/r/x.yaml") + `:5: colour: unknown key; known keys: site, room, kind, name, poll, command_timeout, devices, scenes, media`,
+			p("bad/r/x.yaml") + `:5: colour: unknown key; known keys: site, room, kind, name, poll, command_timeout, devices, scenes, queue, media`,
 		}},
 		{"nodir/hub.yaml", []string{p("nodir/hub.yaml") + `:2: rooms: directory "` + p("nodir/nowhere") + `" does not exist`}},
 		{"room.yaml", []string{p("room.yaml") + ":6: devices[0].poll: must be 0 (the room's poll) or between 1s and 1h, got 2h"}},

@@ -137,6 +137,7 @@ func (r *Room) problems() problems {
 	}
 	p.scenes(r)
 	p.media(r)
+	r.queueProblems(&p)
 	return p
 }
 

@@ -121,8 +121,9 @@ type Room struct {
 	Timeout  Duration  `yaml:"command_timeout" json:"command_timeout"` // per-command device timeout; default 5s
 	Devices  []Device  `yaml:"devices" json:"devices"`
 	Scenes   []Scene   `yaml:"scenes,omitempty" json:"scenes,omitempty"`
-	Media    RoomMedia `yaml:"media,omitempty" json:"media"` // what the agent publishes and plays (roommedia.go)
-	Revision int64     `yaml:"-" json:"revision,omitempty"`  // set by the hub when it publishes the config
+	Queue    Queue     `yaml:"queue,omitempty" json:"queue,omitzero"` // a litigation hall's ticket queue; see queue.go
+	Media    RoomMedia `yaml:"media,omitempty" json:"media"`          // what the agent publishes and plays (roommedia.go)
+	Revision int64     `yaml:"-" json:"revision,omitempty"`           // set by the hub when it publishes the config
 
 	File string `yaml:"-" json:"-"`
 }

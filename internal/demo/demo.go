@@ -35,7 +35,8 @@ import (
 const Password = "demo"
 
 // Users are the demo's API users and their roles.
-var Users = [][2]string{{"technician", auth.RoleTechnician}, {"judge", auth.RoleJudge}, {"monitor", auth.RoleMonitor}}
+var Users = [][2]string{{"technician", auth.RoleTechnician}, {"judge", auth.RoleJudge}, {"monitor", auth.RoleMonitor},
+	{"clerk", auth.RoleClerk}, {"kiosk", auth.RoleKiosk}}
 
 // Options configures the demo.
 type Options struct {
@@ -270,6 +271,8 @@ Bailiff demo is running.
   Panel and API   %s
   MQTT broker     %s  (read-only login: observer / %s)
   Logins          technician / %s    judge / %s    monitor / %s
+                  clerk and kiosk (the hall's queue) / %s
+  Queue pages     %s/queue/display.html  kiosk.html?printer=kiosk-1-printer  window.html  stats.html
   Rooms           %d, with %d simulated devices
   Media           %d simulated cameras over RTSP and %d looping clips, published by the agents
                   (GET /api/v1/streams lists them; watch one over WHEP at /whep/SITE/ROOM/STREAM)
@@ -280,7 +283,7 @@ Bailiff demo is running.
         mosquitto_sub -h %s -p %s -u observer -P %s -t 'bailiff/#' -v
 
 Press Ctrl-C to stop.
-`, url, d.Hub.BrokerURL(), Password, Password, Password, Password, len(d.Rooms), len(d.Sims), d.cameras, d.clips,
+`, url, d.Hub.BrokerURL(), Password, Password, Password, Password, Password, url, len(d.Rooms), len(d.Sims), d.cameras, d.clips,
 		url, Password, url, url, hostOf(d.Hub.BrokerURL()), portOf(d.Hub.BrokerURL()), Password)
 }
 

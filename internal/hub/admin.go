@@ -45,7 +45,7 @@ func AddUser(ctx context.Context, st *store.Store, name, role, password string) 
 		return fmt.Errorf("user name must be 1-64 characters")
 	}
 	if !auth.ValidRole(role) {
-		return fmt.Errorf("unknown role %q: want technician, judge, clerk, monitor or visitor", role)
+		return fmt.Errorf("unknown role %q: want technician, judge, clerk, monitor, visitor or kiosk", role)
 	}
 	if len(password) < 4 {
 		return fmt.Errorf("password too short")

@@ -25,6 +25,7 @@ import (
 	"github.com/bailiff/bailiff/internal/hub/broker"
 	"github.com/bailiff/bailiff/internal/hub/commands"
 	"github.com/bailiff/bailiff/internal/hub/hearings"
+	"github.com/bailiff/bailiff/internal/hub/queue"
 	"github.com/bailiff/bailiff/internal/hub/registry"
 	"github.com/bailiff/bailiff/internal/hub/scenes"
 	"github.com/bailiff/bailiff/internal/store"
@@ -97,6 +98,7 @@ type Hub struct {
 	alarms    *alarms.Service
 	fw        *firmware
 	fwKey     ed25519.PrivateKey
+	queues    *queue.Manager
 
 	cancel    context.CancelFunc
 	serveDone chan struct{}
@@ -198,6 +200,9 @@ func New(o Options) (h *Hub, err error) {
 	}
 	h.bus = bus
 	h.router = commands.New(bus, o.CommandTimeout, h.log, h.metrics.observeCommand)
+	if err := h.startQueues(); err != nil {
+		return nil, err
+	}
 	h.reg.Restore = func(topic string, payload []byte) {
 		if err := bus.Publish(topic, 1, true, payload); err != nil {
 			h.log.Warn("restore agent status", "topic", topic, "error", err)
@@ -214,7 +219,10 @@ func New(o Options) (h *Hub, err error) {
 	}{
 		{wire.FilterAgents, 1, handle},
 		{wire.FilterStates, 1, handle},
-		{wire.FilterEvents, 1, handle},
+		{wire.FilterEvents, 1, func(topic string, payload []byte, retained bool) {
+			handle(topic, payload, retained)
+			h.queueEvent(topic, payload)
+		}},
 		{wire.FilterMeters, 0, handle},
 		{wire.FilterAcks, 1, func(topic string, payload []byte, _ bool) {
 			h.metrics.messages.Inc()
@@ -254,6 +262,7 @@ func New(o Options) (h *Hub, err error) {
 		Provisioning: h.prov, Alarms: alarmAPI{h.alarms},
 		Invites:  h.invites,
 		Firmware: h.fw, AgentAuth: h.agentAuth,
+		Queues: h.queues,
 	}
 	mux := http.NewServeMux()
 	apiH := srv.Handler()
@@ -286,6 +295,7 @@ func New(o Options) (h *Hub, err error) {
 	go h.housekeeping(baseCtx)
 	go h.alarms.Run(baseCtx)
 	go h.fw.watch(baseCtx)
+	go h.queues.Run(baseCtx, 30*time.Second)
 	h.log.Info("hub started", "http", h.HTTPAddr(), "mqtt", h.brokerURL, "rooms", len(rooms), "embedded_broker", h.embedded != nil)
 	return h, nil
 }

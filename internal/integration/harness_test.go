@@ -30,6 +30,7 @@ import (
 	"github.com/bailiff/bailiff/internal/testutil"
 	"github.com/bailiff/bailiff/media/sfu"
 	"github.com/bailiff/bailiff/media/sfu/sfutest"
+	"github.com/bailiff/bailiff/web"
 
 	_ "github.com/bailiff/bailiff/drivers/all"
 )
@@ -57,6 +58,7 @@ type env struct {
 	creds    map[string]hub.Credentials
 	timeout  time.Duration
 	hubOpts  func(*hub.Options) // changes the hub's options before it starts; nil: none
+	web      http.Handler       // the panels the hub serves; nil: none
 }
 
 type runningAgent struct {
@@ -98,6 +100,24 @@ func newEnvWith(t testing.TB, rooms int, external bool, mod func(*hub.Options)) 
 		}
 		e.rooms = append(e.rooms, r)
 	}
+	e.boot(external)
+	return e
+}
+
+// newEnvRooms starts a world around rooms the test made: the hub (with the broker it embeds,
+// serving the panels) and an agent per room, and the users judge, monitor and tech.
+func newEnvRooms(t testing.TB, rooms ...*config.Room) *env {
+	e := &env{t: t, dir: t.TempDir(), sims: map[string]*pjlinksim.Sim{}, agents: map[string]*runningAgent{},
+		creds: map[string]hub.Credentials{}, timeout: 3 * time.Second, rooms: rooms, web: web.Handler()}
+	e.httpAddr = testutil.FreePort(t)
+	e.mqttAddr = testutil.FreePort(t)
+	e.boot(false)
+	return e
+}
+
+// boot starts the broker (mosquitto when external), the hub, the users and the agents.
+func (e *env) boot(external bool) {
+	t := e.t
 	if external {
 		e.mosq = startMosquitto(t, e.mqttAddr, e.rooms)
 	}
@@ -125,12 +145,11 @@ func newEnvWith(t testing.TB, rooms int, external bool, mod func(*hub.Options)) 
 		e.startAgent(r.Room)
 	}
 	t.Cleanup(e.close)
-	return e
 }
 
 func (e *env) startHub() {
 	o := hub.Options{HTTPListen: e.httpAddr, MQTTListen: e.mqttAddr, DataDir: filepath.Join(e.dir, "data"),
-		Rooms: e.rooms, CommandTimeout: e.timeout, Logger: testLogger(e.t),
+		Rooms: e.rooms, CommandTimeout: e.timeout, Logger: testLogger(e.t), Web: e.web,
 		// Media stays on loopback: no packet of a test leaves the machine.
 		Media: sfu.Network{UDPAddr: "127.0.0.1:0", Loopback: true, RemoteIPFilter: sfutest.Loopback}}
 	if e.mosq != nil {

@@ -195,6 +195,30 @@ var migrations = []string{
 		revoked    INTEGER
 	);
 	CREATE INDEX invites_room ON invites(site, room, created);`,
+	// 8: the litigation hall queue's tickets (store/queue.go).
+	`CREATE TABLE queue_tickets (
+		site         TEXT NOT NULL,
+		room         TEXT NOT NULL,
+		day          TEXT NOT NULL,
+		number       TEXT NOT NULL,
+		seq          INTEGER NOT NULL,
+		origin       TEXT NOT NULL,
+		service      TEXT NOT NULL,
+		priority     INTEGER NOT NULL,
+		state        TEXT NOT NULL,
+		source       TEXT NOT NULL DEFAULT '',
+		win          TEXT NOT NULL DEFAULT '',
+		issued       INTEGER NOT NULL,
+		first_called INTEGER NOT NULL DEFAULT 0,
+		called       INTEGER NOT NULL DEFAULT 0,
+		finished     INTEGER NOT NULL DEFAULT 0,
+		transferred  INTEGER NOT NULL DEFAULT 0,
+		from_service TEXT NOT NULL DEFAULT '',
+		calls        INTEGER NOT NULL DEFAULT 0,
+		call_seq     INTEGER NOT NULL DEFAULT 0,
+		PRIMARY KEY (site, room, day, number)
+	) WITHOUT ROWID;
+	CREATE INDEX queue_tickets_issued ON queue_tickets(site, room, issued);`,
 }
 
 // Open opens (creating if needed) the database at path and migrates it to the current schema.

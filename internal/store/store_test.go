@@ -166,3 +166,37 @@ func TestInvites(t *testing.T) {
 		t.Errorf("unknown invite: %v", err)
 	}
 }
+
+func TestQueueTickets(t *testing.T) {
+	s, err := Open(":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	at := time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)
+	a := QueueTicket{Site: "s", Room: "r", Day: "2026-03-02", Number: "A001", Seq: 1, Origin: "A", Service: "A", State: "waiting", Issued: at}
+	b := a
+	b.Number, b.Seq, b.Issued, b.State, b.Called, b.Window, b.Calls, b.CallSeq = "A002", 2, at.Add(time.Minute), "called", at.Add(2*time.Minute), "w1", 1, 1
+	old := a
+	old.Day, old.Issued = "2026-03-01", at.Add(-24*time.Hour)
+	for _, q := range []QueueTicket{a, b, old} {
+		if err := s.PutQueueTicket(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.QueueTickets(ctx, "s", "r", "2026-03-02")
+	if err != nil || len(got) != 2 || got[0] != a || got[1] != b {
+		t.Fatalf("day's tickets: %+v %v", got, err)
+	}
+	if err := s.CloseQueueTickets(ctx, "s", "r", "2026-03-02", "expired", at, []string{"served"}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.QueueTicketsIssued(ctx, "s", "r", at.Add(-48*time.Hour), at)
+	if len(got) != 1 || got[0].State != "expired" || !got[0].Finished.Equal(at) {
+		t.Errorf("yesterday's ticket after closing: %+v", got)
+	}
+	if got, _ := s.QueueTickets(ctx, "s", "r", "2026-03-02"); got[0].State != "waiting" {
+		t.Errorf("today's ticket was closed: %+v", got[0])
+	}
+}

@@ -6,26 +6,8 @@ let token = sessionStorage.getItem("bailiff-token");
 let events = null;
 const rooms = new Map();
 
-async function api(method, path, body) {
-  const r = await fetch(path, {
-    method,
-    headers: Object.assign({ "Content-Type": "application/json" }, token ? { Authorization: "Bearer " + token } : {}),
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const data = r.status === 204 ? {} : await r.json();
-  if (r.status === 401 && path !== "/api/v1/login") { logout(); }
-  if (!r.ok) { throw new Error((data.error && data.error.message) || r.statusText); }
-  return data;
-}
-
-function el(tag, attrs, ...kids) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (k === "onclick") e.onclick = v; else e.setAttribute(k, v);
-  }
-  for (const k of kids) e.append(k);
-  return e;
-}
+function api(method, path, body) { return Bailiff.api(token, method, path, body, logout); }
+const el = Bailiff.el;
 
 function render() {
   const box = $("#rooms");

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 
 	"github.com/bailiff/bailiff/drivers/onvif/internal/golden"
 	"github.com/bailiff/bailiff/drivers/simreg"
+	"github.com/bailiff/bailiff/internal/testutil"
 )
 
 // pathOf is the service path of each operation.
@@ -47,19 +47,6 @@ func libToken(t testing.TB, user, password string) string {
 		t.Fatal(err)
 	}
 	return string(b)
-}
-
-// clock is a settable clock for a Sim.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
 }
 
 func simFor(t testing.TB, op string, su *golden.Setup) *Sim {
@@ -183,8 +170,8 @@ func TestAuthentication(t *testing.T) {
 }
 
 func TestContinuousMove(t *testing.T) {
-	c := &clock{t: golden.Now}
-	s := New(Config{Clock: c.now, Speed: 0.5})
+	c := testutil.NewClock(golden.Now)
+	s := New(Config{Clock: c.Now, Speed: 0.5})
 	move := func(x, y, z, extra string) (int, []byte) {
 		return s.Handle("h", PTZPath, envelope(`<tptz:ContinuousMove><tptz:ProfileToken>main</tptz:ProfileToken><tptz:Velocity>`+
 			`<tt:PanTilt x="`+x+`" y="`+y+`"/><tt:Zoom x="`+z+`"/></tptz:Velocity>`+extra+`</tptz:ContinuousMove>`))
@@ -192,12 +179,12 @@ func TestContinuousMove(t *testing.T) {
 	if st, r := move("1", "-0.5", "0.2", ""); st != 200 {
 		t.Fatalf("move: %d %s", st, r)
 	}
-	c.add(time.Second)
+	c.Add(time.Second)
 	st := s.State()
 	if !near(st.Pan, 0.5) || !near(st.Tilt, -0.25) || !near(st.Zoom, 0.1) || !st.PanTiltMoving || !st.ZoomMoving || st.LastProfile != "main" {
 		t.Fatalf("after 1 s: %+v", st)
 	}
-	c.add(10 * time.Second) // pan and tilt reach their limits, zoom too
+	c.Add(10 * time.Second) // pan and tilt reach their limits, zoom too
 	if st := s.State(); st.Pan != 1 || st.Tilt != -1 || st.Zoom != 1 || st.PanTiltMoving || st.ZoomMoving {
 		t.Fatalf("at the limits: %+v", st)
 	}
@@ -208,7 +195,7 @@ func TestContinuousMove(t *testing.T) {
 	if st := s.State(); st.MoveTimeout != 2*time.Second {
 		t.Fatalf("timeout %v", st.MoveTimeout)
 	}
-	c.add(5 * time.Second)
+	c.Add(5 * time.Second)
 	if st := s.State(); !near(st.Pan, 0) || st.PanTiltMoving || st.PanVel != 0 {
 		t.Fatalf("after the timeout: %+v", st)
 	}

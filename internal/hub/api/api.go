@@ -58,6 +58,8 @@ type Server struct {
 	// AgentAuth checks an agent's credentials (site, room, its MQTT password), for the routes
 	// an agent may call (GET /api/v1/firmware/images/{id}).
 	AgentAuth func(ctx context.Context, site, room, secret string) error
+	// Queues are the litigation halls' ticket queues; nil: the queue routes answer 404.
+	Queues Queues
 	// Heartbeat is how often an idle event stream gets a comment line (keeps proxies open).
 	Heartbeat time.Duration
 	// Audit records logins, commands and recordings; nil records nothing.
@@ -184,6 +186,17 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("POST /api/v1/firmware/{id}/rollouts", s.authed(auth.IsTechnician, s.startRollout))
 		mux.HandleFunc("GET /api/v1/firmware/rollouts/{id}", s.authed(auth.CanView, s.getRollout))
 	}
+	// The litigation hall queue (api/queue.go).
+	mux.HandleFunc("GET /api/v1/queues", s.authed(auth.CanSeeQueue, s.listQueues))
+	mux.HandleFunc("GET /api/v1/queues/{site}/{room}", s.authed(auth.CanSeeQueue, s.liveQueue))
+	mux.HandleFunc("GET /api/v1/queues/{site}/{room}/stats", s.authed(auth.CanView, s.queueStats))
+	mux.HandleFunc("POST /api/v1/queues/{site}/{room}/tickets", s.authed(auth.CanIssueTicket, s.issueTicket))
+	mux.HandleFunc("GET /api/v1/queues/{site}/{room}/tickets/{number}", s.authed(auth.CanSeeQueue, s.getTicket))
+	mux.HandleFunc("POST /api/v1/queues/{site}/{room}/windows/{window}/call-next", s.authed(auth.CanOperateQueue, s.windowAction("call-next")))
+	mux.HandleFunc("POST /api/v1/queues/{site}/{room}/windows/{window}/recall", s.authed(auth.CanOperateQueue, s.windowAction("recall")))
+	mux.HandleFunc("POST /api/v1/queues/{site}/{room}/windows/{window}/no-show", s.authed(auth.CanOperateQueue, s.windowAction("no-show")))
+	mux.HandleFunc("POST /api/v1/queues/{site}/{room}/windows/{window}/transfer", s.authed(auth.CanOperateQueue, s.windowAction("transfer")))
+	mux.HandleFunc("POST /api/v1/queues/{site}/{room}/windows/{window}/complete", s.authed(auth.CanOperateQueue, s.windowAction("complete")))
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path))
 	})

@@ -30,6 +30,7 @@ import (
 	"github.com/bailiff/bailiff/internal/config"
 	"github.com/bailiff/bailiff/internal/hub/auth"
 	"github.com/bailiff/bailiff/internal/hub/commands"
+	"github.com/bailiff/bailiff/internal/hub/queue"
 	"github.com/bailiff/bailiff/internal/hub/registry"
 	"github.com/bailiff/bailiff/internal/store"
 	"github.com/bailiff/bailiff/internal/wire"
@@ -555,6 +556,18 @@ func TestServerRoutesAreDocumented(t *testing.T) {
 
 // --- (c) real requests: documented status, body fits the documented schema ---
 
+// expect serves one request to url (an instance of the documented path), fails unless its
+// status is want, and checks the response against the file; it returns the response and its
+// decoded body.
+func (f *oaFixture) expect(t *testing.T, method, path, url, token, contentType, body string, want int) (*httptest.ResponseRecorder, any) {
+	t.Helper()
+	w := f.do(method, url, token, contentType, body)
+	if w.Code != want {
+		t.Fatalf("status %d, want %d; body %s", w.Code, want, w.Body.String())
+	}
+	return w, f.checkResponse(t, method, path, w)
+}
+
 // checkResponse checks that the operation documents w's status, that a JSON body fits the
 // documented schema, and returns the decoded body.
 func (f *oaFixture) checkResponse(t *testing.T, method, path string, w *httptest.ResponseRecorder) any {
@@ -663,11 +676,7 @@ func TestOpenAPIResponses(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			w := f.do(tc.method, tc.url, tc.token, tc.contentType, tc.body)
-			if w.Code != tc.want {
-				t.Fatalf("status %d, want %d; body %s", w.Code, tc.want, w.Body.String())
-			}
-			body := f.checkResponse(t, tc.method, tc.path, w)
+			w, body := f.expect(t, tc.method, tc.path, tc.url, tc.token, tc.contentType, tc.body, tc.want)
 			if tc.wantCode != "" {
 				if got := oaMap(body, "error")["code"]; got != tc.wantCode {
 					t.Errorf("error code %v, want %s", got, tc.wantCode)
@@ -784,6 +793,9 @@ func TestOpenAPIEventStream(t *testing.T) {
 		"created":"`+now+`","updated":"`+now+`","devices":[{"site":"demo-court","room":"courtroom-1","device":"tally-1",
 		"from":"1.0.0","step":"downloading","percent":40,"updated":"`+now+`"}]}`), &rollout)
 	f.feed.Publish("firmware-rollout", rollout)
+	f.feed.Publish("queue", queue.Event{Site: oaSite, Room: "litigation-hall", Action: "called", Window: "w1",
+		Ticket: &queue.Ticket{Number: "A001", Service: "A", ServiceName: "Filing", State: queue.Called, Window: "w1",
+			Issued: time.Now().UTC(), Called: time.Now().UTC(), Calls: 1}, Waiting: map[string]int{"A": 2}})
 
 	seen := map[string]bool{}
 	var id, typ string

@@ -101,12 +101,15 @@ const (
 	RoleClerk      = "clerk"
 	RoleMonitor    = "monitor"
 	RoleVisitor    = "visitor"
+	// RoleKiosk is a ticket kiosk's login: it may issue queue tickets and read the live
+	// queue, and nothing else.
+	RoleKiosk = "kiosk"
 )
 
 // ValidRole reports whether r is a role.
 func ValidRole(r string) bool {
 	switch r {
-	case RoleTechnician, RoleJudge, RoleClerk, RoleMonitor, RoleVisitor:
+	case RoleTechnician, RoleJudge, RoleClerk, RoleMonitor, RoleVisitor, RoleKiosk:
 		return true
 	}
 	return false
@@ -123,5 +126,22 @@ func CanCommand(role string) bool {
 
 // CanView reports whether a role may read rooms, devices and events.
 func CanView(role string) bool {
-	return role != RoleVisitor && ValidRole(role)
+	return role != RoleVisitor && role != RoleKiosk && ValidRole(role)
+}
+
+// CanIssueTicket reports whether a role may issue queue tickets: kiosks and window staff.
+func CanIssueTicket(role string) bool {
+	return role == RoleKiosk || CanOperateQueue(role)
+}
+
+// CanOperateQueue reports whether a role may work a queue's windows (call, recall, no-show,
+// transfer, complete).
+func CanOperateQueue(role string) bool {
+	return role == RoleClerk || role == RoleTechnician
+}
+
+// CanSeeQueue reports whether a role may read a live queue: every role that views rooms, and
+// kiosks (which show the services and how many wait).
+func CanSeeQueue(role string) bool {
+	return role == RoleKiosk || CanView(role)
 }

@@ -162,3 +162,7 @@ func abbreviate(s string) string {
 	}
 	return s
 }
+
+// Context is the context of the browser's first tab, for chromedp actions of a test's own
+// (chromedp.NewContext(b.Context()) opens another tab in the same browser).
+func (b *Browser) Context() context.Context { return b.ctx }

@@ -1,0 +1,113 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// QueueTicket is one ticket of a litigation hall queue as stored. Times are zero when the
+// step has not happened. Day is the queue's business day (the local date its daily reset
+// starts); a number is unique within a room and day.
+type QueueTicket struct {
+	Site, Room  string
+	Day         string
+	Number      string
+	Seq         int    // the number's sequence within Origin and Day
+	Origin      string // the service that issued the number
+	Service     string // the service it waits for or was served in (changes on transfer)
+	Priority    bool
+	State       string
+	Source      string // what issued it: api, kiosk, button:<device>
+	Window      string // the window that called it last
+	Issued      time.Time
+	FirstCalled time.Time
+	Called      time.Time
+	Finished    time.Time // served, no-show or expired
+	Transferred time.Time
+	FromService string // the service it was transferred from
+	Calls       int    // how many times it was called (recalls included)
+	CallSeq     int64  // the room's call sequence number at its last call
+}
+
+func unixMS(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromMS(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+// PutQueueTicket creates or replaces a ticket.
+func (s *Store) PutQueueTicket(ctx context.Context, t QueueTicket) error {
+	_, err := s.db.ExecContext(ctx, `INSERT OR REPLACE INTO queue_tickets(site, room, day, number, seq, origin,
+		service, priority, state, source, win, issued, first_called, called, finished, transferred, from_service,
+		calls, call_seq) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		t.Site, t.Room, t.Day, t.Number, t.Seq, t.Origin, t.Service, t.Priority, t.State, t.Source, t.Window,
+		unixMS(t.Issued), unixMS(t.FirstCalled), unixMS(t.Called), unixMS(t.Finished), unixMS(t.Transferred),
+		t.FromService, t.Calls, t.CallSeq)
+	if err != nil {
+		return fmt.Errorf("store: put queue ticket %s/%s %s %s: %w", t.Site, t.Room, t.Day, t.Number, err)
+	}
+	return nil
+}
+
+// CloseQueueTickets sets every ticket of site/room of another day than day that is not in one
+// of the final states to state, finished at. The daily reset uses it for the tickets left over.
+func (s *Store) CloseQueueTickets(ctx context.Context, site, room, day, state string, at time.Time, final []string) error {
+	q := `UPDATE queue_tickets SET state=?, finished=? WHERE site=? AND room=? AND day<>?`
+	args := []any{state, unixMS(at), site, room, day}
+	for _, f := range final {
+		q += ` AND state<>?`
+		args = append(args, f)
+	}
+	if _, err := s.db.ExecContext(ctx, q, args...); err != nil {
+		return fmt.Errorf("store: close queue tickets %s/%s %s: %w", site, room, day, err)
+	}
+	return nil
+}
+
+const queueColumns = `site, room, day, number, seq, origin, service, priority, state, source, win, issued,
+	first_called, called, finished, transferred, from_service, calls, call_seq`
+
+// QueueTickets returns the tickets of site/room of one day, in issue order.
+func (s *Store) QueueTickets(ctx context.Context, site, room, day string) ([]QueueTicket, error) {
+	return s.queueTickets(ctx, `SELECT `+queueColumns+` FROM queue_tickets WHERE site=? AND room=? AND day=?
+		ORDER BY issued, number`, site, room, day)
+}
+
+// QueueTicketsIssued returns the tickets of site/room issued in [from, to), in issue order.
+func (s *Store) QueueTicketsIssued(ctx context.Context, site, room string, from, to time.Time) ([]QueueTicket, error) {
+	return s.queueTickets(ctx, `SELECT `+queueColumns+` FROM queue_tickets WHERE site=? AND room=? AND issued>=?
+		AND issued<? ORDER BY issued, number`, site, room, from.UnixMilli(), to.UnixMilli())
+}
+
+func (s *Store) queueTickets(ctx context.Context, query string, args ...any) ([]QueueTicket, error) {
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: queue tickets: %w", err)
+	}
+	defer rows.Close()
+	var out []QueueTicket
+	for rows.Next() {
+		var t QueueTicket
+		var issued, first, called, finished, transferred int64
+		if err := rows.Scan(&t.Site, &t.Room, &t.Day, &t.Number, &t.Seq, &t.Origin, &t.Service, &t.Priority,
+			&t.State, &t.Source, &t.Window, &issued, &first, &called, &finished, &transferred, &t.FromService,
+			&t.Calls, &t.CallSeq); err != nil {
+			return nil, fmt.Errorf("store: queue tickets: %w", err)
+		}
+		t.Issued, t.FirstCalled, t.Called, t.Finished, t.Transferred = fromMS(issued), fromMS(first), fromMS(called), fromMS(finished), fromMS(transferred)
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: queue tickets: %w", err)
+	}
+	return out, nil
+}
