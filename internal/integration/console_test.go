@@ -1,0 +1,181 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bailiff/bailiff/drivers/pjlink/pjlinksim"
+	"github.com/bailiff/bailiff/internal/agent"
+	"github.com/bailiff/bailiff/internal/testutil"
+	"github.com/bailiff/bailiff/internal/testutil/browser"
+)
+
+// waitPage waits until the JavaScript expression expr is true in the page.
+func waitPage(t *testing.T, b *browser.Browser, d time.Duration, what, expr string) {
+	t.Helper()
+	testutil.Eventually(t, d, what, func() bool {
+		var ok bool
+		return b.Eval(5*time.Second, "!!("+expr+")", &ok) == nil && ok
+	})
+}
+
+// pageDo runs JavaScript statements in the page.
+func pageDo(t *testing.T, b *browser.Browser, js string) {
+	t.Helper()
+	b.MustEval(t, 10*time.Second, "(() => { "+js+" })(), true", nil)
+}
+
+// pageLogin logs in through the page's form.
+func pageLogin(t *testing.T, b *browser.Browser, user, password string) {
+	t.Helper()
+	waitPage(t, b, 10*time.Second, "the login form", `document.querySelector("#login") && !document.querySelector("#login").hidden`)
+	pageDo(t, b, `const f = document.querySelector("#login");
+		f.querySelector("[name=user]").value = `+js(user)+`;
+		f.querySelector("[name=password]").value = `+js(password)+`;
+		f.requestSubmit();`)
+}
+
+// screenshots is where the pages' pictures go (docs/screenshots).
+func screenshots(name string) string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "docs", "screenshots", name)
+}
+
+// TestBrowserConsole: a technician logs in to the console in Chromium and sees the rooms; a
+// projector's fault appears as an alarm, which the technician acknowledges in the page; a new
+// room is created in the editor and its agent enrolled with the token the page issued; a
+// config that does not validate shows its problem with line and key, nothing applied; a
+// pushed config moves a display to another simulator, the agent reports the new revision,
+// and the page's power button reaches the new simulator; the language switch shows Chinese.
+func TestBrowserConsole(t *testing.T) {
+	e, b := newBrowserEnv(t, nil)
+	tech := e.login("tech")
+	b.Navigate(t, e.url("/?lang=en"))
+	pageLogin(t, b, "tech", "pw-tech")
+	room := func(r string) string { return `document.querySelector('[data-room="` + site + `/` + r + `"]')` }
+	waitPage(t, b, 15*time.Second, "both rooms online with their devices",
+		room("r1")+` && `+room("r2")+` && `+room("r1")+`.querySelectorAll("tr[data-device]").length == 2 && `+room("r1")+`.querySelector(".badge.on")`)
+
+	// An alarm appears live and is acknowledged in the page.
+	if err := e.sims["r1/projector"].SetERST("020000"); err != nil {
+		t.Fatal(err)
+	}
+	waitPage(t, b, 15*time.Second, "the projector's alarm in the page", `[...document.querySelectorAll("#alarm-list tr")].some((tr) => tr.textContent.includes("projector") && tr.querySelector("button.ack"))`)
+	b.Screenshot(t, screenshots("console.png"), 1280, 800)
+	pageDo(t, b, `[...document.querySelectorAll("#alarm-list tr")].find((tr) => tr.textContent.includes("projector")).querySelector("button.ack").click()`)
+	testutil.Eventually(t, 10*time.Second, "the alarm acknowledged by tech", func() bool {
+		a := e.activeAlarm(tech, "r1", "projector", "device-error")
+		return a != nil && a["acked_by"] == "tech"
+	})
+	waitPage(t, b, 10*time.Second, "the page shows it acknowledged", `document.querySelector("#alarm-list tr.acked")`)
+
+	// A new room from the editor, and its agent's enrollment.
+	sim := pjlinksim.New(pjlinksim.Config{})
+	simAddr, err := sim.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	newRoom := fmt.Sprintf("site: %s\nroom: r9\nkind: tech-courtroom\nname: Room 9\ndevices:\n  - id: projector\n    driver: pjlink\n    address: %s\n", site, simAddr)
+	pageDo(t, b, `document.querySelector("#new-room").click()`)
+	waitPage(t, b, 5*time.Second, "the editor open", `document.querySelector("#cfg-dialog").open`)
+	pageDo(t, b, `document.querySelector("#cfg-yaml").value = `+js(newRoom)+`; document.querySelector("#cfg-save").click()`)
+	waitPage(t, b, 10*time.Second, "the new room in the console", room("r9"))
+	pageDo(t, b, `document.querySelector("#cfg-dialog").close(); `+room("r9")+`.querySelector("button.enroll").click()`)
+	waitPage(t, b, 10*time.Second, "the enrollment command", `document.querySelector("#enroll-cmd").dataset.token`)
+	var cmd string
+	b.MustEval(t, 5*time.Second, `document.querySelector("#enroll-cmd").textContent`, &cmd)
+	b.Screenshot(t, screenshots("console-enroll.png"), 1280, 800)
+	hubURL := e.url("")
+	if !strings.HasPrefix(cmd, "agent enroll --hub "+hubURL+" --token ") {
+		t.Fatalf("enrollment command %q", cmd)
+	}
+	token := strings.TrimPrefix(cmd, "agent enroll --hub "+hubURL+" --token ")
+	en, err := agent.Enroll(context.Background(), hubURL, token, nil)
+	if err != nil {
+		t.Fatalf("enroll with the page's token: %v", err)
+	}
+	if en.Room != "r9" || en.Credentials.Username != "agent/"+site+"/r9" {
+		t.Fatalf("enrolled %+v", en)
+	}
+	if _, err := agent.Enroll(context.Background(), hubURL, token, nil); err == nil {
+		t.Fatal("the page's token worked twice")
+	}
+	pageDo(t, b, `document.querySelector("#enroll-dialog").close()`)
+
+	// A config that does not validate: its problem by line and key, nothing stored.
+	pageDo(t, b, room("r1")+`.querySelector("button.edit-config").click()`)
+	waitPage(t, b, 10*time.Second, "r1's config in the editor", `document.querySelector("#cfg-yaml").value.includes("room: r1") && document.querySelector("#cfg-revs button")`)
+	var text string
+	b.MustEval(t, 5*time.Second, `document.querySelector("#cfg-yaml").value`, &text)
+	bad := strings.Replace(text, "kind: tech-courtroom", "kind: tech-courtroom\ncolour: red", 1)
+	if bad == text {
+		t.Fatalf("no kind line in r1's config:\n%s", text)
+	}
+	badLine := strings.Count(bad[:strings.Index(bad, "colour:")], "\n") + 1
+	pageDo(t, b, `document.querySelector("#cfg-yaml").value = `+js(bad)+`; document.querySelector("#cfg-save").click()`)
+	waitPage(t, b, 10*time.Second, "the problem with its line and key",
+		`document.querySelector('#cfg-errors li.problem[data-key="colour"][data-line="`+strconv.Itoa(badLine)+`"]')`)
+	b.Screenshot(t, screenshots("console-config-error.png"), 1280, 800)
+	if rev, _, _ := e.agentConfig(tech, "r1"); rev != 1 {
+		t.Fatalf("after a refused config the agent runs revision %v", rev)
+	}
+	if st, cur := e.call("GET", "/api/v1/rooms/"+site+"/r1/config", tech, nil); st != 200 || cur["revision"] != 1.0 {
+		t.Fatalf("a refused config was stored: %d %v", st, cur)
+	}
+
+	// Move the display to another simulator and push it from the editor.
+	newDisp := pjlinksim.New(pjlinksim.Config{})
+	addr, err := newDisp.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { newDisp.Close() })
+	oldAddr := ""
+	for _, d := range e.rooms[0].Devices {
+		if d.ID == "display" {
+			oldAddr = d.Address
+		}
+	}
+	pageDo(t, b, `document.querySelector("#cfg-yaml").value = `+js(strings.Replace(text, oldAddr, addr, 1))+`; document.querySelector("#cfg-save").click()`)
+	waitPage(t, b, 10*time.Second, "the push stored as revision 2", `document.querySelector("#cfg-status").textContent.includes("revision 2") && !document.querySelector("#cfg-errors li")`)
+	waitPage(t, b, 15*time.Second, "the console shows the agent on revision 2", room("r1")+`.querySelector('.agent[data-revision="2"]')`)
+	testutil.Eventually(t, 10*time.Second, "the new display simulator is polled", func() bool { return newDisp.Connections() > 0 })
+	pageDo(t, b, `document.querySelector("#cfg-dialog").close()`)
+	waitPage(t, b, 10*time.Second, "the display reachable again", room("r1")+`.querySelector('tr[data-device="display"] button[data-action="power-on"]') && !`+room("r1")+`.querySelector('tr[data-device="display"].down')`)
+	pageDo(t, b, room("r1")+`.querySelector('tr[data-device="display"] button[data-action="power-on"]').click()`)
+	testutil.Eventually(t, 10*time.Second, "the page's power command reaches the new display", func() bool {
+		p := newDisp.State().Power
+		return p == pjlinksim.PowerWarming || p == pjlinksim.PowerOn
+	})
+	if p := e.sims["r1/display"].State().Power; p != pjlinksim.PowerOff {
+		t.Fatalf("the old display got the command: %v", p)
+	}
+
+	// The command console of a device shows the ack.
+	pageDo(t, b, room("r1")+`.querySelector('tr[data-device="display"] button.console').click()`)
+	waitPage(t, b, 5*time.Second, "the command console", `document.querySelector("#cmd-dialog").open`)
+	pageDo(t, b, `const s = document.querySelector("#cmd-action"); s.value = "refresh"; s.dispatchEvent(new Event("change")); document.querySelector("#cmd-form").requestSubmit()`)
+	t.Cleanup(func() {
+		if t.Failed() {
+			var res string
+			b.Eval(5*time.Second, `document.querySelector("#cmd-result").textContent`, &res)
+			t.Logf("command console: %q", res)
+		}
+	})
+	waitPage(t, b, 10*time.Second, "the command's ack", `document.querySelector("#cmd-result").textContent.includes('"ok": true')`)
+	b.Screenshot(t, screenshots("console-command.png"), 1280, 800)
+	pageDo(t, b, `document.querySelector("#cmd-dialog").close()`)
+
+	// Chinese.
+	pageDo(t, b, `document.querySelector("#lang").click()`)
+	waitPage(t, b, 5*time.Second, "the console in Chinese", `document.querySelector("#alarms h2 span").textContent == "当前告警" && `+room("r1")+`.querySelector("button.edit-config").textContent == "配置"`)
+	b.Screenshot(t, screenshots("console-zh.png"), 1280, 800)
+	pageDo(t, b, `document.querySelector("#lang").click()`)
+}
