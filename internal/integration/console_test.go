@@ -179,3 +179,53 @@ func TestBrowserConsole(t *testing.T) {
 	b.Screenshot(t, screenshots("console-zh.png"), 1280, 800)
 	pageDo(t, b, `document.querySelector("#lang").click()`)
 }
+
+// TestBrowserRecordings: a hearing recorded in the test is listed on the recordings page (by
+// room and case number), plays in the page's <video> (its time advances), shows its notes as
+// a timeline whose entries seek the player, and its verification; in Chinese too.
+func TestBrowserRecordings(t *testing.T) {
+	e, b := newBrowserEnv(t, nil)
+	_, recID, _ := recordedHearing(t, e, "public", 4*time.Second)
+	b.Navigate(t, e.url("/recordings.html?lang=en"))
+	pageLogin(t, b, "judge", "pw-judge")
+	row := `document.querySelector('#rec-list tr[data-recording="` + recID + `"]')`
+	waitPage(t, b, 10*time.Second, "the recording listed", row)
+	// The case number filter keeps it; another case number hides it.
+	pageDo(t, b, `document.querySelector("#f-case").value = "0042"; document.querySelector("#filters").requestSubmit()`)
+	waitPage(t, b, 5*time.Second, "the recording found by its case number", row+` && `+row+`.textContent.includes("CR-2026-0042")`)
+	pageDo(t, b, `document.querySelector("#f-case").value = "no-such-case"; document.querySelector("#filters").requestSubmit()`)
+	waitPage(t, b, 5*time.Second, "the recording filtered out", `!`+row+` && !document.querySelector("#rec-none").hidden`)
+	pageDo(t, b, `document.querySelector("#f-case").value = ""; document.querySelector("#f-room").value = "`+site+`/r1"; document.querySelector("#filters").requestSubmit()`)
+	waitPage(t, b, 5*time.Second, "the recording listed by room", row)
+
+	pageDo(t, b, row+`.querySelector("button.play").click()`)
+	waitPage(t, b, 10*time.Second, "the notes on the timeline", `document.querySelectorAll("#timeline button.note").length == 2`)
+	waitPage(t, b, 10*time.Second, "the verification shown", `document.querySelector("#play-verify.ok")`)
+	t.Cleanup(func() {
+		if t.Failed() {
+			var st map[string]any
+			b.Eval(5*time.Second, `(() => { const v = document.querySelector("#video"); return {src: v.src, t: v.currentTime, err: v.error && v.error.message, ready: v.readyState, paused: v.paused}; })()`, &st)
+			t.Logf("video: %v", st)
+		}
+	})
+	var t0 float64
+	waitPage(t, b, 15*time.Second, "the video playing", `document.querySelector("#video").currentTime > 0.3`)
+	b.MustEval(t, 5*time.Second, `document.querySelector("#video").currentTime`, &t0)
+	waitPage(t, b, 15*time.Second, "the video's time advancing", `document.querySelector("#video").currentTime > `+strconv.FormatFloat(t0+0.5, 'f', 2, 64))
+	var size []int
+	b.MustEval(t, 5*time.Second, `[document.querySelector("#video").videoWidth, document.querySelector("#video").videoHeight]`, &size)
+	if len(size) != 2 || size[0] == 0 || size[1] == 0 {
+		t.Errorf("the video has no picture: %v", size)
+	}
+	b.Screenshot(t, screenshots("recordings.png"), 1280, 800)
+
+	// A click on the first note seeks the player to it.
+	var off float64
+	b.MustEval(t, 5*time.Second, `Number(document.querySelector("#timeline button.note").dataset.offset)`, &off)
+	pageDo(t, b, `document.querySelector("#video").pause(); document.querySelector("#timeline button.note").click()`)
+	waitPage(t, b, 10*time.Second, "the player at the first note",
+		`Math.abs(document.querySelector("#video").currentTime - `+strconv.FormatFloat(off/1000, 'f', 3, 64)+`) < 1`)
+
+	pageDo(t, b, `document.querySelector("#lang").click()`)
+	waitPage(t, b, 5*time.Second, "the page in Chinese", `document.querySelector("#timeline").previousElementSibling.previousElementSibling.textContent == "庭审笔记" && document.querySelector("#play-verify").textContent.startsWith("已校验")`)
+}

@@ -33,7 +33,8 @@ export function startPage(content, start, stop) {
     const s = session();
     $("#login").hidden = !!s;
     $("#logout").hidden = !s;
-    $("#nav").hidden = !s || s.role !== "technician";
+    $("#nav").hidden = !s;
+    for (const a of document.querySelectorAll("#nav .tech-only")) a.hidden = !s || s.role !== "technician";
     $("#who").textContent = s ? s.user + " (" + s.role + ")" : "";
     content.hidden = !s;
     if (s) start(s); else if (stop) stop();
