@@ -154,6 +154,15 @@ func TestRecordingSegments(t *testing.T) {
 		t.Errorf("a range past the end: %d", resp.StatusCode)
 	}
 
+	// A recording still being written is not served.
+	st, running := e.call("POST", "/api/v1/recordings", tech, map[string]string{"site": site, "room": "r1"})
+	if st != 201 {
+		t.Fatalf("start a recording: %d %v", st, running)
+	}
+	if resp, body := e.get("/api/v1/recordings/"+running["id"].(string)+"/tracks/"+track+"/segments/0", tech, nil); resp.StatusCode != 409 {
+		t.Errorf("a running recording's segment: %d %s", resp.StatusCode, body)
+	}
+
 	// Names that are not a segment: refused before any file is opened, or not found.
 	recDir := filepath.Join(e.dir, "data", rec["dir"].(string))
 	if err := os.Symlink(filepath.Join(e.dir, "data", "hub.db"), filepath.Join(recDir, "evil-000000.webm")); err != nil {
@@ -164,6 +173,7 @@ func TestRecordingSegments(t *testing.T) {
 		"/api/v1/recordings/" + recID + "/tracks/.hidden/segments/0":                 400,
 		"/api/v1/recordings/" + recID + "/tracks/" + track + "/segments/-1":          400,
 		"/api/v1/recordings/" + recID + "/tracks/" + track + "/segments/x":           400,
+		"/api/v1/recordings/" + recID + "/tracks/" + track + "/segments/+0":          400,
 		"/api/v1/recordings/" + recID + "/tracks/" + track + "/segments/999":         404,
 		"/api/v1/recordings/" + recID + "/tracks/no-such-track/segments/0":           404,
 		"/api/v1/recordings/" + recID + "/tracks/evil/segments/0":                    404, // a link out of the directory

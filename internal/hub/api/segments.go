@@ -44,7 +44,7 @@ func (s *Server) recordingSegment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	n, err := strconv.Atoi(ns)
-	if err != nil || n < 0 || n > 999999 {
+	if err != nil || n < 0 || n > 999999 || strings.Trim(ns, "0123456789") != "" {
 		writeError(w, http.StatusBadRequest, "bad_request", fmt.Sprintf("invalid segment number %q: want 0 to 999999", ns))
 		return
 	}
