@@ -31,9 +31,14 @@ func pageDo(t *testing.T, b *browser.Browser, js string) {
 	b.MustEval(t, 10*time.Second, "(() => { "+js+" })(), true", nil)
 }
 
-// pageLogin logs in through the page's form.
+// pageLogin logs in through the page's form. An exception thrown in the page fails the test.
 func pageLogin(t *testing.T, b *browser.Browser, user, password string) {
 	t.Helper()
+	t.Cleanup(func() {
+		if log := b.Log(); strings.Contains(log, "exception:") {
+			t.Errorf("the page threw:\n%s", log)
+		}
+	})
 	waitPage(t, b, 10*time.Second, "the login form", `document.querySelector("#login") && !document.querySelector("#login").hidden`)
 	pageDo(t, b, `const f = document.querySelector("#login");
 		f.querySelector("[name=user]").value = `+js(user)+`;
@@ -45,6 +50,30 @@ func pageLogin(t *testing.T, b *browser.Browser, user, password string) {
 func screenshots(name string) string {
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "..", "..", "docs", "screenshots", name)
+}
+
+// runEnrolledAgent runs an agent as `agent --credentials FILE` does, with the credentials file
+// `agent enroll` wrote, until the test ends.
+func runEnrolledAgent(t *testing.T, credFile string) *agent.Agent {
+	t.Helper()
+	creds, err := agent.ResolveCredentials(agent.CredentialSources{File: credFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	room, err := agent.BootstrapRoom(creds.Username)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := agent.New(agent.Options{Room: room, Broker: creds.Broker, Username: creds.Username, Password: creds.Password,
+		Version: "test", Logger: testLogger(t), MaxBackoff: 500 * time.Millisecond, ConfigCache: agent.ConfigCacheFor(credFile)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); a.Run(runCtx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return a
 }
 
 // TestBrowserConsole: a technician logs in to the console in Chromium and sees the rooms; a
@@ -86,7 +115,7 @@ func TestBrowserConsole(t *testing.T) {
 	pageDo(t, b, `document.querySelector("#new-room").click()`)
 	waitPage(t, b, 5*time.Second, "the editor open", `document.querySelector("#cfg-dialog").open`)
 	pageDo(t, b, `document.querySelector("#cfg-yaml").value = `+js(newRoom)+`; document.querySelector("#cfg-save").click()`)
-	waitPage(t, b, 10*time.Second, "the new room in the console", room("r9"))
+	waitPage(t, b, 10*time.Second, "the new room in the console", room("r9")+` && document.querySelector("#cfg-saved").textContent.includes("r9")`)
 	pageDo(t, b, `document.querySelector("#cfg-dialog").close(); `+room("r9")+`.querySelector("button.enroll").click()`)
 	waitPage(t, b, 10*time.Second, "the enrollment command", `document.querySelector("#enroll-cmd").dataset.token`)
 	var cmd string
@@ -107,6 +136,13 @@ func TestBrowserConsole(t *testing.T) {
 	if _, err := agent.Enroll(context.Background(), hubURL, token, nil); err == nil {
 		t.Fatal("the page's token worked twice")
 	}
+	credFile := filepath.Join(e.dir, "r9.yaml")
+	if err := agent.WriteCredentials(credFile, en); err != nil {
+		t.Fatal(err)
+	}
+	runEnrolledAgent(t, credFile)
+	waitPage(t, b, 15*time.Second, "the enrolled room online in the console, its projector reachable, on the pushed revision",
+		room("r9")+`.querySelector(".badge.on") && `+room("r9")+`.querySelector('tr[data-device="projector"]:not(.down)') && `+room("r9")+`.querySelector('.agent[data-revision="1"]')`)
 	pageDo(t, b, `document.querySelector("#enroll-dialog").close()`)
 
 	// A config that does not validate: its problem by line and key, nothing stored.
@@ -144,8 +180,8 @@ func TestBrowserConsole(t *testing.T) {
 		}
 	}
 	pageDo(t, b, `document.querySelector("#cfg-yaml").value = `+js(strings.Replace(text, oldAddr, addr, 1))+`; document.querySelector("#cfg-save").click()`)
-	waitPage(t, b, 10*time.Second, "the push stored as revision 2", `document.querySelector("#cfg-status").textContent.includes("revision 2") && !document.querySelector("#cfg-errors li")`)
-	waitPage(t, b, 15*time.Second, "the console shows the agent on revision 2", room("r1")+`.querySelector('.agent[data-revision="2"]')`)
+	waitPage(t, b, 10*time.Second, "the push stored as revision 2", `document.querySelector("#cfg-saved").textContent.includes("revision 2") && !document.querySelector("#cfg-errors li")`)
+	waitPage(t, b, 15*time.Second, "the console and the editor show the agent on revision 2", room("r1")+`.querySelector('.agent[data-revision="2"]') && document.querySelector("#cfg-status").textContent.includes("the agent runs 2")`)
 	testutil.Eventually(t, 10*time.Second, "the new display simulator is polled", func() bool { return newDisp.Connections() > 0 })
 	pageDo(t, b, `document.querySelector("#cfg-dialog").close()`)
 	waitPage(t, b, 10*time.Second, "the display reachable again", room("r1")+`.querySelector('tr[data-device="display"] button[data-action="power-on"]') && !`+room("r1")+`.querySelector('tr[data-device="display"].down')`)

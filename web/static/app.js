@@ -207,6 +207,7 @@ async function openConfig(r) {
   $("#cfg-errors").replaceChildren();
   $("#cfg-revs").replaceChildren();
   $("#cfg-status").textContent = "";
+  $("#cfg-saved").textContent = "";
   $("#cfg-yaml").value = r ? "" : newRoomTemplate;
   $("#cfg-dialog").showModal();
   if (r) await loadConfig(r, 0);
@@ -239,16 +240,16 @@ async function saveConfig(e) {
   e.preventDefault();
   const errs = $("#cfg-errors");
   errs.replaceChildren();
+  $("#cfg-saved").textContent = "";
   const text = $("#cfg-yaml").value;
   try {
     if (cfgTarget) {
       const c = await api("PUT", `/api/v1/rooms/${cfgTarget.site}/${cfgTarget.room}/config`, text, "application/yaml");
-      showConfigStatus(c);
-      $("#cfg-status").textContent = (c.unchanged ? t("cfg.unchanged") : t("cfg.saved", { rev: c.revision })) + " " + $("#cfg-status").textContent;
+      $("#cfg-saved").textContent = c.unchanged ? t("cfg.unchanged") : t("cfg.saved", { rev: c.revision });
       await loadConfig(cfgTarget, 0);
     } else {
       const c = await api("POST", "/api/v1/rooms", text, "application/yaml");
-      $("#cfg-status").textContent = t("cfg.created", { room: c.site + "/" + c.room, rev: c.revision });
+      $("#cfg-saved").textContent = t("cfg.created", { room: c.site + "/" + c.room, rev: c.revision });
       await loadRooms();
       const r = rooms.get(c.site + "/" + c.room);
       if (r) { cfgTarget = r; $("#cfg-title").textContent = t("cfg.title", { room: c.site + "/" + c.room }); $("#cfg-save").textContent = t("cfg.push"); }
@@ -368,7 +369,12 @@ function start(s) {
       Object.assign(d, { reachable: ev.reachable, state: ev.state, error: ev.error });
       render();
     },
-    agent: () => loadRooms().catch(() => {}),
+    agent: () => {
+      loadRooms().catch(() => {});
+      if ($("#cfg-dialog").open && cfgTarget) {
+        api("GET", `/api/v1/rooms/${cfgTarget.site}/${cfgTarget.room}/config`).then(showConfigStatus).catch(() => {});
+      }
+    },
     alarm: (ev) => {
       if (ev.active) alarms.set(ev.id, ev); else alarms.delete(ev.id);
       renderAlarms();
