@@ -10,6 +10,8 @@ register({
   en: {
     "console.title": "Technician's console", "alarms.title": "Active alarms", "alarms.none": "No active alarms.",
     "alarm.ack": "Acknowledge", "alarm.acked": "acknowledged by {by}",
+    "alarm.agent-offline": "agent offline", "alarm.device-unreachable": "device unreachable", "alarm.device-error": "device error",
+    "alarm.lamp-hours": "lamp hours", "alarm.recording-failed": "recording failed",
     "room.new": "New room", "room.config": "Config", "room.enroll": "Enroll agent", "room.devices": "{n} devices",
     "agent.none": "no agent yet", "agent.line": "agent {version}, config revision {rev}",
     "agent.rejected": "refused revision {rev}: {error}", "agent.local": "its local file",
@@ -30,6 +32,8 @@ register({
   zh: {
     "console.title": "技术员控制台", "alarms.title": "当前告警", "alarms.none": "没有告警。",
     "alarm.ack": "确认", "alarm.acked": "已由 {by} 确认",
+    "alarm.agent-offline": "代理离线", "alarm.device-unreachable": "设备无法连接", "alarm.device-error": "设备故障",
+    "alarm.lamp-hours": "灯泡超时", "alarm.recording-failed": "录像失败",
     "room.new": "新建房间", "room.config": "配置", "room.enroll": "注册代理", "room.devices": "{n} 台设备",
     "agent.none": "尚无代理", "agent.line": "代理 {version}，配置版本 {rev}",
     "agent.rejected": "拒绝了版本 {rev}：{error}", "agent.local": "本地文件",
@@ -138,13 +142,13 @@ function render() {
 function renderAlarms() {
   const list = [...alarms.values()].sort((a, b) => b.id - a.id);
   $("#alarm-list").replaceChildren(...list.map((a) => el("tr", { "data-alarm": a.id, class: a.acked ? "acked" : "" },
-    el("td", {}, el("span", { class: "badge" + (a.acked ? " warn" : "") }, a.kind)),
+    el("td", {}, el("span", { class: "badge" + (a.acked ? " warn" : ""), title: a.kind }, t("alarm." + a.kind))),
     el("td", {}, a.site + "/" + a.room + (a.device ? "/" + a.device : "")),
     el("td", {}, a.message),
     el("td", { class: "muted" }, fmtTime(a.raised)),
     el("td", {}, a.acked
       ? el("span", { class: "muted" }, t("alarm.acked", { by: a.acked_by || "" }))
-      : role === "judge" ? null : el("button", { type: "button", class: "ack", onclick: () => ack(a) }, t("alarm.ack"))))));
+      : !["technician", "monitor"].includes(role) ? null : el("button", { type: "button", class: "ack", onclick: () => ack(a) }, t("alarm.ack"))))));
   $("#no-alarms").hidden = list.length > 0;
   const c = $("#alarm-count");
   c.textContent = String(list.filter((a) => !a.acked).length);
