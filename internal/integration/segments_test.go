@@ -18,7 +18,7 @@ import (
 // recordedHearing is a hearing in room r1 with the given access level, recorded while a pion
 // publisher sends the test clip as the room's program stream, with two notes, then ended:
 // its ID, its recording's ID and the recording (stopped, with its segments).
-func recordedHearing(t *testing.T, e *env, access string, d time.Duration) (string, string, map[string]any) {
+func recordedHearing(t testing.TB, e *env, access string, d time.Duration) (string, string, map[string]any) {
 	t.Helper()
 	tech, judge := e.login("tech"), e.login("judge")
 	clips := sfutest.Load(t, sfutest.Small)
@@ -73,7 +73,7 @@ func recordedHearing(t *testing.T, e *env, access string, d time.Duration) (stri
 }
 
 // segmentOf is the first segment of the recording's track of kind ("video" or "audio").
-func segmentOf(t *testing.T, rec map[string]any, kind string) map[string]any {
+func segmentOf(t testing.TB, rec map[string]any, kind string) map[string]any {
 	t.Helper()
 	segs, _ := rec["segments"].([]any)
 	for _, s := range segs {
@@ -184,5 +184,43 @@ func TestRecordingSegments(t *testing.T) {
 		if resp, body := e.get(p, tech, nil); resp.StatusCode != want {
 			t.Errorf("GET %s: %d %s, want %d", p, resp.StatusCode, body, want)
 		}
+	}
+}
+
+// BenchmarkRecordingSegment serves a recorded segment over the hub's HTTP API to a technician
+// (token check, the hearing's access level, the file opened in the recording's directory):
+// the whole segment, and a 64 KiB range as a <video> element asks for while seeking.
+func BenchmarkRecordingSegment(b *testing.B) {
+	e := newEnv(b, 1, false)
+	tech := e.login("tech")
+	_, recID, rec := recordedHearing(b, e, "confidential", 3*time.Second)
+	seg := segmentOf(b, rec, "video")
+	path := e.url("/api/v1/recordings/" + recID + "/tracks/" + seg["Track"].(string) + "/segments/" + strconv.Itoa(int(seg["Index"].(float64))))
+	size := int64(seg["Bytes"].(float64))
+	for _, c := range []struct {
+		name, rng string
+		n         int64
+		status    int
+	}{{"whole", "", size, 200}, {"range64k", "bytes=1000-66535", 65536, 206}} {
+		b.Run(c.name, func(b *testing.B) {
+			req, _ := http.NewRequest("GET", path, nil)
+			req.Header.Set("Authorization", "Bearer "+tech)
+			if c.rng != "" {
+				req.Header.Set("Range", c.rng)
+			}
+			b.SetBytes(c.n)
+			b.ReportAllocs()
+			for b.Loop() {
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n, _ := io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != c.status || n != c.n {
+					b.Fatalf("%d, %d bytes", resp.StatusCode, n)
+				}
+			}
+		})
 	}
 }
