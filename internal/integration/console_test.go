@@ -14,6 +14,7 @@ import (
 	"github.com/bailiff/bailiff/internal/agent"
 	"github.com/bailiff/bailiff/internal/testutil"
 	"github.com/bailiff/bailiff/internal/testutil/browser"
+	"github.com/bailiff/bailiff/internal/wire"
 )
 
 // waitPage waits until the JavaScript expression expr is true in the page.
@@ -193,6 +194,18 @@ func TestBrowserConsole(t *testing.T) {
 	if p := e.sims["r1/display"].State().Power; p != pjlinksim.PowerOff {
 		t.Fatalf("the old display got the command: %v", p)
 	}
+
+	// A config the agent refuses (published as a hub with other rules might): the console
+	// shows the refusal and why, beside the revision the agent still runs.
+	msg, err := wire.NewRoomConfig(3, []byte(`{"site":"`+site+`","room":"r1","kind":"tech-courtroom","name":"R","devices":[{"id":"projector","driver":"pjlink"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.hub.Bus().Publish(wire.RoomTopic(site, "r1", wire.KindConfig), 1, true, wire.Encode(msg)); err != nil {
+		t.Fatal(err)
+	}
+	waitPage(t, b, 10*time.Second, "the refusal in the console",
+		room("r1")+`.querySelector('.agent[data-revision="2"] .rejected') && `+room("r1")+`.querySelector(".rejected").textContent.includes("refused revision 3") && `+room("r1")+`.querySelector(".rejected").textContent.includes("devices[0].address")`)
 
 	// The command console of a device shows the ack.
 	pageDo(t, b, room("r1")+`.querySelector('tr[data-device="display"] button.console').click()`)
