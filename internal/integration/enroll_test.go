@@ -87,23 +87,7 @@ func TestEnrollAgent(t *testing.T) {
 
 	// The agent runs with the file and without a room config, as `agent --credentials FILE`
 	// does: it takes its room from its user name and its devices from the hub's config.
-	creds, err := agent.ResolveCredentials(agent.CredentialSources{File: credFile})
-	if err != nil {
-		t.Fatal(err)
-	}
-	room, err := agent.BootstrapRoom(creds.Username)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := agent.New(agent.Options{Room: room, Broker: creds.Broker, Username: creds.Username, Password: creds.Password,
-		Version: "test", Logger: testLogger(t), MaxBackoff: 500 * time.Millisecond, ConfigCache: agent.ConfigCacheFor(credFile)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { defer close(done); a.Run(runCtx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	a := runEnrolledAgent(t, credFile)
 	testutil.Eventually(t, 10*time.Second, "the enrolled room online with its device reachable", func() bool {
 		d := e.device(tech, "r9", "screen")
 		return e.roomOnline(tech, "r9") && d != nil && d["reachable"] == true

@@ -26,6 +26,7 @@ var roleMatrix = map[string]string{
 	"GET /api/v1/streams":                                          "technician judge clerk monitor",
 	"GET /api/v1/recordings":                                       "technician judge clerk monitor",
 	"GET /api/v1/recordings/{id}":                                  "technician judge clerk monitor",
+	"GET /api/v1/recordings/{id}/tracks/{track}/segments/{n}":      "technician judge clerk monitor", // and the hearing's access level
 	"GET /api/v1/rooms/{site}/{room}/scenes":                       "technician judge clerk monitor",
 	"GET /api/v1/hearings":                                         "technician judge clerk monitor",
 	"GET /api/v1/hearings/{id}":                                    "technician judge clerk monitor",
@@ -134,7 +135,7 @@ func TestRoleMatrix(t *testing.T) {
 	for _, rt := range routes {
 		method, path, _ := strings.Cut(rt, " ")
 		url := strings.NewReplacer("{site}", "demo-court", "{room}", "courtroom-1", "{device}", "projector",
-			"{scene}", "privacy-off").Replace(path)
+			"{scene}", "privacy-off", "{track}", "program-video", "{n}", "0").Replace(path)
 		if strings.HasPrefix(path, "/api/v1/hearings/{id}") {
 			url = strings.Replace(url, "{id}", hearingID, 1)
 		}

@@ -140,6 +140,7 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("POST /api/v1/recordings", s.authed(auth.CanCommand, s.startRecording))
 		mux.HandleFunc("GET /api/v1/recordings/{id}", s.authed(auth.CanView, s.getRecording))
 		mux.HandleFunc("POST /api/v1/recordings/{id}/stop", s.authed(auth.CanCommand, s.stopRecording))
+		mux.HandleFunc("GET /api/v1/recordings/{id}/tracks/{track}/segments/{n}", s.authed(auth.CanView, s.recordingSegment, tokenInQuery))
 	}
 	if s.Scenes != nil {
 		mux.HandleFunc("GET /api/v1/rooms/{site}/{room}/scenes", s.authed(auth.CanView, s.listScenes))

@@ -1,0 +1,41 @@
+package browser
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// Screenshot writes the tab's viewport, width×height CSS pixels, as a PNG to path, when the
+// environment sets BAILIFF_SCREENSHOTS=1 (the pictures in docs/screenshots); otherwise it does
+// nothing.
+func (b *Browser) Screenshot(t testing.TB, path string, width, height int64) {
+	t.Helper()
+	if os.Getenv("BAILIFF_SCREENSHOTS") != "1" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	err := chromedp.Do(ctx, chromedp.EmulateViewport(width, height),
+		chromedp.Sleep(300*time.Millisecond)) // let the page lay itself out again
+	var png []byte
+	if err == nil {
+		png, err = chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	}
+	if err == nil {
+		err = chromedp.Do(ctx, chromedp.EmulateReset())
+	}
+	if err != nil {
+		t.Fatalf("browser: screenshot %s: %v", path, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
