@@ -190,17 +190,20 @@ func (rs *recordings) stop(ctx context.Context, id string) (RecordingView, error
 	}
 	a.mu.Unlock()
 	err := a.rec.Close()
+	a.mu.Lock() // the recorder's OnError (failed) may read the row at the same time
 	a.row.Stopped = time.Now().UTC()
 	a.row.Head = a.rec.Head()
 	a.row.State = store.RecordingStopped
 	if err != nil {
 		a.row.State, a.row.Error = store.RecordingFailed, err.Error()
 	}
-	if perr := rs.h.store.PutRecording(ctx, a.row); perr != nil {
+	row := a.row
+	a.mu.Unlock()
+	if perr := rs.h.store.PutRecording(ctx, row); perr != nil {
 		return RecordingView{}, perr
 	}
-	rs.h.feed.Publish("recording", map[string]any{"site": a.row.Site, "room": a.row.Room, "id": id, "state": a.row.State})
-	return rs.view(a.row, nil), nil
+	rs.h.feed.Publish("recording", map[string]any{"site": row.Site, "room": row.Room, "id": id, "state": row.State})
+	return rs.view(row, nil), nil
 }
 
 // failed is the recorder's OnError: a full disk or a write error. The recording has stopped
@@ -212,9 +215,11 @@ func (rs *recordings) failed(id string, err error) {
 	if a == nil {
 		return
 	}
-	rs.h.log.Error("recording stopped", "recording", id, "error", err)
-	rs.h.alarms.Raise(alarms.RecordingFailed, a.row.Site, a.row.Room, "", fmt.Sprintf("recording %s stopped: %v", id, err))
+	a.mu.Lock()
 	row := a.row
+	a.mu.Unlock()
+	rs.h.log.Error("recording stopped", "recording", id, "error", err)
+	rs.h.alarms.Raise(alarms.RecordingFailed, row.Site, row.Room, "", fmt.Sprintf("recording %s stopped: %v", id, err))
 	row.State, row.Error = store.RecordingFailed, err.Error()
 	rs.h.store.PutRecording(context.Background(), row)
 }
@@ -258,7 +263,10 @@ func (rs *recordings) get(ctx context.Context, id string) (RecordingView, error)
 	a := rs.active[id]
 	rs.mu.Unlock()
 	if a != nil {
-		return rs.view(a.row, a), nil
+		a.mu.Lock()
+		row := a.row
+		a.mu.Unlock()
+		return rs.view(row, a), nil
 	}
 	rows, err := rs.h.store.Recordings(ctx, "")
 	if err != nil {

@@ -148,6 +148,8 @@ func (e *env) boot(external bool) {
 }
 
 func (e *env) startHub() {
+	// Kept-alive connections to a hub that was closed would answer the next request with EOF.
+	http.DefaultClient.CloseIdleConnections()
 	o := hub.Options{HTTPListen: e.httpAddr, MQTTListen: e.mqttAddr, DataDir: filepath.Join(e.dir, "data"),
 		Rooms: e.rooms, CommandTimeout: e.timeout, Logger: testLogger(e.t), Web: e.web,
 		// Media stays on loopback: no packet of a test leaves the machine.

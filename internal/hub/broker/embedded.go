@@ -69,7 +69,7 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 		}
 	}
 	tcp := listeners.NewTCP(listeners.Config{ID: "tcp", Address: cfg.Listen})
-	if err := srv.AddListener(tcp); err != nil {
+	if err := srv.AddListener(stopAcceptingFirst{tcp}); err != nil {
 		srv.Close()
 		return nil, fmt.Errorf("broker: listen on %s: %w", cfg.Listen, err)
 	}
@@ -78,6 +78,17 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 		return nil, fmt.Errorf("broker: serve: %w", err)
 	}
 	return &Embedded{srv: srv, tcp: tcp, hook: hook}, nil
+}
+
+// stopAcceptingFirst closes its listener's socket before the listener's clients. mochi closes
+// the clients first: a client that reconnects at once (an agent) then reaches the closing
+// broker, whose socket still accepts, and waits for a CONNACK that never comes until its
+// connect timeout, long after a restarted broker is back.
+type stopAcceptingFirst struct{ *listeners.TCP }
+
+func (l stopAcceptingFirst) Close(closeClients listeners.CloseFn) {
+	l.TCP.Close(func(string) {}) // marks the listener ended and closes its socket
+	closeClients(l.ID())
 }
 
 // Addr is the address the listener is bound to.
