@@ -175,6 +175,7 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("POST /api/v1/invites", s.authed(auth.CanCommand, s.createInvite))
 		mux.HandleFunc("GET /api/v1/invites", s.authed(auth.CanCommand, s.listInvites))
 		mux.HandleFunc("DELETE /api/v1/invites/{id}", s.authed(auth.CanCommand, s.revokeInvite))
+		mux.HandleFunc("GET /api/v1/invite", s.inviteSelf) // an invite token only
 	}
 	if s.Firmware != nil {
 		mux.HandleFunc("GET /api/v1/firmware", s.authed(auth.CanView, s.listFirmware))
