@@ -92,23 +92,7 @@ func Start(t testing.TB, o Options) *Browser {
 		b.cancel()
 		t.Fatalf("browser: start %s: %v\n%s", path, err, logs.String())
 	}
-	err = chromedp.Listen(ctx, func(ev any) {
-		switch e := ev.(type) {
-		case *runtime.EventConsoleAPICalled:
-			var parts []string
-			for _, a := range e.Args {
-				parts = append(parts, strings.Trim(string(a.Value), `"`))
-			}
-			logs.add("console." + string(e.Type) + ": " + strings.Join(parts, " "))
-		case *runtime.EventExceptionThrown:
-			d := e.ExceptionDetails
-			msg := d.Text
-			if d.Exception != nil {
-				msg += " " + d.Exception.Description
-			}
-			logs.add("exception: " + msg)
-		}
-	})
+	err = b.listen()
 	if err != nil {
 		b.cancel()
 		t.Fatalf("browser: listen: %v", err)
@@ -161,4 +145,25 @@ func abbreviate(s string) string {
 		return s[:120] + "…"
 	}
 	return s
+}
+
+// listen copies the tab's console and exceptions into the log.
+func (b *Browser) listen() error {
+	return chromedp.Listen(b.ctx, func(ev any) {
+		switch e := ev.(type) {
+		case *runtime.EventConsoleAPICalled:
+			var parts []string
+			for _, a := range e.Args {
+				parts = append(parts, strings.Trim(string(a.Value), `"`))
+			}
+			b.logs.add("console." + string(e.Type) + ": " + strings.Join(parts, " "))
+		case *runtime.EventExceptionThrown:
+			d := e.ExceptionDetails
+			msg := d.Text
+			if d.Exception != nil {
+				msg += " " + d.Exception.Description
+			}
+			b.logs.add("exception: " + msg)
+		}
+	})
 }

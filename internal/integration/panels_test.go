@@ -1,0 +1,145 @@
+package integration
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bailiff/bailiff/drivers/pjlink/pjlinksim"
+	"github.com/bailiff/bailiff/internal/testutil"
+	"github.com/bailiff/bailiff/internal/testutil/browser"
+)
+
+// The media pages in headless Chromium against the demo (its rooms, simulators, camera
+// streams and loopback TURN relay): the judge starts a hearing from the panel and the
+// courtroom's projector simulator powers on; a note written on the panel is in the API; a
+// visitor joins from an invite link and the panel shows them connected; the room display
+// follows the hearing and plays the visitor; the wall decodes a rising number of frames; the
+// language switch shows Chinese. BAILIFF_SCREENSHOTS=1 writes each page to docs/screenshots.
+func TestBrowserPanels(t *testing.T) {
+	e, d := startDemo(t)
+	const site, room = "demo-court", "courtroom-1"
+	judge := e.demoLogin("judge")
+	e.waitReady(judge, site, room, "projector", "rec-lamp", "cam-bench", "matrix")
+	b := browser.Start(t, browser.Options{Timeout: 3 * time.Minute})
+	shots := os.Getenv("BAILIFF_SCREENSHOTS") == "1"
+	shot := func(tab *browser.Browser, name string) {
+		if !shots {
+			return
+		}
+		time.Sleep(time.Second) // let the meters and feeds draw
+		if err := tab.Screenshot(filepath.Join("..", "..", "docs", "screenshots", name+".png"), 1280, 800, 0.6); err != nil {
+			t.Error(err)
+		}
+	}
+	// wait polls a JavaScript condition on a tab.
+	wait := func(tab *browser.Browser, what, cond string, timeout time.Duration) {
+		t.Helper()
+		testutil.Eventually(t, timeout, what, func() bool {
+			var ok bool
+			return tab.Eval(5*time.Second, `!!(`+cond+`)`, &ok) == nil && ok
+		})
+	}
+	do := func(tab *browser.Browser, expr string) {
+		t.Helper()
+		tab.MustEval(t, 20*time.Second, `(() => { `+expr+`; return true; })()`, nil)
+	}
+	loginAs := func(tab *browser.Browser, user string) {
+		t.Helper()
+		wait(tab, "the login form", `document.querySelector("form.login") && !document.querySelector("form.login").hidden`, 10*time.Second)
+		do(tab, `const f = document.querySelector("form.login"); f.user.value = `+js(user)+`; f.password.value = "demo"; f.requestSubmit()`)
+		wait(tab, user+" logged in", `!document.querySelector("main").hidden`, 10*time.Second)
+	}
+	q := "?site=" + site + "&room=" + room + "&lang=en&relay=1"
+
+	// The judge's panel: a new hearing, started.
+	jt := b.Tab(t)
+	jt.Viewport(t, 1280, 800)
+	jt.Navigate(t, e.url("/judge.html"+q))
+	t.Cleanup(func() {
+		if t.Failed() {
+			var msg string
+			jt.Eval(5*time.Second, `document.querySelector("#hearing-state").dataset.state + " | " + document.querySelector("#hearing-msg").textContent`, &msg)
+			_, list := e.call("GET", "/api/v1/hearings?site="+site+"&room="+room, judge, nil)
+			t.Logf("judge's panel: %s; the hearings: %v", msg, list)
+		}
+	})
+	loginAs(jt, "judge")
+	do(jt, `const f = document.querySelector("#new-hearing"); f.elements.case.value = "CR-2026-0042"; f.requestSubmit()`)
+	wait(jt, "the new hearing ready to start", `document.querySelector("#hearing-pick").selectedOptions[0]?.textContent.startsWith("CR-2026-0042") && !document.querySelector("#start").disabled`, 10*time.Second)
+	if p := projectorPower(t, d, site+"/"+room+"/projector"); p != pjlinksim.PowerOff {
+		t.Fatalf("projector power %v before the hearing", p)
+	}
+	do(jt, `document.querySelector("#start").click()`)
+	wait(jt, "the panel shows the hearing in session", `document.querySelector("#hearing-state").dataset.state === "in-session"`, 30*time.Second)
+	testutil.Eventually(t, 10*time.Second, "the projector simulator powered on", func() bool {
+		p := projectorPower(t, d, site+"/"+room+"/projector")
+		return p == pjlinksim.PowerOn || p == pjlinksim.PowerWarming
+	})
+	wait(jt, "the recording indicator", `!document.querySelector("#rec").hidden`, 10*time.Second)
+
+	// A note written on the panel is in the hearing's record.
+	do(jt, `const f = document.querySelector("#note"); f.elements.text.value = "Witness sworn in"; f.requestSubmit()`)
+	wait(jt, "the note listed", `[...document.querySelectorAll("#notes li")].some((li) => li.textContent.includes("Witness sworn in"))`, 10*time.Second)
+	st, list := e.call("GET", "/api/v1/hearings?site="+site+"&room="+room+"&state=in-session", judge, nil)
+	items, _ := list["list"].([]any)
+	if st != 200 || len(items) != 1 {
+		t.Fatalf("hearings in session: %d %v", st, list)
+	}
+	hid := items[0].(map[string]any)["id"].(string)
+	st, notes := e.call("GET", "/api/v1/hearings/"+hid+"/notes", judge, nil)
+	if ns, _ := notes["notes"].([]any); st != 200 || len(ns) != 1 || ns[0].(map[string]any)["text"] != "Witness sworn in" || ns[0].(map[string]any)["user"] != "judge" {
+		t.Errorf("notes through the API: %d %v", st, notes)
+	}
+
+	// A remote party, invited from the panel, joins from the link.
+	do(jt, `const f = document.querySelector("#invite"); f.elements.name.value = "J. Witness"; f.requestSubmit()`)
+	wait(jt, "the invite link", `document.querySelector("#invite-url").value.includes("/join#invite.")`, 10*time.Second)
+	var link string
+	jt.MustEval(t, 5*time.Second, `document.querySelector("#invite-url").value`, &link)
+	vt := b.Tab(t)
+	vt.Viewport(t, 1280, 800)
+	vt.Navigate(t, strings.Replace(link, "/join#", "/join?lang=en#", 1))
+	wait(vt, "the camera check", `!document.querySelector("#join").disabled`, 15*time.Second)
+	wait(vt, "the microphone's level", `Number(document.querySelector("#mic-level").dataset.db) > -200`, 10*time.Second)
+	do(vt, `document.querySelector("#join").click()`)
+	wait(vt, "the visitor connected", `document.querySelector("#state").dataset.joined === "yes"`, 30*time.Second)
+	wait(jt, "the panel shows the visitor connected", `document.querySelector("#parties li[data-connected=yes]")`, 20*time.Second)
+	wait(vt, "the visitor sees the court", `[...document.querySelectorAll("#feeds video")].some((v) => v.getVideoPlaybackQuality().totalVideoFrames > 5)`, 30*time.Second)
+	shot(jt, "judge")
+	shot(vt, "join")
+
+	// The room display follows the hearing and shows the visitor.
+	dt := b.Tab(t)
+	dt.Viewport(t, 1280, 800)
+	dt.Navigate(t, e.url("/display.html"+q))
+	loginAs(dt, "monitor")
+	wait(dt, "the display in session", `document.querySelector("#state").dataset.state === "in-session"`, 10*time.Second)
+	wait(dt, "the display plays the visitor", `[...document.querySelectorAll("#feeds video")].some((v) => v.dataset.stream.startsWith("visitor-") && v.getVideoPlaybackQuality().totalVideoFrames > 5)`, 30*time.Second)
+	shot(dt, "display")
+
+	// The wall: live video from every room, decoded frames rising.
+	wt := b.Tab(t)
+	wt.Viewport(t, 1280, 800)
+	wt.Navigate(t, e.url("/wall.html?lang=en&relay=1"))
+	loginAs(wt, "monitor")
+	frames := `[...document.querySelectorAll("#feeds video")].reduce((n, v) => n + v.getVideoPlaybackQuality().totalVideoFrames, 0)`
+	wait(wt, "the wall decodes video", frames+` > 10`, 40*time.Second)
+	var first int
+	wt.MustEval(t, 5*time.Second, frames, &first)
+	wait(wt, "the wall's frames rise", fmt.Sprintf(`%s > %d`, frames, first+20), 30*time.Second)
+	wait(wt, "the courtroom in session on the wall", `document.querySelector('#rooms li[data-room="demo-court/courtroom-1"]').dataset.hearing === "in-session"`, 10*time.Second)
+	shot(wt, "wall")
+
+	// The judge pauses the hearing: the display follows by itself.
+	do(jt, `document.querySelector("#pause").click()`)
+	wait(dt, "the display paused", `document.querySelector("#state").dataset.state === "paused"`, 20*time.Second)
+
+	// The language switch: the panel in Chinese.
+	do(jt, `document.querySelector("#lang").click()`)
+	wait(jt, "the panel in Chinese", `document.querySelector("#resume").textContent === "续庭" && document.documentElement.lang === "zh-CN"`, 5*time.Second)
+	shot(jt, "judge-zh")
+}
