@@ -81,6 +81,24 @@ func TestBrowserPanels(t *testing.T) {
 	})
 	wait(jt, "the recording indicator", `!document.querySelector("#rec").hidden`, 10*time.Second)
 
+	// Bench conference: privacy on from the panel.
+	do(jt, `document.querySelector("#privacy").click()`)
+	wait(jt, "the privacy button pressed", `document.querySelector("#privacy").getAttribute("aria-pressed") === "true"`, 20*time.Second)
+	testutil.Eventually(t, 5*time.Second, "the room's privacy flag raised", func() bool { return d.Hub.Privacy(site, room) })
+	do(jt, `document.querySelector("#privacy").click()`)
+	testutil.Eventually(t, 20*time.Second, "the room's privacy flag lowered", func() bool { return !d.Hub.Privacy(site, room) })
+
+	// Microphone levels from the room's meter topic move the panel's meters.
+	meter := []byte(`{"levels":{"mics-ceiling/1":-12,"mics-ceiling/2":-90},"at":"2026-11-29T10:00:00Z"}`)
+	testutil.Eventually(t, 10*time.Second, "the panel's meters", func() bool {
+		if err := d.Hub.Bus().Publish("bailiff/v1/"+site+"/"+room+"/meter", 0, false, meter); err != nil {
+			t.Fatal(err)
+		}
+		var w string
+		jt.Eval(5*time.Second, `document.querySelector('#meters [data-mic="mics-ceiling/1"] .fill')?.style.width || ""`, &w)
+		return w == "80%"
+	})
+
 	// A note written on the panel is in the hearing's record.
 	do(jt, `const f = document.querySelector("#note"); f.elements.text.value = "Witness sworn in"; f.requestSubmit()`)
 	wait(jt, "the note listed", `[...document.querySelectorAll("#notes li")].some((li) => li.textContent.includes("Witness sworn in"))`, 10*time.Second)
@@ -133,13 +151,30 @@ func TestBrowserPanels(t *testing.T) {
 	wait(wt, "the wall's frames rise", fmt.Sprintf(`%s > %d`, frames, first+20), 30*time.Second)
 	wait(wt, "the courtroom in session on the wall", `document.querySelector('#rooms li[data-room="demo-court/courtroom-1"]').dataset.hearing === "in-session"`, 10*time.Second)
 	shot(wt, "wall")
+	// Sound from one feed at a time; a tap enlarges a feed.
+	do(wt, `const b = document.querySelectorAll("#feeds .sound-btn"); b[0].click(); b[1].click()`)
+	var unmuted int
+	wt.MustEval(t, 5*time.Second, `[...document.querySelectorAll("#feeds video")].filter((v) => !v.muted).length`, &unmuted)
+	if unmuted != 1 {
+		t.Errorf("%d of the wall's feeds play sound, want 1", unmuted)
+	}
+	do(wt, `document.querySelector("#feeds video").click()`)
+	wait(wt, "a feed enlarged", `document.querySelector("#feeds .feed.big")`, 5*time.Second)
 
 	// The judge pauses the hearing: the display follows by itself.
 	do(jt, `document.querySelector("#pause").click()`)
 	wait(dt, "the display paused", `document.querySelector("#state").dataset.state === "paused"`, 20*time.Second)
 
+	// The judge revokes the invite: the visitor's page says so, the display drops the feed.
+	do(jt, `document.querySelector("#parties li[data-connected=yes] button").click()`)
+	wait(vt, "the visitor told the invite is revoked", `document.querySelector("#message").dataset.reason === "join.revoked" && !document.querySelector("#message").hidden`, 20*time.Second)
+	wait(dt, "the display without the visitor", `document.querySelectorAll("#feeds video").length === 0`, 20*time.Second)
+	if strings.Contains(b.Log(), "CSP violation") || strings.Contains(b.Log(), "exception:") {
+		t.Errorf("the pages broke their policy or threw:\n%s", b.Log())
+	}
+
 	// The language switch: the panel in Chinese.
 	do(jt, `document.querySelector("#lang").click()`)
-	wait(jt, "the panel in Chinese", `document.querySelector("#resume").textContent === "续庭" && document.documentElement.lang === "zh-CN"`, 5*time.Second)
+	wait(jt, "the panel in Chinese", `document.querySelector("#resume").textContent === "续庭" && document.querySelector("#lang").textContent === "English" && document.documentElement.lang === "zh-CN"`, 5*time.Second)
 	shot(jt, "judge-zh")
 }

@@ -20,6 +20,9 @@ register({
 
 export const params = new URLSearchParams(location.search);
 
+// Anything the page's policy blocks is a bug of the page: say so where it shows.
+document.addEventListener("securitypolicyviolation", (e) => console.error("CSP violation:", e.violatedDirective, e.blockedURI));
+
 // relayOnly: ?relay=1 makes media use only the hub's TURN relay.
 export const mediaOpts = { relayOnly: params.get("relay") === "1" };
 
@@ -30,14 +33,12 @@ export function header(titleKey, extra) {
   bar.replaceChildren(
     el("h1", { "data-i18n": titleKey }, t(titleKey)),
     ...(extra || []),
-    el("button", { id: "lang", onclick: () => setLang(lang() === "zh" ? "en" : "zh") }, t("lang.switch")),
+    el("button", { id: "lang", "data-i18n": "lang.switch", onclick: () => setLang(lang() === "zh" ? "en" : "zh") }, t("lang.switch")),
     s ? el("span", { class: "who" }, s.user) : "",
     s ? el("button", { id: "logout", onclick: () => logout(), "data-i18n": "logout" }, t("logout")) : "",
   );
   document.title = t(titleKey) + " · " + t("app.name");
-  apply(bar);
-  // The language button names the other language.
-  document.getElementById("lang").textContent = t("lang.switch");
+  apply(bar); // the language button names the other language
 }
 
 // gate runs start(session) once there is a session, showing the login form until then.
