@@ -101,12 +101,15 @@ export class Feed {
     this.say("feed.connecting");
     try {
       const s = session();
-      this.v = await view(this.path, s && s.token, mediaOpts);
-      this.video.srcObject = this.v.stream;
-      this.v.pc.addEventListener("connectionstatechange", () => {
-        const st = this.v && this.v.pc.connectionState;
+      const v = await view(this.path, s && s.token, mediaOpts);
+      if (this.closed) { v.close(); return; }
+      this.v = v;
+      this.video.srcObject = v.stream;
+      v.pc.addEventListener("connectionstatechange", () => {
+        if (this.v !== v) return; // an old connection, replaced
+        const st = v.pc.connectionState;
         if (st === "connected") this.say("");
-        if (st === "failed" || st === "closed" || st === "disconnected") this.retry();
+        if (st === "failed" || st === "closed") this.retry();
       });
     } catch (e) {
       this.say("feed.lost");
