@@ -254,6 +254,7 @@ func New(o Options) (h *Hub, err error) {
 		Provisioning: h.prov, Alarms: alarmAPI{h.alarms},
 		Invites:  h.invites,
 		Firmware: h.fw, AgentAuth: h.agentAuth,
+		Privacy: h.Privacy,
 	}
 	mux := http.NewServeMux()
 	apiH := srv.Handler()

@@ -85,8 +85,27 @@ func TestBrowserPanels(t *testing.T) {
 	do(jt, `document.querySelector("#privacy").click()`)
 	wait(jt, "the privacy button pressed", `document.querySelector("#privacy").getAttribute("aria-pressed") === "true"`, 20*time.Second)
 	testutil.Eventually(t, 5*time.Second, "the room's privacy flag raised", func() bool { return d.Hub.Privacy(site, room) })
+	jt.Navigate(t, e.url("/judge.html"+q)) // a panel opened during a bench conference shows it
+	wait(jt, "the reopened panel in session", `document.querySelector("#hearing-state").dataset.state === "in-session"`, 10*time.Second)
+	wait(jt, "the reopened panel's privacy pressed", `document.querySelector("#privacy").getAttribute("aria-pressed") === "true"`, 10*time.Second)
 	do(jt, `document.querySelector("#privacy").click()`)
 	testutil.Eventually(t, 20*time.Second, "the room's privacy flag lowered", func() bool { return !d.Hub.Privacy(site, room) })
+
+	// Display sources: the matrix routes input 3 to output 1.
+	wait(jt, "the display sources", `document.querySelector('#displays select[data-output="1"]')`, 10*time.Second)
+	do(jt, `const s = document.querySelector('#displays select[data-output="1"]'); s.value = "3"; s.dispatchEvent(new Event("change"))`)
+	testutil.Eventually(t, 10*time.Second, "the matrix routes input 3 to output 1", func() bool {
+		_, body := e.call("GET", "/api/v1/rooms/"+site+"/"+room, judge, nil)
+		devs, _ := body["devices"].([]any)
+		for _, x := range devs {
+			if m := x.(map[string]any); m["id"] == "matrix" {
+				st, _ := m["state"].(map[string]any)
+				video, _ := st["video"].(map[string]any)
+				return fmt.Sprint(video["1"]) == "3"
+			}
+		}
+		return false
+	})
 
 	// Microphone levels from the room's meter topic move the panel's meters.
 	meter := []byte(`{"levels":{"mics-ceiling/1":-12,"mics-ceiling/2":-90},"at":"2026-11-29T10:00:00Z"}`)

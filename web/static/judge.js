@@ -184,6 +184,7 @@ async function addNote(e) {
 // The room's devices: camera presets and display sources.
 async function loadRoom() {
   room = await api("GET", `/api/v1/rooms/${where.site}/${where.room}`);
+  if (typeof room.privacy === "boolean") { privacy = room.privacy; renderHearing(); }
   renderRoom();
 }
 

@@ -453,6 +453,7 @@ func newOAFixture(t testing.TB) *oaFixture {
 	}
 	f.wireHearings(t, srv, fa.router, hash)
 	srv.Alarms = newOAAlarms(t, f.reg, f.feed)
+	srv.Privacy = func(site, room string) bool { return room == "courtroom-1" }
 	f.handler = srv.Handler()
 	for _, role := range []string{auth.RoleTechnician, auth.RoleMonitor, auth.RoleVisitor} {
 		tok := auth.NewSecret()
