@@ -188,6 +188,11 @@ func TestBrowserPanels(t *testing.T) {
 	do(jt, `document.querySelector("#parties li[data-connected=yes] button").click()`)
 	wait(vt, "the visitor told the invite is revoked", `document.querySelector("#message").dataset.reason === "join.revoked" && !document.querySelector("#message").hidden`, 20*time.Second)
 	wait(dt, "the display without the visitor", `document.querySelectorAll("#feeds video").length === 0`, 20*time.Second)
+	// A link cut short, and the page without one, say so.
+	vt.Navigate(t, e.url("/join?lang=en#invite.cut-short"))
+	wait(vt, "a broken link explained", `document.querySelector("#message").dataset.reason === "join.invalid"`, 10*time.Second)
+	vt.Navigate(t, e.url("/join?lang=en"))
+	wait(vt, "a missing token explained", `document.querySelector("#message").dataset.reason === "join.no-token"`, 10*time.Second)
 	if strings.Contains(b.Log(), "CSP violation") || strings.Contains(b.Log(), "exception:") {
 		t.Errorf("the pages broke their policy or threw:\n%s", b.Log())
 	}

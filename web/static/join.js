@@ -160,4 +160,6 @@ async function refresh() {
   $("#no-feeds").hidden = views.size > 0;
 }
 
+// Another link pasted into the same tab (only the fragment changes): start over with it.
+window.addEventListener("hashchange", () => location.reload());
 start();
