@@ -8,7 +8,7 @@ import { gate, siteRoom, clock, localTime, meterPercent } from "/panel.js";
 register({
   en: {
     "judge.title": "Judge's panel", "judge.hearing": "Hearing", "judge.case": "Case number",
-    "judge.create": "New hearing", "judge.start": "Start hearing", "judge.pause": "Pause",
+    "judge.create": "New hearing", "judge.judge": "Judge (user name)", "judge.start": "Start hearing", "judge.pause": "Pause",
     "judge.resume": "Resume", "judge.end": "End hearing", "judge.privacy": "Bench conference",
     "judge.recording": "Recording", "judge.notes": "Log notes", "judge.note-placeholder": "Write a note…",
     "judge.add-note": "Add note", "judge.parties": "Remote parties", "judge.invite-name": "Name of the remote party",
@@ -21,7 +21,7 @@ register({
   },
   zh: {
     "judge.title": "法官控制台", "judge.hearing": "庭审", "judge.case": "案号",
-    "judge.create": "新建庭审", "judge.start": "开庭", "judge.pause": "休庭",
+    "judge.create": "新建庭审", "judge.judge": "审判员（用户名）", "judge.start": "开庭", "judge.pause": "休庭",
     "judge.resume": "续庭", "judge.end": "闭庭", "judge.privacy": "合议（静音）",
     "judge.recording": "录制中", "judge.notes": "庭审笔记", "judge.note-placeholder": "输入笔记…",
     "judge.add-note": "添加笔记", "judge.parties": "远程参与人", "judge.invite-name": "远程参与人姓名",
@@ -45,6 +45,10 @@ let invites = [], live = new Set();
 gate("judge.title", (s) => {
   where = siteRoom();
   if (!where) return;
+  // A judge's hearings are their own; a clerk names the judge.
+  const judgeInput = $("#new-hearing").elements.judge;
+  judgeInput.hidden = s.role === "judge";
+  judgeInput.required = s.role !== "judge";
   $("#new-hearing").addEventListener("submit", createHearing);
   $("#hearing-pick").addEventListener("change", () => { current = hearings.find((h) => h.id === $("#hearing-pick").value) || null; renderHearing(); loadNotes(); });
   for (const a of ["start", "pause", "resume", "end"]) $("#" + a).addEventListener("click", () => transition(a));
@@ -114,7 +118,9 @@ async function createHearing(e) {
   e.preventDefault();
   const f = new FormData(e.target);
   try {
-    const h = await api("POST", "/api/v1/hearings", { case: f.get("case").trim(), site: where.site, room: where.room });
+    const body = { case: f.get("case").trim(), site: where.site, room: where.room };
+    if (f.get("judge")) body.judge = f.get("judge").trim();
+    const h = await api("POST", "/api/v1/hearings", body);
     e.target.reset();
     current = h;
     fail(null);
