@@ -276,7 +276,7 @@ Bailiff demo is running.
   Rooms           %d, with %d simulated devices
   Media           %d simulated cameras over RTSP and %d looping clips, published by the agents
                   (GET /api/v1/streams lists them; watch one over WHEP at /whep/SITE/ROOM/STREAM)
-
+%s
   Try:  curl -s %s/healthz
         TOKEN=$(curl -s -H 'Content-Type: application/json' -d '{"user":"judge","password":"%s"}' %s/api/v1/login | sed 's/.*"token":"\([^"]*\)".*/\1/')
         curl -s -H "Authorization: Bearer $TOKEN" %s/api/v1/rooms
@@ -284,7 +284,14 @@ Bailiff demo is running.
 
 Press Ctrl-C to stop.
 `, url, d.Hub.BrokerURL(), Password, Password, Password, Password, Password, url, len(d.Rooms), len(d.Sims), d.cameras, d.clips,
-		url, Password, url, url, hostOf(d.Hub.BrokerURL()), portOf(d.Hub.BrokerURL()), Password)
+		screens(url), url, Password, url, url, hostOf(d.Hub.BrokerURL()), portOf(d.Hub.BrokerURL()), Password)
+}
+
+// screens lists the demo's pages (docs/OPERATIONS.md, "The screens").
+func screens(url string) string {
+	const room = "?site=demo-court&room=courtroom-1"
+	return fmt.Sprintf("  Screens         %s/judge.html%s  (judge)\n"+
+		"                  %s/wall.html  and  %s/display.html%s  (monitor)\n", url, room, url, url, room)
 }
 
 func hostOf(u string) string {

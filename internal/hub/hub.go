@@ -262,7 +262,8 @@ func New(o Options) (h *Hub, err error) {
 		Provisioning: h.prov, Alarms: alarmAPI{h.alarms},
 		Invites:  h.invites,
 		Firmware: h.fw, AgentAuth: h.agentAuth,
-		Queues: h.queues,
+		Queues:  h.queues,
+		Privacy: h.Privacy,
 	}
 	mux := http.NewServeMux()
 	apiH := srv.Handler()

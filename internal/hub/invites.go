@@ -115,24 +115,33 @@ func (s *invites) Revoke(ctx context.Context, by, id string) (any, error) {
 	return viewInvite(in, time.Now()), nil
 }
 
-// authorizeInviteMedia lets a visitor publish under its own stream name and watch, in its
-// invite's room only, while the invite is valid: signed by this hub, unexpired, known to the
-// store and not revoked.
-func (h *Hub) authorizeInviteMedia(ctx context.Context, token, site, room, stream string, publish bool) error {
+// checkInvite checks an invite token: signed by this hub, unexpired, known to the store and
+// not revoked. Its refusals wrap whip.ErrUnauthorized.
+func (h *Hub) checkInvite(ctx context.Context, token string) (invite.Claims, error) {
 	c, err := invite.Parse(h.invites.key.Public().(ed25519.PublicKey), token, time.Now())
 	if err != nil {
-		return fmt.Errorf("%v: %w", err, whip.ErrUnauthorized)
+		return c, fmt.Errorf("%v: %w", err, whip.ErrUnauthorized)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	in, err := h.store.Invite(ctx, c.ID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return fmt.Errorf("invite %s is unknown: %w", c.ID, whip.ErrUnauthorized)
+		return c, fmt.Errorf("invite %s is unknown: %w", c.ID, whip.ErrUnauthorized)
 	case err != nil:
-		return fmt.Errorf("could not check invite %s: %w", c.ID, err)
+		return c, fmt.Errorf("could not check invite %s: %w", c.ID, err)
 	case !in.Revoked.IsZero():
-		return fmt.Errorf("invite %s is revoked: %w", c.ID, whip.ErrUnauthorized)
+		return c, fmt.Errorf("invite %s is revoked: %w", c.ID, whip.ErrUnauthorized)
+	}
+	return c, nil
+}
+
+// authorizeInviteMedia lets a visitor publish under its own stream name and watch, in its
+// invite's room only, while the invite is valid.
+func (h *Hub) authorizeInviteMedia(ctx context.Context, token, site, room, stream string, publish bool) error {
+	c, err := h.checkInvite(ctx, token)
+	if err != nil {
+		return err
 	}
 	if publish && !c.MayPublish(site, room, stream) {
 		return fmt.Errorf("invite %s may publish only %s in %s/%s", c.ID, invite.Stream(c.ID), c.Site, c.Room)
@@ -141,4 +150,36 @@ func (h *Hub) authorizeInviteMedia(ctx context.Context, token, site, room, strea
 		return fmt.Errorf("invite %s may watch only %s/%s", c.ID, c.Site, c.Room)
 	}
 	return nil
+}
+
+// InviteSelf is what GET /api/v1/invite shows a visitor: its own invite and its room's live
+// streams (other visitors' too: they are in the same hearing).
+type InviteSelf struct {
+	ID      string       `json:"id"`
+	Site    string       `json:"site"`
+	Room    string       `json:"room"`
+	Hearing string       `json:"hearing"`
+	Name    string       `json:"name"`
+	Stream  string       `json:"stream"`
+	Expires time.Time    `json:"expires"`
+	Streams []StreamView `json:"streams"`
+}
+
+// Self answers GET /api/v1/invite for a valid invite token.
+func (s *invites) Self(ctx context.Context, token string) (any, error) {
+	c, err := s.h.checkInvite(ctx, token)
+	if errors.Is(err, whip.ErrUnauthorized) {
+		return nil, fmt.Errorf("%v: %w", err, api.ErrUnauthorized)
+	}
+	if err != nil {
+		return nil, err
+	}
+	v := InviteSelf{ID: c.ID, Site: c.Site, Room: c.Room, Hearing: c.Hearing, Name: c.Name, Stream: invite.Stream(c.ID),
+		Expires: c.Expires, Streams: []StreamView{}}
+	for _, st := range s.h.streams().([]StreamView) {
+		if st.Site == c.Site && st.Room == c.Room {
+			v.Streams = append(v.Streams, st)
+		}
+	}
+	return v, nil
 }

@@ -142,12 +142,35 @@ func TestAgentAndInviteMedia(t *testing.T) {
 		if st, _, _ := e.whipPost("/whep/court/r1/cam", tok, voffer); st != 401 {
 			t.Errorf("%s invite watches: %d", name, st)
 		}
+		if st, resp := e.call("GET", "/api/v1/invite", tok, nil); st != 401 || errCode(resp) != "unauthorized" {
+			t.Errorf("%s invite reads its invite: %d %v", name, st, resp)
+		}
+	}
+
+	// The one route an invite token opens: its own invite and its room's live streams.
+	st, self := e.call("GET", "/api/v1/invite", token, nil)
+	if st != 200 || self["id"] != id || self["room"] != "r1" || self["stream"] != stream || self["hearing"] != "h-1" {
+		t.Fatalf("own invite: %d %v", st, self)
+	}
+	names := map[string]bool{}
+	for _, x := range self["streams"].([]any) {
+		m := x.(map[string]any)
+		if m["room"] != "r1" {
+			t.Errorf("own invite lists a stream of another room: %v", m)
+		}
+		names[m["name"].(string)] = true
+	}
+	if !names["cam"] || !names[stream] || len(names) != 2 {
+		t.Errorf("own invite's streams: %v", self["streams"])
+	}
+	if st, resp := e.call("GET", "/api/v1/invite", expired, nil); st != 401 || !strings.Contains(errMessage(resp), "expired") {
+		t.Errorf("an expired invite reads its invite: %d %v", st, resp)
 	}
 
 	// Nothing of the API answers an invite token.
 	for _, r := range filledRoutes(t) {
-		if roleMatrix[r[2]] == "open" {
-			continue // open to anyone, no token
+		if roleMatrix[r[2]] == "open" || roleMatrix[r[2]] == "invite" {
+			continue // open to anyone, no token; or the invite's own route, below
 		}
 		var body any
 		if r[0] == "POST" {
@@ -180,7 +203,17 @@ func TestAgentAndInviteMedia(t *testing.T) {
 	if st, _, _ := e.whipPost("/whep/court/r1/cam", token, voffer); st != 401 {
 		t.Errorf("a revoked invite watches: %d", st)
 	}
+	if st, resp := e.call("GET", "/api/v1/invite", token, nil); st != 401 || !strings.Contains(errMessage(resp), "revoked") {
+		t.Errorf("a revoked invite reads its invite: %d %v", st, resp)
+	}
 	if st, resp := e.call("DELETE", "/api/v1/invites/fedcba9876543210", judge, nil); st != 404 {
 		t.Errorf("revoke an unknown invite: %d %v", st, resp)
 	}
+}
+
+// errMessage is the message of the hub's JSON error.
+func errMessage(body map[string]any) string {
+	m, _ := body["error"].(map[string]any)
+	s, _ := m["message"].(string)
+	return s
 }

@@ -13,7 +13,8 @@ import (
 	"github.com/bailiff/bailiff/internal/hub"
 )
 
-// Who may call each route: the whole role × endpoint matrix. "open" routes take no token.
+// Who may call each route: the whole role × endpoint matrix. "open" routes take no token;
+// "invite" routes take an invite token only (invite_test.go), and refuse every session.
 var roleMatrix = map[string]string{
 	"GET /healthz":        "open",
 	"GET /metrics":        "open",
@@ -54,6 +55,7 @@ var roleMatrix = map[string]string{
 	"POST /api/v1/invites":                                         "technician judge clerk",
 	"GET /api/v1/invites":                                          "technician judge clerk",
 	"DELETE /api/v1/invites/{id}":                                  "technician judge clerk",
+	"GET /api/v1/invite":                                           "invite", // an invite token only: every session is 401
 	"GET /api/v1/firmware":                                         "technician judge clerk monitor",
 	"POST /api/v1/firmware":                                        "technician",
 	"GET /api/v1/firmware/{id}":                                    "technician judge clerk monitor",
@@ -152,6 +154,10 @@ func TestRoleMatrix(t *testing.T) {
 				who = "no token"
 			}
 			switch {
+			case allowed == "invite":
+				if status != 401 {
+					t.Errorf("%s as %s: %d, want 401 (an invite token only)", rt, who, status)
+				}
 			case allowed == "open":
 				if status == 401 || status == 403 {
 					t.Errorf("%s as %s: %d, want it open", rt, who, status)

@@ -75,6 +75,8 @@ type Server struct {
 	Provisioning Provisioning
 	// Alarms lists and acknowledges alarms; nil: the routes answer 404.
 	Alarms Alarms
+	// Privacy reports a room's privacy flag, shown with the room; nil leaves it out.
+	Privacy func(site, room string) bool
 
 	sessions    sessionCache
 	enrollLimit failLimiter
@@ -178,6 +180,7 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("POST /api/v1/invites", s.authed(auth.CanCommand, s.createInvite))
 		mux.HandleFunc("GET /api/v1/invites", s.authed(auth.CanCommand, s.listInvites))
 		mux.HandleFunc("DELETE /api/v1/invites/{id}", s.authed(auth.CanCommand, s.revokeInvite))
+		mux.HandleFunc("GET /api/v1/invite", s.inviteSelf) // an invite token only
 	}
 	if s.Firmware != nil {
 		mux.HandleFunc("GET /api/v1/firmware", s.authed(auth.CanView, s.listFirmware))
@@ -560,7 +563,18 @@ func (s *Server) room(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no room %s/%s", ids[0], ids[1]))
 		return
 	}
+	if s.Privacy != nil {
+		writeJSON(w, http.StatusOK, roomWithPrivacy{rm, s.Privacy(ids[0], ids[1])})
+		return
+	}
 	writeJSON(w, http.StatusOK, rm)
+}
+
+// roomWithPrivacy is one room as GET /api/v1/rooms/{site}/{room} shows it: with its privacy
+// flag (a bench conference), for a panel opened during one.
+type roomWithPrivacy struct {
+	registry.RoomView
+	Privacy bool `json:"privacy"`
 }
 
 type commandRequest struct {

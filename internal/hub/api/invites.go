@@ -20,7 +20,14 @@ type Invites interface {
 	Create(ctx context.Context, by string, req InviteRequest) (any, error)
 	List(ctx context.Context, site, room string) (any, error)
 	Revoke(ctx context.Context, by, id string) (any, error)
+	// Self is what a visitor's page may know of its own invite, given the invite token: its
+	// room, hearing, stream name and the room's live streams. An error wrapping
+	// ErrUnauthorized refuses the token (forged, expired, revoked, unknown).
+	Self(ctx context.Context, token string) (any, error)
 }
+
+// ErrUnauthorized is wrapped by the invite service when it refuses an invite token.
+var ErrUnauthorized = errors.New("unauthorized")
 
 // InviteRequest is the body of POST /api/v1/invites, checked.
 type InviteRequest struct {
@@ -150,6 +157,27 @@ func (s *Server) revokeInvite(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v, err := s.Invites.Revoke(r.Context(), callerOf(r).User, id)
+	if err != nil {
+		s.serviceError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// inviteSelf is GET /api/v1/invite: the one route an invite token opens (and no other token).
+func (s *Server) inviteSelf(w http.ResponseWriter, r *http.Request) {
+	token := bearer(r)
+	if !strings.HasPrefix(token, invite.Prefix) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="bailiff"`)
+		writeError(w, http.StatusUnauthorized, "unauthorized", "an invite token is required (the part of the invite link after #)")
+		return
+	}
+	v, err := s.Invites.Self(r.Context(), token)
+	if errors.Is(err, ErrUnauthorized) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="bailiff", error="invalid_token"`)
+		writeError(w, http.StatusUnauthorized, "unauthorized", err.Error())
+		return
+	}
 	if err != nil {
 		s.serviceError(w, err)
 		return

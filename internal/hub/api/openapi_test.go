@@ -454,6 +454,7 @@ func newOAFixture(t testing.TB) *oaFixture {
 	}
 	f.wireHearings(t, srv, fa.router, hash)
 	srv.Alarms = newOAAlarms(t, f.reg, f.feed)
+	srv.Privacy = func(site, room string) bool { return room == "courtroom-1" }
 	f.handler = srv.Handler()
 	for _, role := range []string{auth.RoleTechnician, auth.RoleMonitor, auth.RoleVisitor} {
 		tok := auth.NewSecret()
@@ -619,6 +620,7 @@ func TestOpenAPIResponses(t *testing.T) {
 		events   = "/api/v1/events"
 		invites  = "/api/v1/invites"
 		invite1  = "/api/v1/invites/{id}"
+		inviteMe = "/api/v1/invite"
 		appJSON  = "application/json"
 	)
 	cmdURL := oaConcrete(cmdPath)
@@ -673,6 +675,10 @@ func TestOpenAPIResponses(t *testing.T) {
 		{"revoke", "DELETE", invite1, "/api/v1/invites/0123456789abcdef", tech, "", "", 200, ""},
 		{"revoke unknown", "DELETE", invite1, "/api/v1/invites/fedcba9876543210", tech, "", "", 404, "not_found"},
 		{"revoke bad ID", "DELETE", invite1, "/api/v1/invites/xyz", tech, "", "", 400, "bad_request"},
+		{"own invite", "GET", inviteMe, inviteMe, "invite.x.y", "", "", 200, ""},
+		{"own invite revoked", "GET", inviteMe, inviteMe, "invite.x.revoked", "", "", 401, "unauthorized"},
+		{"own invite, a session token", "GET", inviteMe, inviteMe, tech, "", "", 401, "unauthorized"},
+		{"own invite, no token", "GET", inviteMe, inviteMe, "", "", "", 401, "unauthorized"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -971,6 +977,19 @@ func (i oaInvites) Revoke(_ context.Context, _, id string) (any, error) {
 	}
 	v := i.view(id)
 	v["state"], v["revoked"] = "revoked", "2026-11-29T11:00:00Z"
+	return v, nil
+}
+
+func (i oaInvites) Self(_ context.Context, token string) (any, error) {
+	if token != "invite.x.y" {
+		return nil, fmt.Errorf("invite 0123456789abcdef is revoked: %w", ErrUnauthorized)
+	}
+	v := i.view("0123456789abcdef")
+	for _, k := range []string{"created_by", "created", "state"} {
+		delete(v, k)
+	}
+	v["streams"] = []any{map[string]any{"site": "demo-court", "room": "courtroom-1", "name": "program", "tracks": []any{},
+		"viewers": 0, "since": "2026-11-29T10:00:00Z", "whep": "/whep/demo-court/courtroom-1/program"}}
 	return v, nil
 }
 

@@ -92,23 +92,7 @@ func Start(t testing.TB, o Options) *Browser {
 		b.cancel()
 		t.Fatalf("browser: start %s: %v\n%s", path, err, logs.String())
 	}
-	err = chromedp.Listen(ctx, func(ev any) {
-		switch e := ev.(type) {
-		case *runtime.EventConsoleAPICalled:
-			var parts []string
-			for _, a := range e.Args {
-				parts = append(parts, strings.Trim(string(a.Value), `"`))
-			}
-			logs.add("console." + string(e.Type) + ": " + strings.Join(parts, " "))
-		case *runtime.EventExceptionThrown:
-			d := e.ExceptionDetails
-			msg := d.Text
-			if d.Exception != nil {
-				msg += " " + d.Exception.Description
-			}
-			logs.add("exception: " + msg)
-		}
-	})
+	err = b.listen()
 	if err != nil {
 		b.cancel()
 		t.Fatalf("browser: listen: %v", err)
@@ -166,3 +150,24 @@ func abbreviate(s string) string {
 // Context is the context of the browser's first tab, for chromedp actions of a test's own
 // (chromedp.NewContext(b.Context()) opens another tab in the same browser).
 func (b *Browser) Context() context.Context { return b.ctx }
+
+// listen copies the tab's console and exceptions into the log.
+func (b *Browser) listen() error {
+	return chromedp.Listen(b.ctx, func(ev any) {
+		switch e := ev.(type) {
+		case *runtime.EventConsoleAPICalled:
+			var parts []string
+			for _, a := range e.Args {
+				parts = append(parts, strings.Trim(string(a.Value), `"`))
+			}
+			b.logs.add("console." + string(e.Type) + ": " + strings.Join(parts, " "))
+		case *runtime.EventExceptionThrown:
+			d := e.ExceptionDetails
+			msg := d.Text
+			if d.Exception != nil {
+				msg += " " + d.Exception.Description
+			}
+			b.logs.add("exception: " + msg)
+		}
+	})
+}

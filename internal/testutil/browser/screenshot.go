@@ -3,7 +3,6 @@ package browser
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -22,20 +21,13 @@ func (b *Browser) Screenshot(t testing.TB, path string, width, height int64) {
 	defer cancel()
 	err := chromedp.Do(ctx, chromedp.EmulateViewport(width, height),
 		chromedp.Sleep(300*time.Millisecond)) // let the page lay itself out again
-	var png []byte
 	if err == nil {
-		png, err = chromedp.Run(ctx, chromedp.CaptureScreenshot())
+		err = b.SavePNG(path, float64(width), float64(height), 1)
 	}
-	if err == nil {
-		err = chromedp.Do(ctx, chromedp.EmulateReset())
+	if rerr := chromedp.Do(ctx, chromedp.EmulateReset()); err == nil {
+		err = rerr
 	}
 	if err != nil {
 		t.Fatalf("browser: screenshot %s: %v", path, err)
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, png, 0o644); err != nil {
-		t.Fatal(err)
 	}
 }
