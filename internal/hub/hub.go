@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -27,6 +28,7 @@ import (
 	"github.com/bailiff/bailiff/internal/hub/hearings"
 	"github.com/bailiff/bailiff/internal/hub/registry"
 	"github.com/bailiff/bailiff/internal/hub/scenes"
+	"github.com/bailiff/bailiff/internal/pki"
 	"github.com/bailiff/bailiff/internal/store"
 	"github.com/bailiff/bailiff/internal/wire"
 	"github.com/bailiff/bailiff/media/record"
@@ -67,6 +69,8 @@ type Options struct {
 	// TURN, when set, runs the embedded TURN server; every WHIP/WHEP answer then carries a
 	// short-lived credential for it.
 	TURN *TURNOptions
+	// TLS, when set, serves HTTPS and MQTT over TLS (tls.go).
+	TLS *TLSOptions
 }
 
 // Hub is a running hub.
@@ -97,6 +101,8 @@ type Hub struct {
 	alarms    *alarms.Service
 	fw        *firmware
 	fwKey     ed25519.PrivateKey
+	ca        *pki.CA          // nil without TLS
+	tlsCert   *tls.Certificate // the hub's server certificate; nil without TLS
 
 	cancel    context.CancelFunc
 	serveDone chan struct{}
@@ -125,6 +131,7 @@ func OptionsFrom(c *config.Hub, rooms []*config.Room) (Options, error) {
 	if o.Media, o.ICEServers, o.TURN, err = MediaFrom(c); err != nil {
 		return o, err
 	}
+	o.TLS = TLSFrom(c)
 	return o, nil
 }
 
@@ -159,14 +166,19 @@ func New(o Options) (h *Hub, err error) {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
 
+	if err := h.setupTLS(); err != nil {
+		return nil, err
+	}
 	user, password := broker.HubUser, auth.NewSecret()
 	if o.External != nil {
 		h.brokerURL, user, password = o.External.URL, o.External.Username, o.External.Password
 	} else {
-		h.embedded, err = broker.StartEmbedded(broker.EmbeddedConfig{
+		bc := broker.EmbeddedConfig{
 			Listen: o.MQTTListen, Persist: h.store, HubPassword: password,
 			Auth: storeAuth{h.store}, Logger: h.log,
-		})
+		}
+		h.brokerTLS(&bc)
+		h.embedded, err = broker.StartEmbedded(bc)
 		if err != nil {
 			return nil, fmt.Errorf("hub: %w", err)
 		}
@@ -191,7 +203,7 @@ func New(o Options) (h *Hub, err error) {
 	rand.Read(nodeID)
 	bus, err := broker.DialBus(broker.BusConfig{
 		URL: h.brokerURL, ClientID: "hub/" + hex.EncodeToString(nodeID),
-		Username: user, Password: password, Logger: h.log,
+		Username: user, Password: password, Logger: h.log, TLS: h.busTLS(),
 	}, 15*time.Second)
 	if err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
@@ -254,6 +266,7 @@ func New(o Options) (h *Hub, err error) {
 		Provisioning: h.prov, Alarms: alarmAPI{h.alarms},
 		Invites:  h.invites,
 		Firmware: h.fw, AgentAuth: h.agentAuth,
+		Agents: h.prov,
 	}
 	mux := http.NewServeMux()
 	apiH := srv.Handler()
@@ -268,6 +281,7 @@ func New(o Options) (h *Hub, err error) {
 	if h.httpLn, err = net.Listen("tcp", o.HTTPListen); err != nil {
 		return nil, fmt.Errorf("hub: http listen on %s: %w", o.HTTPListen, err)
 	}
+	h.httpLn = h.httpsListener(h.httpLn)
 	baseCtx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	h.fw.ctx = baseCtx // before the first request: rollouts run until the hub closes
@@ -286,6 +300,7 @@ func New(o Options) (h *Hub, err error) {
 	go h.housekeeping(baseCtx)
 	go h.alarms.Run(baseCtx)
 	go h.fw.watch(baseCtx)
+	go h.sweepRevoked(baseCtx)
 	h.log.Info("hub started", "http", h.HTTPAddr(), "mqtt", h.brokerURL, "rooms", len(rooms), "embedded_broker", h.embedded != nil)
 	return h, nil
 }

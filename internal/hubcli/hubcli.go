@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/bailiff/bailiff/internal/config"
 	"github.com/bailiff/bailiff/internal/demo"
@@ -278,17 +279,22 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return 2
 		}
 		if verb == "remove" {
-			if err := st.DeleteAgent(ctx, site, room); err != nil {
+			// Its password and every certificate it was issued stop working; a running hub
+			// ends the agent's live session within seconds (it sweeps for revoked agents).
+			if err := st.RevokeAgent(ctx, site, room, time.Now()); err != nil {
 				fmt.Fprintf(stderr, "hub: remove agent %s/%s: %v\n", site, room, err)
 				return 1
 			}
 			record(audit.AgentRemove, site+"/"+room, audit.OK, "")
-			fmt.Fprintf(stdout, "agent %s/%s removed: it can no longer log in\n", site, room)
+			fmt.Fprintf(stdout, "agent %s/%s removed: its password and certificates are revoked; it can no longer log in\n", site, room)
 			return 0
 		}
 		url := cfg.MQTT.External.URL
 		if url == "" {
 			url = "tcp://" + cfg.MQTT.Listen
+			if cfg.TLS.On() {
+				url = "ssl://" + cfg.TLS.MQTTListen
+			}
 		}
 		cred, err := hub.AddAgent(ctx, st, url, site, room)
 		if err != nil {

@@ -195,6 +195,15 @@ var migrations = []string{
 		revoked    INTEGER
 	);
 	CREATE INDEX invites_room ON invites(site, room, created);`,
+	// 12: agent client certificates issued by the hub's CA, and their revocation.
+	`CREATE TABLE agent_certs (
+		serial  TEXT PRIMARY KEY,
+		site    TEXT NOT NULL,
+		room    TEXT NOT NULL,
+		issued  INTEGER NOT NULL,
+		revoked INTEGER
+	);
+	CREATE INDEX agent_certs_room ON agent_certs(site, room);`,
 }
 
 // Open opens (creating if needed) the database at path and migrates it to the current schema.

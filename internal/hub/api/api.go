@@ -73,6 +73,8 @@ type Server struct {
 	Provisioning Provisioning
 	// Alarms lists and acknowledges alarms; nil: the routes answer 404.
 	Alarms Alarms
+	// Agents revokes room agents (DELETE /api/v1/agents/{site}/{room}); nil: 404.
+	Agents AgentRevoker
 
 	sessions    sessionCache
 	enrollLimit failLimiter
@@ -166,6 +168,9 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("GET /api/v1/rooms/{site}/{room}/config/revisions", s.authed(auth.IsTechnician, s.roomConfigRevisions))
 		mux.HandleFunc("POST /api/v1/enrollments", s.authed(auth.IsTechnician, s.createEnrollment))
 		mux.HandleFunc("POST /api/v1/enroll", s.enroll)
+	}
+	if s.Agents != nil {
+		mux.HandleFunc("DELETE /api/v1/agents/{site}/{room}", s.authed(auth.IsTechnician, s.revokeAgent))
 	}
 	if s.Alarms != nil {
 		mux.HandleFunc("GET /api/v1/alarms", s.authed(auth.CanView, s.listAlarms))

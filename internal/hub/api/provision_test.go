@@ -110,7 +110,7 @@ func (p *oaProvisioning) Enroll(_ context.Context, site, room string, ttl time.D
 	return map[string]any{"token": tok, "site": site, "room": room, "expires": time.Now().Add(ttl).UTC()}, nil
 }
 
-func (p *oaProvisioning) Redeem(_ context.Context, token string) (any, error) {
+func (p *oaProvisioning) Redeem(_ context.Context, token, _ string) (any, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	unspent, known := p.tokens[token]
