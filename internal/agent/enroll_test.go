@@ -79,7 +79,7 @@ func FuzzEnrollAnswer(f *testing.F) {
 	f.Add(200, []byte(`{"site":"s","room":"r","broker":"tcp://h:1","username":"agent/s/r","password":"a\nb"}`))
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, code int, raw []byte) {
-		e, err := parseEnrollAnswer(code, "status", raw)
+		e, err := parseEnrollAnswer(code, "status", raw, answerCheck{})
 		if err != nil {
 			return
 		}

@@ -310,13 +310,13 @@ func ParseCSR(data []byte) (*x509.CertificateRequest, error) {
 
 // NewAgentKey makes an agent's ECDSA P-256 key and a certificate signing request for it;
 // the key stays with the agent. It returns the key and the request, both PEM.
-func NewAgentKey(site, room string) (keyPEM, csrPEM []byte, err error) {
+func NewAgentKey() (keyPEM, csrPEM []byte, err error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, nil, fmt.Errorf("pki: agent key: %w", err)
 	}
 	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{
-		Subject: pkix.Name{CommonName: wire.AgentUser(site, room)},
+		Subject: pkix.Name{CommonName: "bailiff agent"}, // the hub names the room itself
 	}, key)
 	if err != nil {
 		return nil, nil, fmt.Errorf("pki: certificate request: %w", err)
