@@ -50,6 +50,7 @@ var roleMatrix = map[string]string{
 	"POST /api/v1/rooms":                                         "technician",
 	"POST /api/v1/enrollments":                                   "technician",
 	"POST /api/v1/enroll":                                        "open", // the enrollment token in the body is the proof
+	"DELETE /api/v1/agents/{site}/{room}":                        "technician",
 	"POST /api/v1/invites":                                       "technician judge clerk",
 	"GET /api/v1/invites":                                        "technician judge clerk",
 	"DELETE /api/v1/invites/{id}":                                "technician judge clerk",

@@ -316,3 +316,13 @@ func FuzzEnrollRequest(f *testing.F) {
 		}
 	})
 }
+
+// oaAgents revokes the demo room's agent once; any other is not found.
+type oaAgents struct{}
+
+func (oaAgents) RevokeAgent(_ context.Context, site, room, _ string) error {
+	if site == "demo-court" && room == "courtroom-1" {
+		return nil
+	}
+	return fmt.Errorf("%w: no agent credentials for %s/%s", ErrNotFound, site, room)
+}
