@@ -38,7 +38,12 @@ const usage = `Usage:
                                    run the demo: every example room with simulated devices
   hub validate FILE…               check hub and room configs; exit 1 on any error
   hub agents add SITE/ROOM         issue an agent's broker credentials (prints them)
-  hub agents remove SITE/ROOM      revoke an agent's credentials
+  hub agents remove SITE/ROOM      revoke an agent's credentials (password and certificates);
+                                   a running hub ends its live session within seconds
+  hub agents crl                   print the hub CA's revocation list of agent certificates
+                                   (PEM), for an external broker (docs/OPERATIONS.md)
+  hub ca                           print the hub's CA certificate (PEM) and, on standard
+                                   error, its SHA-256 fingerprint; made on first use (tls.mode self)
   hub users add NAME ROLE          add or reset an API user; the password is read from
                                    BAILIFF_USER_PASSWORD or the first line of standard input
   hub observers add NAME           add a read-only MQTT user (password as for users)
@@ -60,7 +65,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		switch args[0] {
 		case "validate":
 			return validate(args[1:], stdout, stderr)
-		case "agents", "users", "observers", "mosquitto-acl", "verify-recording", "verify-audit", "firmware-key":
+		case "agents", "users", "observers", "mosquitto-acl", "verify-recording", "verify-audit", "firmware-key", "ca":
 			return admin(args, stdin, stdout, stderr)
 		case "version":
 			fmt.Fprintln(stdout, "bailiff hub", Version)
@@ -199,7 +204,7 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cfgFile := fs.String("config", "", "hub config file")
 	dataDir := fs.String("data", "", "data directory (overrides the config's)")
 	verb, rest := "", args[1:]
-	if args[0] != "mosquitto-acl" && args[0] != "verify-recording" && args[0] != "verify-audit" && args[0] != "firmware-key" {
+	if args[0] != "mosquitto-acl" && args[0] != "verify-recording" && args[0] != "verify-audit" && args[0] != "firmware-key" && args[0] != "ca" {
 		if len(rest) == 0 {
 			fmt.Fprint(stderr, usage)
 			return 2
@@ -268,6 +273,8 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 	switch args[0] + " " + verb {
+	case "ca ", "agents crl":
+		return caCommand(ctx, cfg, dir, st, args[0] == "ca", stdout, stderr)
 	case "agents add", "agents remove":
 		if len(a) != 1 {
 			fmt.Fprintf(stderr, "hub agents %s SITE/ROOM\n", verb)

@@ -225,4 +225,11 @@ func TestTLSAgentCertificate(t *testing.T) {
 	if !e.hub.Registry().Online(site, "r2") {
 		t.Fatal("r2 went offline with r1's revocation")
 	}
+
+	// `hub agents remove` works on the store beside the running hub, which ends the live
+	// session of the removed agent (here r2, logged in by password) within seconds.
+	if err := e.hub.Store().RevokeAgent(ctx, site, "r2", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 10*time.Second, "r2 offline after the store revoked it", func() bool { return !e.hub.Registry().Online(site, "r2") })
 }
