@@ -78,6 +78,8 @@ type Server struct {
 
 	sessions    sessionCache
 	enrollLimit failLimiter
+	loginUser   failLimiter // failed logins per user name (lockout)
+	loginAddr   failLimiter // failed logins per client address
 }
 
 // Recordings is the recording service the API drives. Its errors wrap ErrNotFound or
@@ -114,6 +116,8 @@ const MaxBody = 64 << 10
 
 // Handler returns the API's routes.
 func (s *Server) Handler() http.Handler {
+	s.loginUser.max, s.loginUser.window = LoginUserFailures, LoginLockout
+	s.loginAddr.max, s.loginAddr.window = LoginAddrFailures, LoginAddrWindow
 	if s.SessionTTL == 0 {
 		s.SessionTTL = 12 * time.Hour
 	}
@@ -302,6 +306,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad_request", `"user" and "password" are required`)
 		return
 	}
+	if s.loginLimited(w, r, req.User) {
+		return
+	}
 	u, err := s.Store.User(r.Context(), req.User)
 	if err == nil {
 		err = auth.CheckPassword(u.Hash, req.Password)
@@ -315,11 +322,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 			s.Log.Error("login", "user", req.User, "error", err)
 		}
 		s.Log.Warn("login refused", "user", req.User)
+		s.loginFailed(r, req.User)
 		s.Audit.Record(r.Context(), store.AuditEntry{User: req.User, Action: audit.Login, Target: req.User, Result: audit.Refused, Detail: remoteAddr(r)})
 		w.Header().Set("WWW-Authenticate", `Bearer realm="bailiff"`)
 		writeError(w, http.StatusUnauthorized, "unauthorized", "wrong user name or password")
 		return
 	}
+	s.loginUser.reset(req.User)
 	token := auth.NewSecret()
 	exp := time.Now().Add(s.SessionTTL).UTC().Truncate(time.Second)
 	if err := s.Store.PutSession(r.Context(), store.Session{TokenHash: auth.HashSecret(token), User: u.Name, Role: u.Role, Expires: exp}); err != nil {

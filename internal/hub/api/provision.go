@@ -271,8 +271,27 @@ const (
 
 // failLimiter counts failures per client in fixed windows.
 type failLimiter struct {
+	// max failures within window before the key is refused until the window ends; zero:
+	// the enrollment limits.
+	max    int
+	window time.Duration
+
 	mu sync.Mutex
 	m  map[string]*failWindow
+}
+
+func (l *failLimiter) limits() (int, time.Duration) {
+	if l.max == 0 {
+		return enrollFailures, enrollWindow
+	}
+	return l.max, l.window
+}
+
+// reset forgets key's failures (a successful login).
+func (l *failLimiter) reset(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.m, key)
 }
 
 type failWindow struct {
@@ -280,15 +299,16 @@ type failWindow struct {
 	n     int
 }
 
-func (l *failLimiter) window(host string, now time.Time) *failWindow {
+func (l *failLimiter) windowOf(host string, now time.Time) *failWindow {
 	if l.m == nil {
 		l.m = map[string]*failWindow{}
 	}
+	_, window := l.limits()
 	fw := l.m[host]
-	if fw == nil || now.Sub(fw.start) >= enrollWindow {
+	if fw == nil || now.Sub(fw.start) >= window {
 		if len(l.m) >= enrollClients {
 			for h, x := range l.m {
-				if now.Sub(x.start) >= enrollWindow {
+				if now.Sub(x.start) >= window {
 					delete(l.m, h)
 				}
 			}
@@ -306,17 +326,18 @@ func (l *failLimiter) window(host string, now time.Time) *failWindow {
 func (l *failLimiter) blocked(host string, now time.Time) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	fw := l.window(host, now)
-	if fw.n < enrollFailures {
+	max, window := l.limits()
+	fw := l.windowOf(host, now)
+	if fw.n < max {
 		return 0
 	}
-	return fw.start.Add(enrollWindow).Sub(now)
+	return fw.start.Add(window).Sub(now)
 }
 
 func (l *failLimiter) fail(host string, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.window(host, now).n++
+	l.windowOf(host, now).n++
 }
 
 // AgentRevoker revokes a room agent: its password and certificates stop working and its live
