@@ -43,7 +43,7 @@ func (s *Server) loginLimited(w http.ResponseWriter, r *http.Request, user strin
 	s.Audit.Record(r.Context(), store.AuditEntry{User: user, Action: audit.Login, Target: user, Result: audit.Refused,
 		Detail: remoteAddr(r) + " rate limited: " + why})
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
-	writeError(w, http.StatusTooManyRequests, "rate_limited", fmt.Sprintf("%s: try again in %s", why, (time.Duration(secs) * time.Second).String()))
+	writeError(w, http.StatusTooManyRequests, "rate_limited", fmt.Sprintf("%s: try again in %s", why, (time.Duration(secs)*time.Second).String()))
 	return true
 }
 
