@@ -110,10 +110,20 @@ func (h *Hub) brokerTLS(bc *broker.EmbeddedConfig) {
 }
 
 // busTLS is the TLS configuration of the hub's own MQTT client: with the embedded broker
-// over TLS, it trusts the hub's CA and checks the server certificate's first name.
+// over TLS, it trusts the hub's CA and checks the server certificate's first name; with an
+// external broker and TLS on, it trusts the system's roots and the hub's CA (a broker with a
+// certificate from the hub's CA, docs/OPERATIONS.md).
 func (h *Hub) busTLS() *tls.Config {
-	if h.tlsCert == nil || h.embedded == nil {
+	if h.tlsCert == nil {
 		return nil
+	}
+	if h.embedded == nil {
+		roots, err := x509.SystemCertPool()
+		if err != nil {
+			roots = x509.NewCertPool()
+		}
+		roots.AddCert(h.ca.Cert)
+		return pki.ClientConfig(roots, nil)
 	}
 	c := pki.ClientConfig(h.ca.Pool(), nil)
 	if leaf := h.tlsCert.Leaf; leaf != nil {
