@@ -148,9 +148,10 @@ func New(o Options) (h *Hub, err error) {
 		return nil, errors.New("hub: a data directory is required")
 	}
 	h = &Hub{opts: o, log: o.Logger, serveDone: make(chan struct{})}
+	started := h // "return nil, err" sets h to nil before this runs
 	defer func() {
 		if err != nil {
-			h.Close()
+			started.Close()
 		}
 	}()
 	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {

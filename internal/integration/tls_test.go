@@ -3,6 +3,8 @@ package integration
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"net"
 	"net/http"
@@ -95,6 +97,9 @@ func TestTLSLinks(t *testing.T) {
 	// MQTT: TLS only; the CA must be trusted.
 	if _, err := mqttConnect(t, "tcp://"+strings.TrimPrefix(e.hub.BrokerURL(), "ssl://"), "watch-plain", "observer", "pw-observer", nil); err == nil {
 		t.Fatal("a plain-text MQTT connection to the TLS port was accepted")
+	}
+	if _, err := mqttConnect(t, e.hub.BrokerURL(), "watch-tls11", "observer", "pw-observer", old); err == nil {
+		t.Fatal("a TLS 1.1 MQTT connection was accepted")
 	}
 	if _, err := mqttConnect(t, e.hub.BrokerURL(), "watch-untrusting", "observer", "pw-observer", pki.ClientConfig(nil, nil)); err == nil {
 		t.Fatal("an MQTT client that does not trust the CA connected")
@@ -232,4 +237,58 @@ func TestTLSAgentCertificate(t *testing.T) {
 		t.Fatal(err)
 	}
 	testutil.Eventually(t, 10*time.Second, "r2 offline after the store revoked it", func() bool { return !e.hub.Registry().Online(site, "r2") })
+}
+
+// TestTLSGivenFiles: with the operator's certificate, key and CA files (tls.mode files) the
+// hub serves HTTPS and MQTT over TLS with them and issues agent certificates from that CA; a
+// server certificate of another CA stops the hub at start with an error naming the file.
+func TestTLSGivenFiles(t *testing.T) {
+	dir := t.TempDir()
+	ca, err := pki.LoadOrCreateCA(filepath.Join(dir, "pki"), "court PKI")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeServer := func(ca *pki.CA, name string) (string, string) {
+		srv, err := ca.IssueServer([]string{"127.0.0.1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		keyDER, _ := x509.MarshalPKCS8PrivateKey(srv.PrivateKey)
+		cf, kf := filepath.Join(dir, name+".pem"), filepath.Join(dir, name+".key")
+		os.WriteFile(cf, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate[0]}), 0o600)
+		os.WriteFile(kf, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600)
+		return cf, kf
+	}
+	cf, kf := writeServer(ca, "hub")
+	caFile, caKey := filepath.Join(dir, "pki", pki.CACertFile), filepath.Join(dir, "pki", pki.CAKeyFile)
+	mqttTLS := testutil.FreePort(t)
+	e := newEnvWith(t, 1, false, func(o *hub.Options) {
+		o.TLS = &hub.TLSOptions{MQTTListen: mqttTLS, CertFile: cf, KeyFile: kf, CAFile: caFile, CAKeyFile: caKey}
+	})
+	if e.hub.CA().Fingerprint() != ca.Fingerprint() {
+		t.Fatal("the hub does not use the given CA")
+	}
+	testutil.Eventually(t, 10*time.Second, "room online over TLS", func() bool { return e.hub.Registry().Online(site, "r1") })
+	if st, _ := e.call("GET", "/healthz", "", nil); st != 200 {
+		t.Fatalf("healthz over HTTPS with the given certificate: %d", st)
+	}
+	st, body := e.call("POST", "/api/v1/enrollments", e.login("tech"), map[string]string{"site": site, "room": "r1"})
+	if st != 201 || body["ca_fingerprint"] != ca.Fingerprint() {
+		t.Fatalf("enrollment: %d %v", st, body)
+	}
+	en, err := agent.EnrollWith(context.Background(), agent.EnrollOptions{HubURL: "https://" + e.httpAddr, Token: body["token"].(string), CAFile: caFile})
+	if err != nil || en.Credentials.Certificate == "" {
+		t.Fatalf("enroll with --ca-file: %v %v", en.Credentials, err)
+	}
+
+	other, err := pki.LoadOrCreateCA(filepath.Join(dir, "other"), "other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ocf, okf := writeServer(other, "stranger")
+	_, err = hub.New(hub.Options{HTTPListen: testutil.FreePort(t), DataDir: filepath.Join(dir, "data2"), Logger: testLogger(t),
+		TLS: &hub.TLSOptions{MQTTListen: testutil.FreePort(t), CertFile: ocf, KeyFile: okf, CAFile: caFile}})
+	if err == nil || !strings.Contains(err.Error(), "not issued by the CA") || !strings.Contains(err.Error(), ocf) {
+		t.Fatalf("a server certificate of another CA: %v", err)
+	}
 }
