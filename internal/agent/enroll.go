@@ -107,6 +107,10 @@ func EnrollWith(ctx context.Context, o EnrollOptions) (Enrolled, error) {
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := client.Do(req)
 	if err != nil {
+		var unknown x509.UnknownAuthorityError
+		if errors.As(err, &unknown) && pin.fingerprint == "" && o.CAFile == "" {
+			return Enrolled{}, fmt.Errorf("agent: enroll at %s: %w (give the hub CA's fingerprint with --ca-fingerprint, as the technician got it with the token)", u.Redacted(), err)
+		}
 		return Enrolled{}, fmt.Errorf("agent: enroll at %s: %w", u.Redacted(), err)
 	}
 	defer resp.Body.Close()

@@ -130,6 +130,9 @@ func TestRoleMatrix(t *testing.T) {
 			url = strings.Replace(url, "{id}", hearingID, 1)
 		}
 		url = strings.Replace(url, "{id}", "no-such-recording", 1)
+		if rt == "DELETE /api/v1/agents/{site}/{room}" {
+			url = "/api/v1/agents/demo-court/no-such-room" // revoking a demo agent would cut its room for the routes after
+		}
 		allowed := roleMatrix[rt]
 		for _, role := range append(roles, "") {
 			token := tokens[role]

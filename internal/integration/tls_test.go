@@ -158,6 +158,10 @@ func TestTLSAgentCertificate(t *testing.T) {
 	hubURL := "https://" + e.httpAddr
 	ctx := context.Background()
 
+	// No pin: the hub's own CA is unknown to the system, and the error says what to give.
+	if _, err := agent.EnrollWith(ctx, agent.EnrollOptions{HubURL: hubURL, Token: token}); err == nil || !strings.Contains(err.Error(), "--ca-fingerprint") {
+		t.Fatalf("enroll without a pin: %v", err)
+	}
 	// A wrong pin fails before the token is sent (so the token is not spent).
 	wrong := strings.Repeat("ab", 32)
 	if _, err := agent.EnrollWith(ctx, agent.EnrollOptions{HubURL: hubURL, Token: token, CAFingerprint: wrong}); err == nil || !strings.Contains(err.Error(), "fingerprint") {
