@@ -312,6 +312,9 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if cfg.MQTT.External.URL != "" {
 			fmt.Fprintln(stderr, "hub: note: with an external broker, also add this login to the broker (see docs/OPERATIONS.md)")
 		}
+		if cfg.TLS.On() {
+			fmt.Fprintln(stderr, "hub: note: TLS is on: give the agent the hub's CA (hub ca > ca.pem; agent --ca-file ca.pem), or enroll it instead for a certificate")
+		}
 		fmt.Fprint(stdout, cred.YAML(site, room))
 		return 0
 	case "users add", "observers add":
