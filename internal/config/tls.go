@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
+	"os"
 
 	"strings"
 
@@ -82,6 +83,15 @@ func (h *Hub) tlsProblems(p *problems) {
 	if t.CertFile == "" || t.KeyFile == "" || t.CAFile == "" {
 		return
 	}
+	for _, f := range files {
+		if f[1] == "" {
+			continue
+		}
+		if msg := checkPEMFile(h.resolve(f[1])); msg != "" {
+			p.add("tls."+f[0], "%s", msg)
+			return
+		}
+	}
 	if _, err := tls.LoadX509KeyPair(h.resolve(t.CertFile), h.resolve(t.KeyFile)); err != nil {
 		p.add("tls.cert_file", "%s and key_file do not load as a key pair: %s", t.CertFile, err)
 	}
@@ -120,6 +130,24 @@ func checkCertName(n string) string {
 				return quote(n) + ": not a DNS name or IP address"
 			}
 		}
+	}
+	return ""
+}
+
+// maxPEMFile bounds a certificate or key file (a chain of a few certificates is a few KiB).
+const maxPEMFile = 1 << 20
+
+// checkPEMFile refuses what is not a regular file of at most maxPEMFile bytes before it is
+// read (a device or a pipe named by mistake would block or never end).
+func checkPEMFile(path string) string {
+	fi, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return err.Error()
+	case !fi.Mode().IsRegular():
+		return path + ": not a regular file"
+	case fi.Size() > maxPEMFile:
+		return fmt.Sprintf("%s: %d bytes; a PEM certificate or key file is at most %d", path, fi.Size(), maxPEMFile)
 	}
 	return ""
 }

@@ -72,7 +72,10 @@ func TestHubTLS(t *testing.T) {
 			f + `:5: tls.ca_file: CA certificate ` + agentPEM + `: not a CA certificate (basic constraints)`,
 		}},
 		{name: "missing file", yaml: "tls:\n  mode: files\n  cert_file: agent.pem\n  key_file: agent.key\n  ca_file: nope.pem\n", want: []string{
-			f + `:5: tls.ca_file: CA certificate: open ` + filepath.Join(dir, "nope.pem") + `: no such file or directory`,
+			f + `:5: tls.ca_file: stat ` + filepath.Join(dir, "nope.pem") + `: no such file or directory`,
+		}},
+		{name: "device", yaml: "tls:\n  mode: files\n  cert_file: /dev/zero\n  key_file: agent.key\n  ca_file: ca.pem\n", want: []string{
+			f + `:3: tls.cert_file: /dev/zero: not a regular file`,
 		}},
 	}
 	for _, tt := range tests {
