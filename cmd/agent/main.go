@@ -2,13 +2,15 @@
 // hub.
 //
 //	agent [--config ROOM.yaml] --broker URL [--credentials FILE] [--user U] [--password-file F] [--config-cache FILE] [--hub URL]
-//	agent enroll --hub URL --token TOKEN [--out FILE]
+//	agent enroll --hub URL --token TOKEN [--ca-fingerprint SHA256 | --ca-file FILE] [--out FILE]
 //	agent version
 //
 // "agent enroll" exchanges a one-time token a technician issued on the hub for the room's
 // credentials and writes them to FILE (default credentials.yaml), readable by its owner only.
 // The config the hub pushes is kept beside the credentials file (NAME.config.json), so that a
-// restart runs it. Without --config the agent takes its site and room from its user name and
+// restart runs it. With TLS on the hub, enrollment pins the hub's CA (the fingerprint the
+// technician got with the token) and fetches a client certificate for the agent's own key;
+// both go into the credentials file, and the agent then trusts only that CA. Without --config the agent takes its site and room from its user name and
 // runs the config the hub pushes (or the one it kept).
 //
 // Credentials come from the credentials file, then BAILIFF_AGENT_BROKER, BAILIFF_AGENT_USER
@@ -21,13 +23,16 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	_ "github.com/bailiff/bailiff/drivers/all"
 	"github.com/bailiff/bailiff/internal/agent"
 	"github.com/bailiff/bailiff/internal/config"
+	"github.com/bailiff/bailiff/media/source"
 )
 
 // version is set at build time: -ldflags "-X main.version=v1.2.3".
@@ -51,6 +56,7 @@ func main() {
 	level := fs.String("log-level", "info", "log `LEVEL`: debug, info, warn or error")
 	cache := fs.String("config-cache", "", "`FILE` keeping the last config the hub pushed (default: beside --credentials, NAME.config.json)")
 	hubURL := fs.String("hub", "", "the hub's HTTP base `URL` for media, e.g. http://hub:8080 (overrides the room's media.hub)")
+	caFile := fs.String("ca-file", "", "CA certificate `FILE` (PEM) to trust for an ssl:// broker and an https:// hub, besides the credentials' CA")
 	_ = fs.Parse(os.Args[1:])
 	if fs.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "agent: unexpected argument %q\n", fs.Arg(0))
@@ -61,7 +67,7 @@ func main() {
 	if *cache == "" {
 		*cache = agent.ConfigCacheFor(*creds)
 	}
-	err := run(*cfg, *level, *clientID, *cache, *hubURL, agent.CredentialSources{
+	err := run(*cfg, *level, *clientID, *cache, *hubURL, *caFile, agent.CredentialSources{
 		File: *creds, Getenv: os.Getenv, Broker: *broker, User: *user, PasswordFile: *pwFile,
 	})
 	if err != nil {
@@ -75,14 +81,16 @@ func enroll(args []string) int {
 	hubURL := fs.String("hub", "", "the hub's HTTP `URL`, e.g. http://hub.court.example:8080")
 	token := fs.String("token", "", "the one-time enrollment `TOKEN` a technician issued")
 	out := fs.String("out", "credentials.yaml", "credentials `FILE` to write (mode 0600)")
+	fp := fs.String("ca-fingerprint", "", "SHA-256 `FINGERPRINT` of the hub's CA, as POST /api/v1/enrollments gave it with the token")
+	caFile := fs.String("ca-file", "", "the hub's CA certificate `FILE` (PEM), instead of --ca-fingerprint")
 	_ = fs.Parse(args)
 	if *hubURL == "" || *token == "" || fs.NArg() > 0 {
-		fmt.Fprintln(os.Stderr, "usage: agent enroll --hub URL --token TOKEN [--out FILE]")
+		fmt.Fprintln(os.Stderr, "usage: agent enroll --hub URL --token TOKEN [--ca-fingerprint SHA256 | --ca-file FILE] [--out FILE]")
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	e, err := agent.Enroll(ctx, *hubURL, *token, nil)
+	e, err := agent.EnrollWith(ctx, agent.EnrollOptions{HubURL: *hubURL, Token: *token, CAFingerprint: *fp, CAFile: *caFile})
 	if err == nil {
 		err = agent.WriteCredentials(*out, e)
 	}
@@ -94,7 +102,7 @@ func enroll(args []string) int {
 	return 0
 }
 
-func run(cfgPath, level, clientID, cache, hubURL string, src agent.CredentialSources) error {
+func run(cfgPath, level, clientID, cache, hubURL, caFile string, src agent.CredentialSources) error {
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(level)); err != nil {
 		return fmt.Errorf("agent: --log-level %q: want debug, info, warn or error", level)
@@ -102,6 +110,14 @@ func run(cfgPath, level, clientID, cache, hubURL string, src agent.CredentialSou
 	creds, err := agent.ResolveCredentials(src)
 	if err != nil {
 		return err
+	}
+	tlsConf, err := creds.TLSConfig(caFile)
+	if err != nil {
+		return err
+	}
+	var media source.Endpoint
+	if tlsConf != nil {
+		media.HTTP = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: tlsConf, Proxy: http.ProxyFromEnvironment}}
 	}
 	var room *config.Room
 	if cfgPath != "" {
@@ -113,15 +129,17 @@ func run(cfgPath, level, clientID, cache, hubURL string, src agent.CredentialSou
 		return err
 	}
 	a, err := agent.New(agent.Options{
-		Room:        room,
-		Broker:      creds.Broker,
-		Username:    creds.Username,
-		Password:    creds.Password,
-		ClientID:    clientID,
-		Version:     version,
-		ConfigCache: cache,
-		HubURL:      hubURL,
-		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})),
+		Room:          room,
+		Broker:        creds.Broker,
+		Username:      creds.Username,
+		Password:      creds.Password,
+		ClientID:      clientID,
+		Version:       version,
+		ConfigCache:   cache,
+		HubURL:        hubURL,
+		TLS:           tlsConf,
+		MediaEndpoint: media,
+		Logger:        slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})),
 	})
 	if err != nil {
 		return err

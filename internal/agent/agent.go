@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -67,6 +68,9 @@ type Options struct {
 	// MediaEndpoint holds the settings of every media session (HTTP client, pion API,
 	// backoff); its URL and Token are set per stream.
 	MediaEndpoint source.Endpoint
+	// TLS is the TLS configuration for an ssl:// (tls://, mqtts://) broker: the CA to trust
+	// and the agent's client certificate (Credentials.TLSConfig); nil: paho's default.
+	TLS *tls.Config
 }
 
 // Agent runs one room: its MQTT session and one goroutine per device.
@@ -397,6 +401,9 @@ func (a *Agent) clientOptions() *mqtt.ClientOptions {
 	// Queued commands of the persistent session may arrive before the on-connect handler
 	// subscribes, so every message goes through the default handler.
 	o.SetDefaultPublishHandler(a.onMessage)
+	if a.o.TLS != nil {
+		o.SetTLSConfig(a.o.TLS)
+	}
 	o.SetOnConnectHandler(a.onConnect)
 	o.SetReconnectingHandler(a.onReconnecting)
 	o.SetConnectionNotificationHandler(a.onConnNotification)

@@ -26,11 +26,17 @@ type Credentials struct {
 	Broker   string `yaml:"broker"`
 	Username string `yaml:"username"`
 	Password string `yaml:"password"`
+	// With TLS: the hub's CA certificate, which the agent trusts for the broker and the hub,
+	// and the agent's own client certificate and its key (PEM). The key never leaves the
+	// agent: enrollment sends only a certificate request.
+	CA          string `yaml:"ca,omitempty"`
+	Certificate string `yaml:"certificate,omitempty"`
+	Key         string `yaml:"key,omitempty"`
 }
 
 // String prints c with the password hidden.
 func (c Credentials) String() string {
-	return fmt.Sprintf("{Broker:%s Username:%s Password:%s}", c.Broker, c.Username, hidden(c.Password))
+	return fmt.Sprintf("{Broker:%s Username:%s Password:%s Certificate:%t Key:%s}", c.Broker, c.Username, hidden(c.Password), c.Certificate != "", hidden(c.Key))
 }
 
 // GoString is String, so %#v hides the password too.
@@ -39,7 +45,7 @@ func (c Credentials) GoString() string { return c.String() }
 // LogValue logs c with the password hidden.
 func (c Credentials) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("broker", c.Broker), slog.String("username", c.Username),
-		slog.Bool("password_set", c.Password != ""))
+		slog.Bool("password_set", c.Password != ""), slog.Bool("certificate", c.Certificate != ""))
 }
 
 func hidden(pw string) string {
@@ -94,7 +100,7 @@ func parseCredentials(data []byte) (Credentials, error) {
 	}
 	c.Broker = strings.TrimSpace(c.Broker)
 	c.Username = strings.TrimSpace(c.Username)
-	if c.Broker == "" && c.Username == "" && c.Password == "" {
+	if c.Broker == "" && c.Username == "" && c.Password == "" && c.Certificate == "" {
 		return Credentials{}, errors.New("no broker, username or password in it")
 	}
 	return c, nil

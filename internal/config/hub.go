@@ -43,6 +43,7 @@ func DefaultHub() Hub {
 		Alarms:   Alarms{LampHours: DefaultLampHours},
 		Media: Media{UDP: DefaultMediaUDP, TURN: TURN{Realm: DefaultTURNRealm,
 			RelayPorts: DefaultTURNRelayPorts, CredentialTTL: Duration(DefaultTURNTTL)}},
+		TLS: TLS{Mode: TLSOff, MQTTListen: DefaultTLSMQTTListen},
 	}
 }
 
@@ -248,6 +249,7 @@ func (h *Hub) problems() problems {
 		p.add("alarms.lamp_hours", "must be between 1 and 100000 hours, got %d", h.Alarms.LampHours)
 	}
 	h.Media.problems(&p)
+	h.tlsProblems(&p)
 	return p
 }
 

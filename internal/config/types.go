@@ -15,6 +15,7 @@ type Hub struct {
 	Log      Log      `yaml:"log" json:"log"`
 	Alarms   Alarms   `yaml:"alarms" json:"alarms"`
 	Media    Media    `yaml:"media" json:"media"`
+	TLS      TLS      `yaml:"tls" json:"tls"`
 
 	// File is the path the config was loaded from ("" for defaults only).
 	File string `yaml:"-" json:"-"`

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -28,6 +29,7 @@ import (
 	"github.com/bailiff/bailiff/internal/hub/queue"
 	"github.com/bailiff/bailiff/internal/hub/registry"
 	"github.com/bailiff/bailiff/internal/hub/scenes"
+	"github.com/bailiff/bailiff/internal/pki"
 	"github.com/bailiff/bailiff/internal/store"
 	"github.com/bailiff/bailiff/internal/wire"
 	"github.com/bailiff/bailiff/media/record"
@@ -68,6 +70,8 @@ type Options struct {
 	// TURN, when set, runs the embedded TURN server; every WHIP/WHEP answer then carries a
 	// short-lived credential for it.
 	TURN *TURNOptions
+	// TLS, when set, serves HTTPS and MQTT over TLS (tls.go).
+	TLS *TLSOptions
 }
 
 // Hub is a running hub.
@@ -99,6 +103,8 @@ type Hub struct {
 	fw        *firmware
 	fwKey     ed25519.PrivateKey
 	queues    *queue.Manager
+	ca        *pki.CA          // nil without TLS
+	tlsCert   *tls.Certificate // the hub's server certificate; nil without TLS
 
 	cancel    context.CancelFunc
 	serveDone chan struct{}
@@ -127,6 +133,7 @@ func OptionsFrom(c *config.Hub, rooms []*config.Room) (Options, error) {
 	if o.Media, o.ICEServers, o.TURN, err = MediaFrom(c); err != nil {
 		return o, err
 	}
+	o.TLS = TLSFrom(c)
 	return o, nil
 }
 
@@ -143,9 +150,10 @@ func New(o Options) (h *Hub, err error) {
 		return nil, errors.New("hub: a data directory is required")
 	}
 	h = &Hub{opts: o, log: o.Logger, serveDone: make(chan struct{})}
+	started := h // "return nil, err" sets h to nil before this runs
 	defer func() {
 		if err != nil {
-			h.Close()
+			started.Close()
 		}
 	}()
 	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
@@ -161,14 +169,19 @@ func New(o Options) (h *Hub, err error) {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
 
+	if err := h.setupTLS(); err != nil {
+		return nil, err
+	}
 	user, password := broker.HubUser, auth.NewSecret()
 	if o.External != nil {
 		h.brokerURL, user, password = o.External.URL, o.External.Username, o.External.Password
 	} else {
-		h.embedded, err = broker.StartEmbedded(broker.EmbeddedConfig{
+		bc := broker.EmbeddedConfig{
 			Listen: o.MQTTListen, Persist: h.store, HubPassword: password,
 			Auth: storeAuth{h.store}, Logger: h.log,
-		})
+		}
+		h.brokerTLS(&bc)
+		h.embedded, err = broker.StartEmbedded(bc)
 		if err != nil {
 			return nil, fmt.Errorf("hub: %w", err)
 		}
@@ -193,7 +206,7 @@ func New(o Options) (h *Hub, err error) {
 	rand.Read(nodeID)
 	bus, err := broker.DialBus(broker.BusConfig{
 		URL: h.brokerURL, ClientID: "hub/" + hex.EncodeToString(nodeID),
-		Username: user, Password: password, Logger: h.log,
+		Username: user, Password: password, Logger: h.log, TLS: h.busTLS(),
 	}, 15*time.Second)
 	if err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
@@ -264,6 +277,7 @@ func New(o Options) (h *Hub, err error) {
 		Firmware: h.fw, AgentAuth: h.agentAuth,
 		Queues:  h.queues,
 		Privacy: h.Privacy,
+		Agents:  h.prov,
 	}
 	mux := http.NewServeMux()
 	apiH := srv.Handler()
@@ -278,6 +292,7 @@ func New(o Options) (h *Hub, err error) {
 	if h.httpLn, err = net.Listen("tcp", o.HTTPListen); err != nil {
 		return nil, fmt.Errorf("hub: http listen on %s: %w", o.HTTPListen, err)
 	}
+	h.httpLn = h.httpsListener(h.httpLn)
 	baseCtx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	h.fw.ctx = baseCtx // before the first request: rollouts run until the hub closes
@@ -297,6 +312,7 @@ func New(o Options) (h *Hub, err error) {
 	go h.alarms.Run(baseCtx)
 	go h.fw.watch(baseCtx)
 	go h.queues.Run(baseCtx, 30*time.Second)
+	go h.sweepRevoked(baseCtx)
 	h.log.Info("hub started", "http", h.HTTPAddr(), "mqtt", h.brokerURL, "rooms", len(rooms), "embedded_broker", h.embedded != nil)
 	return h, nil
 }

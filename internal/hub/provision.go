@@ -14,6 +14,7 @@ import (
 	"github.com/bailiff/bailiff/internal/config"
 	"github.com/bailiff/bailiff/internal/hub/api"
 	"github.com/bailiff/bailiff/internal/hub/auth"
+	"github.com/bailiff/bailiff/internal/pki"
 	"github.com/bailiff/bailiff/internal/store"
 	"github.com/bailiff/bailiff/internal/wire"
 )
@@ -295,6 +296,9 @@ type EnrollmentView struct {
 	Site    string    `json:"site"`
 	Room    string    `json:"room"`
 	Expires time.Time `json:"expires"`
+	// CAFingerprint is the SHA-256 of the hub's CA certificate when TLS is on: the agent
+	// pins it on its first contact (agent enroll --ca-fingerprint).
+	CAFingerprint string `json:"ca_fingerprint,omitempty"`
 }
 
 // Enroll issues a one-time token with which the agent of site/room can fetch its credentials
@@ -313,7 +317,11 @@ func (p *provisioning) Enroll(ctx context.Context, site, room string, ttl time.D
 		return nil, err
 	}
 	p.h.log.Info("enrollment token issued", "site", site, "room", room, "by", by, "expires", e.Expires)
-	return EnrollmentView{Token: tok, Site: site, Room: room, Expires: e.Expires}, nil
+	v := EnrollmentView{Token: tok, Site: site, Room: room, Expires: e.Expires}
+	if p.h.ca != nil {
+		v.CAFingerprint = p.h.ca.Fingerprint()
+	}
+	return v, nil
 }
 
 // CredentialsView is what an agent gets for its token.
@@ -323,11 +331,21 @@ type CredentialsView struct {
 	Broker   string `json:"broker"`
 	Username string `json:"username"`
 	Password string `json:"password"`
+	// With TLS on: the hub's CA certificate (PEM), which the agent trusts from now on, and,
+	// when the agent sent a certificate request, its client certificate (PEM).
+	CA          string `json:"ca,omitempty"`
+	Certificate string `json:"certificate,omitempty"`
 }
 
 // Redeem spends an enrollment token: it issues the room's agent new credentials (as `hub
 // agents add` does, replacing any it had) and returns them. A token works once.
-func (p *provisioning) Redeem(ctx context.Context, token string) (any, error) {
+func (p *provisioning) Redeem(ctx context.Context, token, csr string) (any, error) {
+	if csr != "" && p.h.ca != nil && p.h.ca.Key != nil {
+		// Check the request before the token is spent, so a bad one costs no token.
+		if _, err := pki.ParseCSR([]byte(csr)); err != nil {
+			return nil, fmt.Errorf("%w: %v", api.ErrBadRequest, err)
+		}
+	}
 	e, err := p.h.store.UseEnrollment(ctx, auth.HashSecret(token), time.Now())
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -343,8 +361,16 @@ func (p *provisioning) Redeem(ctx context.Context, token string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.h.log.Info("agent enrolled", "site", e.Site, "room", e.Room, "token_by", e.Author)
-	return CredentialsView{Site: e.Site, Room: e.Room, Broker: c.Broker, Username: c.Username, Password: c.Password}, nil
+	cert, err := p.h.issueAgentCert(ctx, csr, e.Site, e.Room)
+	if err != nil {
+		return nil, err
+	}
+	p.h.log.Info("agent enrolled", "site", e.Site, "room", e.Room, "token_by", e.Author, "certificate", cert != "")
+	v := CredentialsView{Site: e.Site, Room: e.Room, Broker: c.Broker, Username: c.Username, Password: c.Password, Certificate: cert}
+	if p.h.ca != nil {
+		v.CA = string(p.h.ca.PEM)
+	}
+	return v, nil
 }
 
 // agentBrokerURL is the broker URL enrolled agents are given.

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/bailiff/bailiff/internal/config"
 	"github.com/bailiff/bailiff/internal/demo"
@@ -37,7 +38,12 @@ const usage = `Usage:
                                    run the demo: every example room with simulated devices
   hub validate FILE…               check hub and room configs; exit 1 on any error
   hub agents add SITE/ROOM         issue an agent's broker credentials (prints them)
-  hub agents remove SITE/ROOM      revoke an agent's credentials
+  hub agents remove SITE/ROOM      revoke an agent's credentials (password and certificates);
+                                   a running hub ends its live session within seconds
+  hub agents crl                   print the hub CA's revocation list of agent certificates
+                                   (PEM), for an external broker (docs/OPERATIONS.md)
+  hub ca                           print the hub's CA certificate (PEM) and, on standard
+                                   error, its SHA-256 fingerprint; made on first use (tls.mode self)
   hub users add NAME ROLE          add or reset an API user; the password is read from
                                    BAILIFF_USER_PASSWORD or the first line of standard input
   hub observers add NAME           add a read-only MQTT user (password as for users)
@@ -59,7 +65,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		switch args[0] {
 		case "validate":
 			return validate(args[1:], stdout, stderr)
-		case "agents", "users", "observers", "mosquitto-acl", "verify-recording", "verify-audit", "firmware-key":
+		case "agents", "users", "observers", "mosquitto-acl", "verify-recording", "verify-audit", "firmware-key", "ca":
 			return admin(args, stdin, stdout, stderr)
 		case "version":
 			fmt.Fprintln(stdout, "bailiff hub", Version)
@@ -198,7 +204,7 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cfgFile := fs.String("config", "", "hub config file")
 	dataDir := fs.String("data", "", "data directory (overrides the config's)")
 	verb, rest := "", args[1:]
-	if args[0] != "mosquitto-acl" && args[0] != "verify-recording" && args[0] != "verify-audit" && args[0] != "firmware-key" {
+	if args[0] != "mosquitto-acl" && args[0] != "verify-recording" && args[0] != "verify-audit" && args[0] != "firmware-key" && args[0] != "ca" {
 		if len(rest) == 0 {
 			fmt.Fprint(stderr, usage)
 			return 2
@@ -267,6 +273,8 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 	switch args[0] + " " + verb {
+	case "ca ", "agents crl":
+		return caCommand(ctx, cfg, dir, st, args[0] == "ca", stdout, stderr)
 	case "agents add", "agents remove":
 		if len(a) != 1 {
 			fmt.Fprintf(stderr, "hub agents %s SITE/ROOM\n", verb)
@@ -278,17 +286,22 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return 2
 		}
 		if verb == "remove" {
-			if err := st.DeleteAgent(ctx, site, room); err != nil {
+			// Its password and every certificate it was issued stop working; a running hub
+			// ends the agent's live session within seconds (it sweeps for revoked agents).
+			if err := st.RevokeAgent(ctx, site, room, time.Now()); err != nil {
 				fmt.Fprintf(stderr, "hub: remove agent %s/%s: %v\n", site, room, err)
 				return 1
 			}
 			record(audit.AgentRemove, site+"/"+room, audit.OK, "")
-			fmt.Fprintf(stdout, "agent %s/%s removed: it can no longer log in\n", site, room)
+			fmt.Fprintf(stdout, "agent %s/%s removed: its password and certificates are revoked; it can no longer log in\n", site, room)
 			return 0
 		}
 		url := cfg.MQTT.External.URL
 		if url == "" {
 			url = "tcp://" + cfg.MQTT.Listen
+			if cfg.TLS.On() {
+				url = "ssl://" + cfg.TLS.MQTTListen
+			}
 		}
 		cred, err := hub.AddAgent(ctx, st, url, site, room)
 		if err != nil {
@@ -298,6 +311,9 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		record(audit.AgentAdd, site+"/"+room, audit.OK, "")
 		if cfg.MQTT.External.URL != "" {
 			fmt.Fprintln(stderr, "hub: note: with an external broker, also add this login to the broker (see docs/OPERATIONS.md)")
+		}
+		if cfg.TLS.On() {
+			fmt.Fprintln(stderr, "hub: note: TLS is on: give the agent the hub's CA (hub ca > ca.pem; agent --ca-file ca.pem), or enroll it instead for a certificate")
 		}
 		fmt.Fprint(stdout, cred.YAML(site, room))
 		return 0

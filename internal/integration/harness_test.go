@@ -7,6 +7,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -59,6 +60,10 @@ type env struct {
 	timeout  time.Duration
 	hubOpts  func(*hub.Options) // changes the hub's options before it starts; nil: none
 	web      http.Handler       // the panels the hub serves; nil: none
+	// With TLS on the hub (tls_test.go): the API client and the agents' TLS, trusting the
+	// hub's CA.
+	https    *http.Client
+	agentTLS *tls.Config
 }
 
 type runningAgent struct {
@@ -165,6 +170,7 @@ func (e *env) startHub() {
 		e.t.Fatal(err)
 	}
 	e.hub = h
+	e.trustHubCA()
 }
 
 func (e *env) startAgent(room string) { e.startAgentCaching(room, "") }
@@ -180,7 +186,8 @@ func (e *env) startAgentCaching(room, cache string) {
 	}
 	c := e.creds[room]
 	a, err := agent.New(agent.Options{Room: r, Broker: c.Broker, Username: c.Username, Password: c.Password, ClientID: c.Username,
-		Version: "test", Logger: testLogger(e.t).With("room", room), MaxBackoff: 500 * time.Millisecond, ConfigCache: cache})
+		Version: "test", Logger: testLogger(e.t).With("room", room), MaxBackoff: 500 * time.Millisecond, ConfigCache: cache,
+		TLS: e.agentTLS})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -210,7 +217,12 @@ func (e *env) close() {
 	}
 }
 
-func (e *env) url(path string) string { return "http://" + e.httpAddr + path }
+func (e *env) url(path string) string {
+	if e.https != nil {
+		return "https://" + e.httpAddr + path
+	}
+	return "http://" + e.httpAddr + path
+}
 
 // call makes an API request and decodes the JSON answer into a map.
 func (e *env) call(method, path, token string, body any) (int, map[string]any) {
@@ -232,7 +244,11 @@ func (e *env) call(method, path, token string, body any) (int, map[string]any) {
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := http.DefaultClient.Do(req)
+	client := http.DefaultClient
+	if e.https != nil {
+		client = e.https
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		e.t.Fatalf("%s %s: %v", method, path, err)
 	}

@@ -219,6 +219,15 @@ var migrations = []string{
 		PRIMARY KEY (site, room, day, number)
 	) WITHOUT ROWID;
 	CREATE INDEX queue_tickets_issued ON queue_tickets(site, room, issued);`,
+	// 9: agent client certificates issued by the hub's CA, and their revocation.
+	`CREATE TABLE agent_certs (
+		serial  TEXT PRIMARY KEY,
+		site    TEXT NOT NULL,
+		room    TEXT NOT NULL,
+		issued  INTEGER NOT NULL,
+		revoked INTEGER
+	);
+	CREATE INDEX agent_certs_room ON agent_certs(site, room);`,
 }
 
 // Open opens (creating if needed) the database at path and migrates it to the current schema.

@@ -77,9 +77,13 @@ type Server struct {
 	Alarms Alarms
 	// Privacy reports a room's privacy flag, shown with the room; nil leaves it out.
 	Privacy func(site, room string) bool
+	// Agents revokes room agents (DELETE /api/v1/agents/{site}/{room}); nil: 404.
+	Agents AgentRevoker
 
 	sessions    sessionCache
 	enrollLimit failLimiter
+	loginUser   failLimiter // failed logins per user name (lockout)
+	loginAddr   failLimiter // failed logins per client address
 }
 
 // Recordings is the recording service the API drives. Its errors wrap ErrNotFound or
@@ -116,6 +120,8 @@ const MaxBody = 64 << 10
 
 // Handler returns the API's routes.
 func (s *Server) Handler() http.Handler {
+	s.loginUser.max, s.loginUser.window = LoginUserFailures, LoginLockout
+	s.loginAddr.max, s.loginAddr.window = LoginAddrFailures, LoginAddrWindow
 	if s.SessionTTL == 0 {
 		s.SessionTTL = 12 * time.Hour
 	}
@@ -171,6 +177,9 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("GET /api/v1/rooms/{site}/{room}/config/revisions", s.authed(auth.IsTechnician, s.roomConfigRevisions))
 		mux.HandleFunc("POST /api/v1/enrollments", s.authed(auth.IsTechnician, s.createEnrollment))
 		mux.HandleFunc("POST /api/v1/enroll", s.enroll)
+	}
+	if s.Agents != nil {
+		mux.HandleFunc("DELETE /api/v1/agents/{site}/{room}", s.authed(auth.IsTechnician, s.revokeAgent))
 	}
 	if s.Alarms != nil {
 		mux.HandleFunc("GET /api/v1/alarms", s.authed(auth.CanView, s.listAlarms))
@@ -314,6 +323,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad_request", `"user" and "password" are required`)
 		return
 	}
+	if s.loginLimited(w, r, req.User) {
+		return
+	}
 	u, err := s.Store.User(r.Context(), req.User)
 	if err == nil {
 		err = auth.CheckPassword(u.Hash, req.Password)
@@ -327,11 +339,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 			s.Log.Error("login", "user", req.User, "error", err)
 		}
 		s.Log.Warn("login refused", "user", req.User)
+		s.loginFailed(r, req.User)
 		s.Audit.Record(r.Context(), store.AuditEntry{User: req.User, Action: audit.Login, Target: req.User, Result: audit.Refused, Detail: remoteAddr(r)})
 		w.Header().Set("WWW-Authenticate", `Bearer realm="bailiff"`)
 		writeError(w, http.StatusUnauthorized, "unauthorized", "wrong user name or password")
 		return
 	}
+	s.loginUser.reset(req.User)
 	token := auth.NewSecret()
 	exp := time.Now().Add(s.SessionTTL).UTC().Truncate(time.Second)
 	if err := s.Store.PutSession(r.Context(), store.Session{TokenHash: auth.HashSecret(token), User: u.Name, Role: u.Role, Expires: exp}); err != nil {

@@ -26,7 +26,8 @@ type Provisioning interface {
 	PushConfig(ctx context.Context, site, room string, text []byte, by string) (any, error)
 	CreateRoom(ctx context.Context, text []byte, by string) (any, error)
 	Enroll(ctx context.Context, site, room string, ttl time.Duration, by string) (any, error)
-	Redeem(ctx context.Context, token string) (any, error)
+	// Redeem spends a token; csr (PEM, may be "") asks for a client certificate too.
+	Redeem(ctx context.Context, token, csr string) (any, error)
 }
 
 // Errors of enrollment tokens.
@@ -198,7 +199,13 @@ func (s *Server) createEnrollment(w http.ResponseWriter, r *http.Request) {
 
 type enrollRequest struct {
 	Token string `json:"token"`
+	// CSR is the agent's certificate signing request (PEM); with TLS on, the hub answers
+	// with a client certificate bound to the token's room.
+	CSR string `json:"csr"`
 }
+
+// maxCSR bounds a certificate signing request (an ECDSA one is well under 1 KiB).
+const maxCSR = 8 << 10
 
 // enroll exchanges a one-time token for an agent's credentials. It needs no login: the
 // token is the proof. Failed attempts are limited per client address.
@@ -219,7 +226,11 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad_request", `"token" is required (1-256 characters)`)
 		return
 	}
-	v, err := s.Provisioning.Redeem(r.Context(), strings.TrimSpace(req.Token))
+	if len(req.CSR) > maxCSR {
+		writeError(w, http.StatusBadRequest, "bad_request", fmt.Sprintf(`"csr" is longer than %d bytes`, maxCSR))
+		return
+	}
+	v, err := s.Provisioning.Redeem(r.Context(), strings.TrimSpace(req.Token), req.CSR)
 	if err != nil {
 		if errors.Is(err, ErrBadToken) || errors.Is(err, ErrTokenSpent) {
 			s.enrollLimit.fail(host, time.Now())
@@ -260,8 +271,27 @@ const (
 
 // failLimiter counts failures per client in fixed windows.
 type failLimiter struct {
+	// max failures within window before the key is refused until the window ends; zero:
+	// the enrollment limits.
+	max    int
+	window time.Duration
+
 	mu sync.Mutex
 	m  map[string]*failWindow
+}
+
+func (l *failLimiter) limits() (int, time.Duration) {
+	if l.max == 0 {
+		return enrollFailures, enrollWindow
+	}
+	return l.max, l.window
+}
+
+// reset forgets key's failures (a successful login).
+func (l *failLimiter) reset(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.m, key)
 }
 
 type failWindow struct {
@@ -269,15 +299,16 @@ type failWindow struct {
 	n     int
 }
 
-func (l *failLimiter) window(host string, now time.Time) *failWindow {
+func (l *failLimiter) windowOf(host string, now time.Time) *failWindow {
 	if l.m == nil {
 		l.m = map[string]*failWindow{}
 	}
+	_, window := l.limits()
 	fw := l.m[host]
-	if fw == nil || now.Sub(fw.start) >= enrollWindow {
+	if fw == nil || now.Sub(fw.start) >= window {
 		if len(l.m) >= enrollClients {
 			for h, x := range l.m {
-				if now.Sub(x.start) >= enrollWindow {
+				if now.Sub(x.start) >= window {
 					delete(l.m, h)
 				}
 			}
@@ -295,15 +326,35 @@ func (l *failLimiter) window(host string, now time.Time) *failWindow {
 func (l *failLimiter) blocked(host string, now time.Time) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	fw := l.window(host, now)
-	if fw.n < enrollFailures {
+	max, window := l.limits()
+	fw := l.windowOf(host, now)
+	if fw.n < max {
 		return 0
 	}
-	return fw.start.Add(enrollWindow).Sub(now)
+	return fw.start.Add(window).Sub(now)
 }
 
 func (l *failLimiter) fail(host string, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.window(host, now).n++
+	l.windowOf(host, now).n++
+}
+
+// AgentRevoker revokes a room agent: its password and certificates stop working and its live
+// MQTT session ends. It wraps ErrNotFound when the room has no agent credentials.
+type AgentRevoker interface {
+	RevokeAgent(ctx context.Context, site, room, by string) error
+}
+
+// revokeAgent is DELETE /api/v1/agents/{site}/{room}.
+func (s *Server) revokeAgent(w http.ResponseWriter, r *http.Request) {
+	ids, ok := pathIDs(w, r, "site", "room")
+	if !ok {
+		return
+	}
+	if err := s.Agents.RevokeAgent(r.Context(), ids[0], ids[1], callerOf(r).User); err != nil {
+		s.serviceError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }

@@ -110,7 +110,7 @@ func (p *oaProvisioning) Enroll(_ context.Context, site, room string, ttl time.D
 	return map[string]any{"token": tok, "site": site, "room": room, "expires": time.Now().Add(ttl).UTC()}, nil
 }
 
-func (p *oaProvisioning) Redeem(_ context.Context, token string) (any, error) {
+func (p *oaProvisioning) Redeem(_ context.Context, token, _ string) (any, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	unspent, known := p.tokens[token]
@@ -315,4 +315,14 @@ func FuzzEnrollRequest(f *testing.F) {
 			t.Fatalf("%q enrolled without a token that was issued", body)
 		}
 	})
+}
+
+// oaAgents revokes the demo room's agent once; any other is not found.
+type oaAgents struct{}
+
+func (oaAgents) RevokeAgent(_ context.Context, site, room, _ string) error {
+	if site == "demo-court" && room == "courtroom-1" {
+		return nil
+	}
+	return fmt.Errorf("%w: no agent credentials for %s/%s", ErrNotFound, site, room)
 }

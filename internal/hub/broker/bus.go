@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -40,6 +41,8 @@ type BusConfig struct {
 	Logger   *slog.Logger
 	// OnConnect runs after every (re)connect, once subscriptions are restored.
 	OnConnect func()
+	// TLS is the client TLS configuration for ssl:// brokers; nil: paho's default.
+	TLS *tls.Config
 }
 
 // DialBus connects to the broker, retrying until timeout; afterwards it reconnects by itself.
@@ -71,6 +74,9 @@ func DialBus(cfg BusConfig, timeout time.Duration) (*Bus, error) {
 			b.connected.Store(false)
 			b.log.Warn("mqtt connection lost", "broker", cfg.URL, "error", err)
 		})
+	if cfg.TLS != nil {
+		o.SetTLSConfig(cfg.TLS)
+	}
 	b.c = paho.NewClient(o)
 	t := b.c.Connect()
 	if !t.WaitTimeout(timeout) {

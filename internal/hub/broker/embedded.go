@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/subtle"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -28,6 +29,18 @@ type EmbeddedConfig struct {
 	HubPassword string // the password of the hub's own login (user HubUser)
 	Auth        Authenticator
 	Logger      *slog.Logger
+	// TLS, when set, makes the listener TLS only. With ClientCAs in it, an agent may log in
+	// with a client certificate instead of a password (see certLogin).
+	TLS *tls.Config
+	// Certs checks agent certificates at connect (revocation); required with TLS ClientCAs.
+	Certs CertChecker
+}
+
+// CertChecker decides whether a verified agent certificate may still log in.
+type CertChecker interface {
+	// CheckAgentCert returns nil when the certificate with serial (hex), issued to site/room,
+	// is known and not revoked.
+	CheckAgentCert(ctx context.Context, serial, site, room string) error
 }
 
 // Embedded is a mochi-mqtt broker inside the hub.
@@ -35,6 +48,8 @@ type Embedded struct {
 	srv  *mqtt.Server
 	tcp  *listeners.TCP
 	hook *aclHook
+	tls  bool
+	log  *slog.Logger
 }
 
 // StartEmbedded starts the broker and its listener. The broker enforces the contract's
@@ -56,7 +71,10 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 		Logger:                 log.With("component", "mqtt"),
 		SysTopicResendInterval: 10,
 	})
-	hook := &aclHook{auth: cfg.Auth, hubPassword: cfg.HubPassword, log: log}
+	if cfg.TLS != nil && cfg.TLS.ClientCAs != nil && cfg.Certs == nil {
+		return nil, errors.New("broker: a certificate checker is required when clients may present certificates")
+	}
+	hook := &aclHook{auth: cfg.Auth, hubPassword: cfg.HubPassword, certs: cfg.Certs, log: log}
 	if err := srv.AddHook(hook, nil); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
@@ -68,7 +86,7 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 			return nil, fmt.Errorf("broker: session store: %w", err)
 		}
 	}
-	tcp := listeners.NewTCP(listeners.Config{ID: "tcp", Address: cfg.Listen})
+	tcp := listeners.NewTCP(listeners.Config{ID: "tcp", Address: cfg.Listen, TLSConfig: cfg.TLS})
 	if err := srv.AddListener(stopAcceptingFirst{tcp}); err != nil {
 		srv.Close()
 		return nil, fmt.Errorf("broker: listen on %s: %w", cfg.Listen, err)
@@ -77,7 +95,7 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 		srv.Close()
 		return nil, fmt.Errorf("broker: serve: %w", err)
 	}
-	return &Embedded{srv: srv, tcp: tcp, hook: hook}, nil
+	return &Embedded{srv: srv, tcp: tcp, hook: hook, tls: cfg.TLS != nil, log: log}, nil
 }
 
 // stopAcceptingFirst closes its listener's socket before the listener's clients. mochi closes
@@ -94,8 +112,13 @@ func (l stopAcceptingFirst) Close(closeClients listeners.CloseFn) {
 // Addr is the address the listener is bound to.
 func (e *Embedded) Addr() string { return e.tcp.Address() }
 
-// URL is the broker's URL for clients, tcp://host:port.
-func (e *Embedded) URL() string { return "tcp://" + e.Addr() }
+// URL is the broker's URL for clients, tcp://host:port, or ssl://host:port with TLS.
+func (e *Embedded) URL() string {
+	if e.tls {
+		return "ssl://" + e.Addr()
+	}
+	return "tcp://" + e.Addr()
+}
 
 // Close stops the broker; its sessions and retained messages stay in its store. mochi's Close
 // can deadlock when a client connects or disconnects at the same moment (mochi-mqtt/server
@@ -140,6 +163,7 @@ type aclHook struct {
 	mqtt.HookBase
 	auth        Authenticator
 	hubPassword string
+	certs       CertChecker
 	log         *slog.Logger
 }
 
@@ -151,6 +175,9 @@ func (h *aclHook) Provides(b byte) bool {
 
 func (h *aclHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
 	user := string(pk.Connect.Username)
+	if done, ok := h.certLogin(cl, user); done {
+		return ok
+	}
 	id := IdentityOf(user)
 	if id.Role == RoleNone {
 		h.log.Warn("mqtt login refused", "user", user, "client", cl.ID, "error", "no such user")

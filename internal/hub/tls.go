@@ -1,0 +1,232 @@
+package hub
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"path/filepath"
+	"time"
+
+	"github.com/bailiff/bailiff/internal/config"
+	"github.com/bailiff/bailiff/internal/hub/api"
+	"github.com/bailiff/bailiff/internal/hub/audit"
+	"github.com/bailiff/bailiff/internal/hub/broker"
+	"github.com/bailiff/bailiff/internal/pki"
+	"github.com/bailiff/bailiff/internal/store"
+	"github.com/bailiff/bailiff/internal/wire"
+)
+
+// TLSOptions turn on TLS for the API and pages and for the embedded broker.
+type TLSOptions struct {
+	// MQTTListen is the embedded broker's TLS listener (host:port); it replaces
+	// Options.MQTTListen: the broker takes no plain-text connections.
+	MQTTListen string
+	// Names are the DNS names and IP addresses of the hub's own server certificate, issued by
+	// the hub's own CA (made on first start in the data directory's keys/). Used when
+	// CertFile is "".
+	Names []string
+	// CertFile and KeyFile are a given server certificate (chain, PEM) and key; CAFile is the
+	// CA that issued it (given to agents); CAKeyFile, when set, lets the hub issue agent
+	// certificates from that CA.
+	CertFile, KeyFile, CAFile, CAKeyFile string
+}
+
+// TLSFrom makes TLS options from the hub config's tls section; nil when it is off.
+func TLSFrom(c *config.Hub) *TLSOptions {
+	t := c.TLS
+	if !t.On() {
+		return nil
+	}
+	o := &TLSOptions{MQTTListen: t.MQTTListen}
+	if t.Mode == config.TLSSelf {
+		o.Names = t.TLSNames()
+		return o
+	}
+	o.CertFile, o.KeyFile, o.CAFile = c.Resolve(t.CertFile), c.Resolve(t.KeyFile), c.Resolve(t.CAFile)
+	if t.CAKeyFile != "" {
+		o.CAKeyFile = c.Resolve(t.CAKeyFile)
+	}
+	return o
+}
+
+// caDir is where the hub keeps its own CA in the data directory.
+const caDir = "keys"
+
+// setupTLS loads or makes the CA and the server certificate when TLS is on.
+func (h *Hub) setupTLS() error {
+	t := h.opts.TLS
+	if t == nil {
+		return nil
+	}
+	if t.CertFile == "" {
+		ca, err := pki.LoadOrCreateCA(filepath.Join(h.opts.DataDir, caDir), "Bailiff hub CA")
+		if err != nil {
+			return fmt.Errorf("hub: %w", err)
+		}
+		cert, err := ca.IssueServer(t.Names)
+		if err != nil {
+			return fmt.Errorf("hub: %w", err)
+		}
+		h.ca, h.tlsCert = ca, &cert
+	} else {
+		ca, err := pki.LoadCA(t.CAFile, t.CAKeyFile)
+		if err != nil {
+			return fmt.Errorf("hub: %w", err)
+		}
+		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+		if err != nil {
+			return fmt.Errorf("hub: server certificate %s: %w", t.CertFile, err)
+		}
+		leaf, err := x509.ParseCertificate(cert.Certificate[0])
+		if err != nil {
+			return fmt.Errorf("hub: server certificate %s: %w", t.CertFile, err)
+		}
+		if _, err := leaf.Verify(x509.VerifyOptions{Roots: ca.Pool(), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}); err != nil {
+			return fmt.Errorf("hub: server certificate %s is not issued by the CA %s: %w", t.CertFile, t.CAFile, err)
+		}
+		cert.Leaf = leaf
+		h.ca, h.tlsCert = ca, &cert
+	}
+	h.log.Info("TLS on", "ca_fingerprint", h.ca.Fingerprint(), "issues_agent_certificates", h.ca.Key != nil)
+	return nil
+}
+
+// brokerTLS makes the embedded broker TLS only, on the TLS listener, taking agent
+// certificates from the hub's CA when the hub can issue them.
+func (h *Hub) brokerTLS(bc *broker.EmbeddedConfig) {
+	if h.tlsCert == nil {
+		return
+	}
+	bc.Listen = h.opts.TLS.MQTTListen
+	var clientCAs *x509.CertPool
+	if h.ca.Key != nil {
+		clientCAs = h.ca.Pool()
+		bc.Certs = storeAuth{h.store}
+	}
+	bc.TLS = pki.ServerConfig(*h.tlsCert, clientCAs)
+}
+
+// busTLS is the TLS configuration of the hub's own MQTT client: with the embedded broker
+// over TLS, it trusts the hub's CA and checks the server certificate's first name; with an
+// external broker and TLS on, it trusts the system's roots and the hub's CA (a broker with a
+// certificate from the hub's CA, docs/OPERATIONS.md).
+func (h *Hub) busTLS() *tls.Config {
+	if h.tlsCert == nil {
+		return nil
+	}
+	if h.embedded == nil {
+		roots, err := x509.SystemCertPool()
+		if err != nil {
+			roots = x509.NewCertPool()
+		}
+		roots.AddCert(h.ca.Cert)
+		return pki.ClientConfig(roots, nil)
+	}
+	c := pki.ClientConfig(h.ca.Pool(), nil)
+	if leaf := h.tlsCert.Leaf; leaf != nil {
+		switch {
+		case len(leaf.DNSNames) > 0:
+			c.ServerName = leaf.DNSNames[0]
+		case len(leaf.IPAddresses) > 0:
+			c.ServerName = leaf.IPAddresses[0].String()
+		}
+	}
+	return c
+}
+
+// httpsListener wraps the API listener in TLS when TLS is on.
+func (h *Hub) httpsListener(ln net.Listener) net.Listener {
+	if h.tlsCert == nil {
+		return ln
+	}
+	c := pki.ServerConfig(*h.tlsCert, nil)
+	c.NextProtos = []string{"h2", "http/1.1"}
+	return tls.NewListener(ln, c)
+}
+
+// CA is the hub's certificate authority; nil without TLS.
+func (h *Hub) CA() *pki.CA { return h.ca }
+
+// CheckAgentCert lets an agent certificate in when this hub issued it to that room and has
+// not revoked it.
+func (a storeAuth) CheckAgentCert(ctx context.Context, serial, site, room string) error {
+	err := a.st.AgentCertValid(ctx, serial, site, room)
+	switch {
+	case errors.Is(err, store.ErrRevoked):
+		return errors.New("revoked")
+	case errors.Is(err, store.ErrNotFound):
+		return errors.New("not issued by this hub to this room")
+	}
+	return err
+}
+
+// issueAgentCert signs an agent's certificate request for site/room and records it. It
+// returns "" when TLS is off or the CA cannot issue (the agent then logs in by password).
+func (h *Hub) issueAgentCert(ctx context.Context, csr, site, room string) (string, error) {
+	if csr == "" || h.ca == nil || h.ca.Key == nil {
+		return "", nil
+	}
+	certPEM, serial, err := h.ca.SignAgent([]byte(csr), site, room)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", api.ErrBadRequest, err)
+	}
+	if err := h.store.PutAgentCert(ctx, serial, site, room, time.Now()); err != nil {
+		return "", err
+	}
+	h.log.Info("agent certificate issued", "site", site, "room", room, "serial", serial)
+	return string(certPEM), nil
+}
+
+// RevokeAgent revokes the agent of site/room (its password and every certificate), ends its
+// live MQTT session at once and records it in the audit log.
+func (p *provisioning) RevokeAgent(ctx context.Context, site, room, by string) error {
+	h := p.h
+	err := h.store.RevokeAgent(ctx, site, room, time.Now())
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%w: no agent credentials for %s/%s", api.ErrNotFound, site, room)
+	}
+	if err != nil {
+		return err
+	}
+	disconnected := false
+	if h.embedded != nil {
+		disconnected = h.embedded.Disconnect(wire.AgentUser(site, room))
+	}
+	h.audit.Record(ctx, store.AuditEntry{User: by, Action: audit.AgentRemove, Target: site + "/" + room, Result: audit.OK})
+	h.log.Info("agent revoked", "site", site, "room", room, "by", by, "disconnected", disconnected)
+	return nil
+}
+
+// sweepEvery is how often the hub ends live sessions of agents revoked outside it (by `hub
+// agents remove` on the same store).
+const sweepEvery = 2 * time.Second
+
+// sweepRevoked ends, every sweepEvery until ctx ends, the embedded broker's agent sessions
+// whose credentials are gone: a certificate revoked, or a password login whose agent was
+// removed.
+func (h *Hub) sweepRevoked(ctx context.Context) {
+	if h.embedded == nil {
+		return
+	}
+	t := time.NewTicker(sweepEvery)
+	defer t.Stop()
+	a := storeAuth{h.store}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		h.embedded.Sweep(func(site, room string, cert *x509.Certificate) bool {
+			if cert != nil {
+				err := a.CheckAgentCert(ctx, pki.SerialString(cert.SerialNumber), site, room)
+				return err == nil || ctx.Err() != nil
+			}
+			_, err := h.store.AgentHash(ctx, site, room)
+			return !errors.Is(err, store.ErrNotFound)
+		})
+	}
+}
