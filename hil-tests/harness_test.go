@@ -118,10 +118,18 @@ func simulateRoom(t *testing.T, path, outDir string) (*config.Room, string, map[
 		}
 	}
 	r.Devices = kept
-	// The room's scenes lose their steps on the devices left out.
+	// The room's scenes lose their steps on the devices left out,
 	for i := range r.Scenes {
 		r.Scenes[i].Steps = withoutDevices(r.Scenes[i].Steps, left)
 	}
+	// And the queue its kiosk buttons on them.
+	buttons := r.Queue.Buttons[:0]
+	for _, b := range r.Queue.Buttons {
+		if !left[b.Device] {
+			buttons = append(buttons, b)
+		}
+	}
+	r.Queue.Buttons = buttons
 	// The example rooms' media name cameras and a hub on the court's network: nothing of a
 	// test may go there. The media path has its own end-to-end tests (internal/integration).
 	r.Media = config.RoomMedia{}

@@ -272,6 +272,7 @@ func (a *Agent) newDevice(r *config.Room, dc *config.Device) (*device, error) {
 		return nil, fmt.Errorf("agent: device %q (driver %s): driver made no device", dc.ID, dc.Driver)
 	}
 	d.dev, d.actions = dev, drivers.Actions(dev)
+	d.ready.Store(true)
 	return d, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bailiff/bailiff/drivers"
@@ -30,6 +31,9 @@ type device struct {
 	key     string        // the device's config as it affects the device; a change restarts it
 	queue   chan queued
 	log     *slog.Logger
+	// ready is set once dev and actions are: a driver may report (through its Notifier)
+	// from its own goroutines before its constructor has returned; those reports are dropped.
+	ready atomic.Bool
 
 	// pending is closed when a driver call abandoned at its deadline returns at last; nil when
 	// there is none. Only the device goroutine uses it.

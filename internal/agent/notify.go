@@ -19,7 +19,7 @@ var (
 )
 
 func (n notifier) Event(typ string, fields map[string]any) {
-	if typ == "" {
+	if typ == "" || !n.d.ready.Load() {
 		return
 	}
 	a := n.d.a
@@ -29,7 +29,7 @@ func (n notifier) Event(typ string, fields map[string]any) {
 }
 
 func (n notifier) Meter(levels map[string]float64) {
-	if len(levels) == 0 {
+	if len(levels) == 0 || !n.d.ready.Load() {
 		return
 	}
 	a := n.d.a
@@ -43,10 +43,17 @@ func (n notifier) Meter(levels map[string]float64) {
 	a.publish(wire.RoomTopic(a.site, a.room, wire.KindMeter), 0, false, wire.Encode(m))
 }
 
-func (n notifier) State(s drivers.State) { n.d.observe(s, nil) }
+func (n notifier) State(s drivers.State) {
+	if n.d.ready.Load() {
+		n.d.observe(s, nil)
+	}
+}
 
 // Unreachable publishes the device unreachable now, with its last known state.
 func (n notifier) Unreachable(err error) {
+	if !n.d.ready.Load() {
+		return
+	}
 	if !errors.Is(err, drivers.ErrUnreachable) {
 		err = fmt.Errorf("%w: %w", err, drivers.ErrUnreachable)
 	}
