@@ -97,6 +97,7 @@ type Hub struct {
 	alarms    *alarms.Service
 	fw        *firmware
 	fwKey     ed25519.PrivateKey
+	programs  *programs // rooms' program streams, voice following, privacy (program.go)
 
 	cancel    context.CancelFunc
 	serveDone chan struct{}
@@ -236,6 +237,9 @@ func New(o Options) (h *Hub, err error) {
 	}
 	h.recs = &recordings{h: h, active: map[string]*activeRecording{}}
 	h.recs.recoverAll(context.Background())
+	if err := h.startPrograms(context.Background(), rooms); err != nil {
+		return nil, err
+	}
 	h.audit = &audit.Log{Store: h.store, Log: h.log}
 	h.actions = &hubActions{h: h}
 	h.scenes = &scenes.Runner{Commands: h.router, Hub: h.actions, Room: h.prov.room, Online: h.reg.Online,
@@ -254,6 +258,7 @@ func New(o Options) (h *Hub, err error) {
 		Provisioning: h.prov, Alarms: alarmAPI{h.alarms},
 		Invites:  h.invites,
 		Firmware: h.fw, AgentAuth: h.agentAuth,
+		Programs: h.programs,
 	}
 	mux := http.NewServeMux()
 	apiH := srv.Handler()
@@ -311,6 +316,9 @@ func (h *Hub) Close() {
 		}
 		if h.recs != nil {
 			h.recs.stopAll()
+		}
+		if h.programs != nil {
+			h.programs.close()
 		}
 		if h.whip != nil {
 			h.whip.Close()

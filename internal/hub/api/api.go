@@ -73,6 +73,8 @@ type Server struct {
 	Provisioning Provisioning
 	// Alarms lists and acknowledges alarms; nil: the routes answer 404.
 	Alarms Alarms
+	// Programs shows and sets the rooms' program streams; nil: the routes answer 404.
+	Programs Programs
 
 	sessions    sessionCache
 	enrollLimit failLimiter
@@ -183,6 +185,10 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("GET /api/v1/firmware/images/{id}", s.firmwareImage)
 		mux.HandleFunc("POST /api/v1/firmware/{id}/rollouts", s.authed(auth.IsTechnician, s.startRollout))
 		mux.HandleFunc("GET /api/v1/firmware/rollouts/{id}", s.authed(auth.CanView, s.getRollout))
+	}
+	if s.Programs != nil {
+		mux.HandleFunc("GET /api/v1/rooms/{site}/{room}/program", s.authed(auth.CanCommand, s.getProgram))
+		mux.HandleFunc("PUT /api/v1/rooms/{site}/{room}/program", s.authed(auth.CanCommand, s.putProgram))
 	}
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path))
