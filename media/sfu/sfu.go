@@ -189,6 +189,9 @@ func (s *SFU) SetMuted(site, room string, names []string) {
 	}
 }
 
+// Muted reports whether the audio of the stream of key is silenced (SetMuted).
+func (s *SFU) Muted(k Key) bool { return s.isMuted(k) }
+
 // isMuted reports whether a stream's audio is to be silenced.
 func (s *SFU) isMuted(k Key) bool {
 	s.mu.Lock()
