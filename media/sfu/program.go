@@ -1,6 +1,8 @@
 package sfu
 
 import (
+	"crypto/rand"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strings"
@@ -37,7 +39,7 @@ type ProgramStats struct {
 // camera streams, switchable at run time, and audio from its microphone
 // stream. Viewers and the recorder take it like any other stream. A
 // switch takes effect on the new camera's next keyframe (asked for at
-// once); until then the old camera goes on. Sequence numbers and
+// once); until then the old camera goes on. SSRCs, sequence numbers and
 // timestamps are rewritten so that the program's tracks are continuous:
 // a viewer sees one track with no gap in its sequence numbers across a
 // switch, whose first packet after a switch begins a keyframe.
@@ -99,6 +101,7 @@ func (s *SFU) NewProgram(site, room string, o ProgramOptions) (*Program, error) 
 	p := &Program{sfu: s, o: o, want: o.Camera, cams: map[string]*Track{}, mics: map[string]*Track{}}
 	p.st = newStream(s, key, nil, expected)
 	p.vOut.rate, p.aOut.rate = 90000, 48000
+	p.vOut.ssrc, p.aOut.ssrc = randomSSRC(), randomSSRC()
 	if err := s.register(p.st); err != nil {
 		return nil, err
 	}
@@ -334,6 +337,12 @@ func (s *programSink) Close() error {
 	return nil
 }
 
+func randomSSRC() uint32 {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return binary.BigEndian.Uint32(b[:])
+}
+
 func sameCodec(a, b TrackInfo) bool {
 	return strings.EqualFold(a.MimeType, b.MimeType) && a.ClockRate == b.ClockRate
 }
@@ -344,6 +353,7 @@ func sameCodec(a, b TrackInfo) bool {
 // that passed).
 type rewriter struct {
 	rate    uint32
+	ssrc    uint32 // the program track's own
 	src     *Track
 	started bool
 	seqOff  uint16
@@ -365,6 +375,7 @@ func (r *rewriter) rewrite(p *rtp.Packet, src *Track, now time.Time) *rtp.Packet
 		}
 	}
 	q := &rtp.Packet{Header: p.Header, Payload: p.Payload}
+	q.SSRC = r.ssrc
 	q.SequenceNumber += r.seqOff
 	q.Timestamp += r.tsOff
 	// Only forward progress moves the reference (a late packet of the

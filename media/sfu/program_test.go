@@ -87,6 +87,24 @@ func TestProgramSwitch(t *testing.T) {
 					t.Fatalf("viewer has %d frames, want %d; program %+v", v.Frames(), want, prog.Stats())
 				}
 			}
+			// A downstream of the program like the recorder: one SSRC throughout.
+			ssrcs := map[uint32]bool{}
+			var smu sync.Mutex
+			detach, err := prog.Stream().Attach(DownstreamFunc(func(tr *Track) (Sink, error) {
+				if tr.Info().Kind != "video" {
+					return nil, nil
+				}
+				return sinkFunc(func(p *rtp.Packet) error {
+					smu.Lock()
+					ssrcs[p.SSRC] = true
+					smu.Unlock()
+					return nil
+				}), nil
+			}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer detach()
 			frames(30)
 			for _, cam := range []string{"cam-b", "cam-a"} {
 				if err := prog.Switch(cam); err != nil {
@@ -154,12 +172,21 @@ func TestProgramSwitch(t *testing.T) {
 			if err != nil || n < 60 {
 				t.Errorf("the program decodes to %d frames (%v), want 60 or more", n, err)
 			}
+			smu.Lock()
+			if len(ssrcs) != 1 {
+				t.Errorf("the program's downstream saw SSRCs %v, want one", ssrcs)
+			}
+			smu.Unlock()
 			if st := prog.Stats(); st.Switches != 3 { // the first picture, then two cuts
 				t.Errorf("stats %+v", st)
 			}
 		})
 	}
 }
+
+type sinkFunc func(*rtp.Packet) error
+
+func (f sinkFunc) WriteRTP(p *rtp.Packet) error { return f(p) }
 
 // TestProgramOptions refuses programs that cannot be.
 func TestProgramOptions(t *testing.T) {
