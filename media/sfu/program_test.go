@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"sync"
 	"testing"
 	"time"
@@ -125,6 +126,25 @@ func TestProgramSwitch(t *testing.T) {
 
 			mu.Lock()
 			defer mu.Unlock()
+			// In sequence order, once each: a packet the viewer's NACK had
+			// sent again arrives late.
+			ext := make([]int64, len(got))
+			for i := 1; i < len(got); i++ {
+				ext[i] = ext[i-1] + int64(int16(got[i].seq-got[i-1].seq))
+			}
+			idx := make([]int, len(got))
+			for i := range idx {
+				idx[i] = i
+			}
+			sort.SliceStable(idx, func(a, b int) bool { return ext[idx[a]] < ext[idx[b]] })
+			var ordered []seen
+			for k, i := range idx {
+				if k > 0 && ext[i] == ext[idx[k-1]] {
+					continue
+				}
+				ordered = append(ordered, got[i])
+			}
+			got = ordered
 			cuts := 0
 			have := map[uint16]bool{}
 			for i, g := range got {
