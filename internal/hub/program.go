@@ -24,8 +24,9 @@ type programs struct {
 	mu      sync.Mutex
 	rooms   map[string]*roomProgram  // site/room
 	privacy map[string]store.Privacy // site/room → since when it is on
-	stop    func()
-	done    chan struct{}
+	cancel  func()                   // the feed subscription now
+	stopped bool
+	done    chan struct{} // nil when nothing follows the feed
 }
 
 // roomProgram is one room's program.
@@ -58,7 +59,7 @@ type ProgramView struct {
 // startPrograms makes the program of every room that has media.program, restores what the
 // panels set and the rooms' privacy, and follows the rooms' meters.
 func (h *Hub) startPrograms(ctx context.Context, rooms []*config.Room) error {
-	ps := &programs{h: h, rooms: map[string]*roomProgram{}, privacy: map[string]store.Privacy{}, done: make(chan struct{})}
+	ps := &programs{h: h, rooms: map[string]*roomProgram{}, privacy: map[string]store.Privacy{}}
 	h.programs = ps
 	on, err := h.store.PrivacyOn(ctx)
 	if err != nil {
@@ -78,9 +79,8 @@ func (h *Hub) startPrograms(ctx context.Context, rooms []*config.Room) error {
 		}
 	}
 	if len(ps.rooms) > 0 {
-		events, cancel := h.feed.Subscribe()
-		ps.stop = cancel
-		go ps.run(events)
+		ps.done = make(chan struct{})
+		go ps.run()
 	}
 	return nil
 }
@@ -140,8 +140,13 @@ func (ps *programs) add(ctx context.Context, r *config.Room) error {
 
 // close ends the programs (their viewers see the streams end).
 func (ps *programs) close() {
-	if ps.stop != nil {
-		ps.stop()
+	ps.mu.Lock()
+	ps.stopped = true
+	if ps.cancel != nil {
+		ps.cancel()
+	}
+	ps.mu.Unlock()
+	if ps.done != nil {
 		<-ps.done
 	}
 	ps.mu.Lock()
@@ -151,9 +156,31 @@ func (ps *programs) close() {
 	}
 }
 
-// run reads the event feed: meters drive voice following.
-func (ps *programs) run(events <-chan registry.Event) {
+// run reads the event feed (meters drive voice following) until close; the feed drops a
+// subscriber that falls behind, so a dropped subscription is taken up again.
+func (ps *programs) run() {
 	defer close(ps.done)
+	for {
+		ps.mu.Lock()
+		if ps.stopped {
+			ps.mu.Unlock()
+			return
+		}
+		events, cancel := ps.h.feed.Subscribe()
+		ps.cancel = cancel
+		ps.mu.Unlock()
+		ps.follow(events)
+		ps.mu.Lock()
+		stopped := ps.stopped
+		ps.mu.Unlock()
+		if !stopped {
+			ps.h.log.Warn("voice following fell behind the event feed; following again")
+		}
+	}
+}
+
+// follow feeds the meters of events to the rooms' followers until the channel closes.
+func (ps *programs) follow(events <-chan registry.Event) {
 	for ev := range events {
 		if ev.Type != "meter" {
 			continue

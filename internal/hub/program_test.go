@@ -101,3 +101,29 @@ func waitFor(t *testing.T, cond func() bool, what string) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// The feed drops a subscriber that falls behind: voice following subscribes again and goes
+// on following the meters it publishes.
+func TestFollowingOutlivesAFeedDrop(t *testing.T) {
+	room, err := config.ParseRoom("r1.yaml", []byte(programRoom))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := testHub(t, t.TempDir(), room)
+	defer h.Close()
+	for i := 0; h.feed.Dropped() == 0 && i < 1_000_000; i++ {
+		h.feed.Publish("noise", i)
+	}
+	if h.feed.Dropped() == 0 {
+		t.Fatal("the feed dropped nobody")
+	}
+	rp := h.programs.room("court", "r1")
+	deadline := time.Now().Add(5 * time.Second)
+	for rp.prog.Stats().Want != "cam-b" {
+		if time.Now().After(deadline) {
+			t.Fatalf("following stopped after a feed drop: %+v", rp.prog.Stats())
+		}
+		h.feed.Publish("meter", map[string]any{"site": "court", "room": "r1", "levels": map[string]float64{"mics/2": -10}})
+		time.Sleep(50 * time.Millisecond)
+	}
+}
