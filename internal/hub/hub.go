@@ -141,10 +141,11 @@ func New(o Options) (h *Hub, err error) {
 	if o.DataDir == "" {
 		return nil, errors.New("hub: a data directory is required")
 	}
-	h = &Hub{opts: o, log: o.Logger, serveDone: make(chan struct{})}
+	hub := &Hub{opts: o, log: o.Logger, serveDone: make(chan struct{})}
+	h = hub
 	defer func() {
 		if err != nil {
-			h.Close()
+			hub.Close() // h is nil by now: `return nil, err`
 		}
 	}()
 	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
