@@ -13,6 +13,8 @@ type RoomMedia struct {
 	Hub      string    `yaml:"hub" json:"hub,omitempty"`
 	Streams  []Stream  `yaml:"streams" json:"streams,omitempty"`
 	Speakers []Speaker `yaml:"speakers" json:"speakers,omitempty"`
+	// Program is the room's program stream and its voice following (program.go).
+	Program *Program `yaml:"program" json:"program,omitempty"`
 }
 
 // Stream is one stream the agent publishes: exactly one of Camera, Microphone and Clip.
@@ -130,6 +132,7 @@ func (p *problems) media(r *Room) {
 		}
 		p.name(k+".output", s.Output, false)
 	}
+	p.program(r)
 }
 
 // optional checks a value that may be empty (its default) or one of want.

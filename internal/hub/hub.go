@@ -105,6 +105,7 @@ type Hub struct {
 	queues    *queue.Manager
 	ca        *pki.CA          // nil without TLS
 	tlsCert   *tls.Certificate // the hub's server certificate; nil without TLS
+	programs  *programs        // rooms' program streams, voice following, privacy (program.go)
 
 	cancel    context.CancelFunc
 	serveDone chan struct{}
@@ -257,6 +258,9 @@ func New(o Options) (h *Hub, err error) {
 	}
 	h.recs = &recordings{h: h, active: map[string]*activeRecording{}}
 	h.recs.recoverAll(context.Background())
+	if err := h.startPrograms(context.Background(), rooms); err != nil {
+		return nil, err
+	}
 	h.audit = &audit.Log{Store: h.store, Log: h.log}
 	h.actions = &hubActions{h: h}
 	h.scenes = &scenes.Runner{Commands: h.router, Hub: h.actions, Room: h.prov.room, Online: h.reg.Online,
@@ -275,9 +279,10 @@ func New(o Options) (h *Hub, err error) {
 		Provisioning: h.prov, Alarms: alarmAPI{h.alarms},
 		Invites:  h.invites,
 		Firmware: h.fw, AgentAuth: h.agentAuth,
-		Queues:  h.queues,
-		Privacy: h.Privacy,
-		Agents:  h.prov,
+		Queues:   h.queues,
+		Privacy:  h.Privacy,
+		Agents:   h.prov,
+		Programs: h.programs,
 	}
 	mux := http.NewServeMux()
 	apiH := srv.Handler()
@@ -338,6 +343,9 @@ func (h *Hub) Close() {
 		}
 		if h.recs != nil {
 			h.recs.stopAll()
+		}
+		if h.programs != nil {
+			h.programs.close()
 		}
 		if h.whip != nil {
 			h.whip.Close()

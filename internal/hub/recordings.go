@@ -127,6 +127,12 @@ func (rs *recordings) start(ctx context.Context, site, room string) (RecordingVi
 		return RecordingView{}, err
 	}
 	rs.active[id] = a
+	if rs.h.programs != nil && rs.h.programs.privacyOn(site, room) {
+		// A recording that starts in a bench conference says so first.
+		if err := rec.Mark(markPrivacyStart, "on when the recording started"); err != nil {
+			rs.h.log.Warn("recording: privacy marker", "recording", id, "error", err)
+		}
+	}
 	a.cancel = rs.h.sfu.Watch(func(st *sfu.Stream) {
 		if st.Key().Site != site || st.Key().Room != room {
 			return
@@ -144,6 +150,19 @@ func (rs *recordings) start(ctx context.Context, site, room string) (RecordingVi
 	})
 	rs.h.feed.Publish("recording", map[string]any{"site": site, "room": room, "id": id, "state": a.row.State})
 	return rs.view(a.row, a), nil
+}
+
+// mark writes a marker into the room's running recording, if any.
+func (rs *recordings) mark(site, room, kind, text string) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	for id, a := range rs.active {
+		if a.row.Site == site && a.row.Room == room {
+			if err := a.rec.Mark(kind, text); err != nil {
+				rs.h.log.Warn("recording: marker", "recording", id, "marker", kind, "error", err)
+			}
+		}
+	}
 }
 
 // activeFor is the room's running recording, if any, and when it started.

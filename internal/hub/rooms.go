@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/bailiff/bailiff/internal/config"
@@ -17,9 +16,6 @@ import (
 // hubActions does the hub's own scene steps: the room's recording and its privacy flag.
 type hubActions struct {
 	h *Hub
-
-	mu      sync.Mutex
-	privacy map[string]bool // site/room → on
 }
 
 func (a *hubActions) Do(ctx context.Context, site, room, action, by string) (string, error) {
@@ -49,12 +45,9 @@ func (a *hubActions) Do(ctx context.Context, site, room, action, by string) (str
 		return "stopped " + id, nil
 	case config.HubPrivacyOn, config.HubPrivacyOff:
 		on := action == config.HubPrivacyOn
-		a.mu.Lock()
-		if a.privacy == nil {
-			a.privacy = map[string]bool{}
+		if err := a.h.programs.setPrivacy(ctx, site, room, on, by); err != nil {
+			return "", err
 		}
-		a.privacy[site+"/"+room] = on
-		a.mu.Unlock()
 		a.h.feed.Publish("privacy", map[string]any{"site": site, "room": room, "on": on, "by": by})
 		return fmt.Sprintf("privacy %v", on), nil
 	}
@@ -63,9 +56,7 @@ func (a *hubActions) Do(ctx context.Context, site, room, action, by string) (str
 
 // Privacy reports whether a room's privacy flag is raised (a bench conference).
 func (h *Hub) Privacy(site, room string) bool {
-	h.actions.mu.Lock()
-	defer h.actions.mu.Unlock()
-	return h.actions.privacy[site+"/"+room]
+	return h.programs.privacyOn(site, room)
 }
 
 // recorder is the recordings service as hearings use it.

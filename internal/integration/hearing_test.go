@@ -21,12 +21,12 @@ import (
 // monitor (password demo), and a clerk added here.
 func startDemo(t *testing.T) (*env, *demo.Demo) {
 	t.Helper()
-	e := &env{t: t, httpAddr: testutil.FreePort(t), mqttAddr: testutil.FreePort(t)}
+	e := &env{t: t, httpAddr: testutil.FreePort(t), mqttAddr: testutil.FreePort(t), dir: t.TempDir()}
 	ready := make(chan *demo.Demo, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- demo.Run(ctx, demo.Options{HTTPListen: e.httpAddr, MQTTListen: e.mqttAddr, DataDir: t.TempDir(),
+		done <- demo.Run(ctx, demo.Options{HTTPListen: e.httpAddr, MQTTListen: e.mqttAddr, DataDir: e.dir,
 			Logger: testLogger(t), Ready: func(d *demo.Demo) { ready <- d }})
 	}()
 	t.Cleanup(func() {

@@ -33,6 +33,8 @@ var roleMatrix = map[string]string{
 	"GET /api/v1/hearings/{id}":                                    "technician judge clerk monitor",
 	"GET /api/v1/hearings/{id}/notes":                              "technician judge clerk monitor",
 	"POST /api/v1/rooms/{site}/{room}/devices/{device}/commands":   "technician judge clerk",
+	"GET /api/v1/rooms/{site}/{room}/program":                      "technician judge clerk",
+	"PUT /api/v1/rooms/{site}/{room}/program":                      "technician judge clerk",
 	"POST /api/v1/rooms/{site}/{room}/scenes/{scene}":              "technician judge clerk",
 	"POST /api/v1/recordings":                                      "technician judge clerk",
 	"POST /api/v1/recordings/{id}/stop":                            "technician judge clerk",
@@ -134,6 +136,7 @@ func TestRoleMatrix(t *testing.T) {
 		"POST /api/v1/recordings":                                    `{"site":"demo-court","room":"litigation-hall"}`,
 		"POST /api/v1/hearings":                                      `{"case":"M-2","site":"demo-court","room":"courtroom-1","judge":"judge"}`,
 		"POST /api/v1/hearings/{id}/notes":                           `{"text":"x"}`,
+		"PUT /api/v1/rooms/{site}/{room}/program":                    `{"follow":true}`,
 	}
 	for _, rt := range routes {
 		method, path, _ := strings.Cut(rt, " ")

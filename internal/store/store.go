@@ -228,6 +228,22 @@ var migrations = []string{
 		revoked INTEGER
 	);
 	CREATE INDEX agent_certs_room ON agent_certs(site, room);`,
+	// 10: a room's bench-conference privacy (a row while it is on) and its program's
+	// voice following and camera, so both survive a restart (privacy.go).
+	`CREATE TABLE room_privacy (
+		site  TEXT NOT NULL,
+		room  TEXT NOT NULL,
+		since INTEGER NOT NULL,
+		by    TEXT NOT NULL,
+		PRIMARY KEY (site, room)
+	) WITHOUT ROWID;
+	CREATE TABLE room_program (
+		site   TEXT NOT NULL,
+		room   TEXT NOT NULL,
+		follow INTEGER NOT NULL,
+		camera TEXT NOT NULL,
+		PRIMARY KEY (site, room)
+	) WITHOUT ROWID;`,
 }
 
 // Open opens (creating if needed) the database at path and migrates it to the current schema.

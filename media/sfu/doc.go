@@ -54,6 +54,17 @@
 // keyframe with a PLI, at most once per Options.KeyframeInterval a track.
 // RTX, RED, FEC and simulcast are not negotiated.
 //
+// # Program and privacy
+//
+// SFU.NewProgram makes a room's program stream: a Stream with no
+// publisher whose video is one of the room's camera streams and whose
+// audio is its microphone stream, taken as a Downstream of each.
+// Program.Switch cuts to another camera on its next keyframe (asked for
+// at once); SSRCs, sequence numbers and timestamps are rewritten so that
+// its downstreams see one continuous track. SFU.SetMuted replaces the
+// payload of the named streams' audio packets with Opus silence of the
+// same duration towards every downstream (a bench conference).
+//
 // # Sessions and limits
 //
 // Each Publish or View makes a Session. It ends when the peer goes (DTLS

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bailiff/bailiff/media/sfu/sfutest"
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -60,10 +61,18 @@ var testKey = Key{Site: "hq", Room: "court-1", Name: "bench"}
 // sending the clips; cancel stops it.
 func publish(t testing.TB, s *SFU, api *webrtc.API, key Key, videoMime string, clips *sfutest.Clips) (*sfutest.Publisher, *Session, context.CancelFunc) {
 	t.Helper()
+	return publishWith(t, s, api, key, videoMime, clips, nil)
+}
+
+// publishWith is publish with a hook that sees each packet sent.
+func publishWith(t testing.TB, s *SFU, api *webrtc.API, key Key, videoMime string, clips *sfutest.Clips,
+	onSend func(kind string, p *rtp.Packet)) (*sfutest.Publisher, *Session, context.CancelFunc) {
+	t.Helper()
 	p, err := sfutest.NewPublisher(api, videoMime)
 	if err != nil {
 		t.Fatal(err)
 	}
+	p.OnSend = onSend
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	offer, err := p.Offer(ctx)

@@ -26,6 +26,7 @@ type SFU struct {
 	pcs      int
 	watchers map[int]func(*Stream)
 	nextW    int
+	muted    map[[2]string]map[string]bool // site, room → stream names whose audio is silenced
 }
 
 // Stats counts what the SFU holds.
@@ -92,6 +93,9 @@ func (s *SFU) Publish(ctx context.Context, key Key, offer string) (*Session, str
 	if _, err := checkOffer(offer, true); err != nil {
 		return nil, "", err
 	}
+	if st := s.Stream(key); st != nil && st.pub == nil {
+		return nil, "", fmt.Errorf("%w: %s is the hub's program", ErrBadKey, key)
+	}
 	sess, err := s.newSession(s.apis.publish, key, true)
 	if err != nil {
 		return nil, "", err
@@ -114,14 +118,23 @@ func (s *SFU) Publish(ctx context.Context, key Key, offer string) (*Session, str
 		return nil, "", err
 	}
 
+	if err := s.register(st); err != nil {
+		_ = sess.Close()
+		return nil, "", err
+	}
+	return sess, answer, nil
+}
+
+// register makes st the stream of its key, ending the one before it, and
+// shows it to the watchers.
+func (s *SFU) register(st *Stream) error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		_ = sess.Close()
-		return nil, "", fmt.Errorf("%w: sfu", ErrClosed)
+		return fmt.Errorf("%w: sfu", ErrClosed)
 	}
-	old := s.streams[key]
-	s.streams[key] = st
+	old := s.streams[st.key]
+	s.streams[st.key] = st
 	watchers := make([]func(*Stream), 0, len(s.watchers))
 	for _, f := range s.watchers {
 		watchers = append(watchers, f)
@@ -130,13 +143,60 @@ func (s *SFU) Publish(ctx context.Context, key Key, offer string) (*Session, str
 	if old != nil {
 		st.log.Info("sfu: a new publisher replaces the stream")
 		old.close()
-		old.pub.closeAsync()
+		if old.pub != nil {
+			old.pub.closeAsync()
+		}
 	}
 	st.log.Info("sfu: stream published")
 	for _, f := range watchers {
 		f(st)
 	}
-	return sess, answer, nil
+	return nil
+}
+
+// SetMuted replaces the audio of the named streams of a room with Opus
+// silence towards every downstream (viewers, the recorder, a program),
+// now and for streams published later under those names, until it is
+// called again; no names unmutes the room. Packets keep their sequence
+// numbers and timestamps, so decoders keep time (a bench conference).
+func (s *SFU) SetMuted(site, room string, names []string) {
+	set := map[string]bool{}
+	for _, n := range names {
+		set[n] = true
+	}
+	s.mu.Lock()
+	if s.muted == nil {
+		s.muted = map[[2]string]map[string]bool{}
+	}
+	if len(set) == 0 {
+		delete(s.muted, [2]string{site, room})
+	} else {
+		s.muted[[2]string{site, room}] = set
+	}
+	var list []*Stream
+	for k, st := range s.streams {
+		if k.Site == site && k.Room == room {
+			list = append(list, st)
+		}
+	}
+	s.mu.Unlock()
+	for _, st := range list {
+		for _, t := range st.Tracks() {
+			if t.info.Kind == "audio" {
+				t.muted.Store(set[st.key.Name])
+			}
+		}
+	}
+}
+
+// Muted reports whether the audio of the stream of key is silenced (SetMuted).
+func (s *SFU) Muted(k Key) bool { return s.isMuted(k) }
+
+// isMuted reports whether a stream's audio is to be silenced.
+func (s *SFU) isMuted(k Key) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.muted[[2]string{k.Site, k.Room}][k.Name]
 }
 
 // onTrack adds a publisher's remote track to its stream and starts

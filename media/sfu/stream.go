@@ -219,6 +219,10 @@ func (s *Stream) addTrack(t *Track) bool {
 	}
 	downs := slices.Clone(s.downs)
 	s.mu.Unlock()
+	if t.info.Kind == "audio" {
+		// After the track is listed: SetMuted from now on sees it.
+		t.muted.Store(s.sfu.isMuted(s.key))
+	}
 	s.log.Info("sfu: track published", "track", t.info.ID, "codec", t.info.MimeType)
 	for _, a := range downs {
 		s.connect(a, t)

@@ -51,6 +51,13 @@ type Track struct {
 	ended   chan struct{}
 	endOnce sync.Once
 
+	// keyframe, when set, answers RequestKeyframe instead of a PLI (a
+	// program's track asks its current camera).
+	keyframe func()
+	// muted replaces an audio track's payloads with Opus silence towards
+	// every sink (privacy).
+	muted atomic.Bool
+
 	packets, bytes, plis atomic.Int64
 }
 
@@ -79,6 +86,10 @@ func (t *Track) Stats() TrackStats {
 // one PLI when the interval has passed.
 func (t *Track) RequestKeyframe() {
 	if t.info.Kind != "video" {
+		return
+	}
+	if t.keyframe != nil {
+		t.keyframe()
 		return
 	}
 	select {
@@ -125,12 +136,21 @@ func (t *Track) readLoop(done func()) {
 		if p.Unmarshal(b) != nil || len(p.Payload) == 0 {
 			continue // malformed, or padding only (a bandwidth probe)
 		}
-		t.packets.Add(1)
-		t.bytes.Add(int64(len(p.Payload)))
-		for _, r := range *t.sinks.Load() {
-			if err := r.sink.WriteRTP(p); err != nil {
-				t.stream.sinkFailed(r, err)
-			}
+		t.forward(p)
+	}
+}
+
+// forward counts a packet and hands it to every sink: as it is, or with
+// an Opus silence payload while the track is muted.
+func (t *Track) forward(p *rtp.Packet) {
+	t.packets.Add(1)
+	t.bytes.Add(int64(len(p.Payload)))
+	if t.muted.Load() {
+		p = silenced(p)
+	}
+	for _, r := range *t.sinks.Load() {
+		if err := r.sink.WriteRTP(p); err != nil {
+			t.stream.sinkFailed(r, err)
 		}
 	}
 }

@@ -79,6 +79,8 @@ type Server struct {
 	Privacy func(site, room string) bool
 	// Agents revokes room agents (DELETE /api/v1/agents/{site}/{room}); nil: 404.
 	Agents AgentRevoker
+	// Programs shows and sets the rooms' program streams; nil: the routes answer 404.
+	Programs Programs
 
 	sessions    sessionCache
 	enrollLimit failLimiter
@@ -210,6 +212,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/queues/{site}/{room}/windows/{window}/no-show", s.authed(auth.CanOperateQueue, s.windowAction("no-show")))
 	mux.HandleFunc("POST /api/v1/queues/{site}/{room}/windows/{window}/transfer", s.authed(auth.CanOperateQueue, s.windowAction("transfer")))
 	mux.HandleFunc("POST /api/v1/queues/{site}/{room}/windows/{window}/complete", s.authed(auth.CanOperateQueue, s.windowAction("complete")))
+	if s.Programs != nil {
+		mux.HandleFunc("GET /api/v1/rooms/{site}/{room}/program", s.authed(auth.CanCommand, s.getProgram))
+		mux.HandleFunc("PUT /api/v1/rooms/{site}/{room}/program", s.authed(auth.CanCommand, s.putProgram))
+	}
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path))
 	})

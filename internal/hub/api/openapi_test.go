@@ -445,6 +445,7 @@ func newOAFixture(t testing.TB) *oaFixture {
 	fa.router = commands.New(fa, 200*time.Millisecond, nil, nil)
 	srv := &Server{
 		Store: st, Registry: f.reg, Feed: f.feed, Commands: fa.router, Recordings: oaRecordings{}, Provisioning: newOAProvisioning(), Agents: oaAgents{}, Invites: oaInvites{}, Firmware: oaFirmware{},
+		Programs: oaPrograms{},
 		Metrics: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 			io.WriteString(w, "bailiff_agents_online 1\n")
@@ -802,6 +803,7 @@ func TestOpenAPIEventStream(t *testing.T) {
 	f.feed.Publish("queue", queue.Event{Site: oaSite, Room: "litigation-hall", Action: "called", Window: "w1",
 		Ticket: &queue.Ticket{Number: "A001", Service: "A", ServiceName: "Filing", State: queue.Called, Window: "w1",
 			Issued: time.Now().UTC(), Called: time.Now().UTC(), Calls: 1}, Waiting: map[string]int{"A": 2}})
+	f.feed.Publish("program", map[string]any{"site": oaSite, "room": oaRoom, "follow": true, "camera": "bench-cam", "by": "follow", "mic": "mics-ceiling/1"})
 
 	seen := map[string]bool{}
 	var id, typ string
@@ -954,6 +956,31 @@ func (r oaRecordings) Get(ctx context.Context, id string) (any, error) { return 
 func (r oaRecordings) List(context.Context, func(string) bool) any     { return []any{r.view("r1")} }
 
 // oaInvites is an invite service that knows one invite, 0123456789abcdef.
+type oaPrograms struct{}
+
+func (oaPrograms) Program(_ context.Context, site, room string) (any, error) {
+	if site != oaSite || room != oaRoom {
+		return nil, fmt.Errorf("%w: room %s/%s has no program", ErrNotFound, site, room)
+	}
+	return map[string]any{"site": site, "room": room, "follow": true, "camera": "bench-cam", "showing": "bench-cam",
+		"cameras": []string{"bench-cam", "witness-cam"}, "privacy": false}, nil
+}
+
+func (p oaPrograms) SetProgram(ctx context.Context, site, room string, req ProgramRequest, _ string) (any, error) {
+	v, err := p.Program(ctx, site, room)
+	if err != nil {
+		return nil, err
+	}
+	m := v.(map[string]any)
+	if req.Camera != "" {
+		m["camera"], m["follow"] = req.Camera, false
+	}
+	if req.Follow != nil {
+		m["follow"] = *req.Follow
+	}
+	return m, nil
+}
+
 type oaInvites struct{}
 
 func (oaInvites) view(id string) map[string]any {
