@@ -83,6 +83,9 @@ type Agent struct {
 	devices  []*device          // guarded by mu (a pushed config changes them)
 	byID     map[string]*device // guarded by mu
 	media    []mediaSource
+	// built is set when New has made everything: a driver that reports from its own goroutine
+	// while New is still making the other devices is dropped until then (device.ready).
+	built atomic.Bool
 	seq      seqGen
 	started  atomic.Bool
 	client   mqtt.Client // made by New; Run connects it
@@ -204,6 +207,7 @@ func New(o Options) (*Agent, error) {
 		return nil, err
 	}
 	a.client = mqtt.NewClient(a.clientOptions()) // starts nothing
+	a.built.Store(true)
 	return a, nil
 }
 

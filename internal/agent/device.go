@@ -32,7 +32,8 @@ type device struct {
 	queue   chan queued
 	log     *slog.Logger
 	// ready is set once dev and actions are: a driver may report (through its Notifier)
-	// from its own goroutines before its constructor has returned; those reports are dropped.
+	// from its own goroutines before its constructor has returned; those reports are dropped,
+	// as are reports before the agent itself is built (Agent.built).
 	ready atomic.Bool
 
 	// pending is closed when a driver call abandoned at its deadline returns at last; nil when
@@ -367,3 +368,7 @@ func (d *device) waitPending() {
 		d.log.Error("a driver call has not returned long after its deadline; closing the device anyway")
 	}
 }
+
+// reporting tells whether the device's Notifier may publish yet: the device and its agent
+// are both made.
+func (d *device) reporting() bool { return d.ready.Load() && d.a.built.Load() }

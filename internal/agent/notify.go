@@ -19,7 +19,7 @@ var (
 )
 
 func (n notifier) Event(typ string, fields map[string]any) {
-	if typ == "" || !n.d.ready.Load() {
+	if typ == "" || !n.d.reporting() {
 		return
 	}
 	a := n.d.a
@@ -29,7 +29,7 @@ func (n notifier) Event(typ string, fields map[string]any) {
 }
 
 func (n notifier) Meter(levels map[string]float64) {
-	if len(levels) == 0 || !n.d.ready.Load() {
+	if len(levels) == 0 || !n.d.reporting() {
 		return
 	}
 	a := n.d.a
@@ -44,14 +44,14 @@ func (n notifier) Meter(levels map[string]float64) {
 }
 
 func (n notifier) State(s drivers.State) {
-	if n.d.ready.Load() {
+	if n.d.reporting() {
 		n.d.observe(s, nil)
 	}
 }
 
 // Unreachable publishes the device unreachable now, with its last known state.
 func (n notifier) Unreachable(err error) {
-	if !n.d.ready.Load() {
+	if !n.d.reporting() {
 		return
 	}
 	if !errors.Is(err, drivers.ErrUnreachable) {
