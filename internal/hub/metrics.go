@@ -2,6 +2,7 @@ package hub
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -13,6 +14,7 @@ type metrics struct {
 	reg      *prometheus.Registry
 	commands *prometheus.HistogramVec
 	messages prometheus.Counter
+	states   prometheus.Counter
 }
 
 func newMetrics(h *Hub) *metrics {
@@ -26,7 +28,10 @@ func newMetrics(h *Hub) *metrics {
 	m.messages = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "bailiff_mqtt_messages_received_total", Help: "MQTT messages the hub received from agents.",
 	})
-	m.reg.MustRegister(m.commands, m.messages,
+	m.states = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "bailiff_device_states_received_total", Help: "Device state messages the hub received from agents.",
+	})
+	m.reg.MustRegister(m.commands, m.messages, m.states,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "bailiff_agents_online", Help: "Agents online now."},
 			func() float64 { n, _ := h.reg.Counts(); return float64(n) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "bailiff_devices_unreachable", Help: "Configured devices not reachable now (or whose agent is offline)."},
@@ -45,6 +50,14 @@ func newMetrics(h *Hub) *metrics {
 
 func (m *metrics) observeCommand(action, outcome string, d time.Duration) {
 	m.commands.WithLabelValues(action, outcome).Observe(d.Seconds())
+}
+
+// received counts one message from an agent on topic.
+func (m *metrics) received(topic string) {
+	m.messages.Inc()
+	if strings.HasSuffix(topic, "/state") {
+		m.states.Inc()
+	}
 }
 
 func (m *metrics) handler() http.Handler {
