@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"slices"
@@ -47,6 +48,8 @@ type hubMetrics struct {
 	online   float64 // bailiff_agents_online
 	states   float64 // bailiff_device_states_received_total
 	messages float64 // bailiff_mqtt_messages_received_total
+	// the hub's own command latency (router: publish → ack): bucket upper bound → count
+	buckets map[float64]float64
 }
 
 func (g *Generator) scrape(ctx context.Context) (hubMetrics, error) {
@@ -63,10 +66,15 @@ func (g *Generator) scrape(ctx context.Context) (hubMetrics, error) {
 	if resp.StatusCode != http.StatusOK {
 		return m, fmt.Errorf("GET /metrics: %s", resp.Status)
 	}
-	vals, err := ParseMetrics(resp.Body)
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if err != nil {
 		return m, err
 	}
+	vals, err := ParseMetrics(bytes.NewReader(body))
+	if err != nil {
+		return m, err
+	}
+	m.buckets = histogram(body, "bailiff_command_duration_seconds_bucket")
 	m.online = vals["bailiff_agents_online"]
 	m.states = vals["bailiff_device_states_received_total"]
 	m.messages = vals["bailiff_mqtt_messages_received_total"]
@@ -108,6 +116,54 @@ func ParseMetrics(r io.Reader) (map[string]float64, error) {
 	return out, sc.Err()
 }
 
+// histogram sums the buckets of one histogram over every label but le: le → count.
+func histogram(text []byte, bucket string) map[float64]float64 {
+	out := map[float64]float64{}
+	for _, line := range strings.Split(string(text), "\n") {
+		if !strings.HasPrefix(line, bucket+"{") {
+			continue
+		}
+		_, rest, _ := strings.Cut(line, `le="`)
+		le, rest, ok := strings.Cut(rest, `"`)
+		f := strings.Fields(rest[strings.LastIndexByte(rest, '}')+1:])
+		if !ok || len(f) == 0 {
+			continue
+		}
+		b, err1 := strconv.ParseFloat(le, 64)
+		v, err2 := strconv.ParseFloat(f[0], 64)
+		if err1 == nil && err2 == nil {
+			out[b] += v
+		}
+	}
+	return out
+}
+
+// quantileBound is the upper bound of the bucket that holds quantile q of the observations
+// that came between two scrapes of a cumulative histogram.
+func quantileBound(before, after map[float64]float64, q float64) time.Duration {
+	les := make([]float64, 0, len(after))
+	for le := range after {
+		les = append(les, le)
+	}
+	slices.Sort(les)
+	if len(les) == 0 {
+		return 0
+	}
+	total := after[les[len(les)-1]] - before[les[len(les)-1]]
+	if total <= 0 {
+		return 0
+	}
+	for _, le := range les {
+		if after[le]-before[le] >= q*total {
+			if math.IsInf(le, 1) {
+				return -1
+			}
+			return time.Duration(le * float64(time.Second))
+		}
+	}
+	return -1
+}
+
 // CommandStats summarises the API commands of a run. Latency is from when a command was due
 // (not when a client got round to sending it) to the HTTP answer carrying the agent's ack.
 type CommandStats struct {
@@ -118,6 +174,11 @@ type CommandStats struct {
 	P50    time.Duration `json:"p50_ns"`
 	P99    time.Duration `json:"p99_ns"`
 	Max    time.Duration `json:"max_ns"`
+	// The hub's own view, from its histogram: the upper bound of the bucket holding its p50
+	// and p99 of publish → ack (-1: beyond the last bucket). The difference to P50 and P99 is
+	// the time spent in HTTP, the API (token, checks, audit log) and the client.
+	HubP50 time.Duration `json:"hub_router_p50_bound_ns"`
+	HubP99 time.Duration `json:"hub_router_p99_bound_ns"`
 }
 
 type latencies struct {

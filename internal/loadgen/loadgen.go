@@ -213,6 +213,8 @@ func (g *Generator) Run(ctx context.Context) (*Report, error) {
 	r.StatesSeen = (m1.states - m0.states) / elapsed.Seconds()
 	r.MessagesSeen = (m1.messages - m0.messages) / elapsed.Seconds()
 	r.Commands = lat.summary()
+	r.Commands.HubP50 = quantileBound(m0.buckets, m1.buckets, 0.50)
+	r.Commands.HubP99 = quantileBound(m0.buckets, m1.buckets, 0.99)
 	return r, nil
 }
 
@@ -370,6 +372,7 @@ func (r *Report) String() string {
 	c := r.Commands
 	fmt.Fprintf(&b, "commands        %d sent, %d ok, %d failed; latency p50 %v p99 %v max %v; %.1f/s acked\n",
 		c.Sent, c.OK, c.Failed, c.P50.Round(10*time.Microsecond), c.P99.Round(10*time.Microsecond), c.Max.Round(10*time.Microsecond), c.Rate)
+	fmt.Fprintf(&b, "                hub's router (publish → ack): p50 ≤ %v, p99 ≤ %v\n", c.HubP50, c.HubP99)
 	fmt.Fprintf(&b, "state updates   %.0f/s sent by agents, %.0f/s taken in by the hub (all agent messages: %.0f/s)\n",
 		r.StatesSent, r.StatesSeen, r.MessagesSeen)
 	if r.HubPeakRSS > 0 {
