@@ -32,12 +32,12 @@ mkdir -p "$work/rooms" "$work/data"
 cat >"$work/hub.yaml" <<YAML
 http:
   listen: 127.0.0.1:$http_port
-mqtt:
-  listen: 127.0.0.1:$mqtt_port
 data: $work/data
 rooms: $work/rooms
 log:
   level: warn
+mqtt:
+  listen: 127.0.0.1:$mqtt_port
 YAML
 
 case $mode in

@@ -127,6 +127,8 @@ func (t *Track) readLoop(done func()) {
 		}
 		t.packets.Add(1)
 		t.bytes.Add(int64(len(p.Payload)))
+		t.stream.sfu.totals.packetsIn.Add(1)
+		t.stream.sfu.totals.bytesIn.Add(int64(len(p.Payload)))
 		for _, r := range *t.sinks.Load() {
 			if err := r.sink.WriteRTP(p); err != nil {
 				t.stream.sinkFailed(r, err)
