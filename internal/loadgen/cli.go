@@ -30,6 +30,10 @@ const usage = `loadgen plays many room agents and API clients against one hub an
       Connect the agents all at once, wait until the hub has them all online, then load the hub
       for --duration and report. --hub-pid names the hub's process to measure its CPU and
       memory; --hub-cmd starts the hub as a child first (and stops it at the end).
+
+  loadgen agent-footprint --agent-bin PATH [--room command-center] [--settle 10s] [--duration 1m]
+      Run the real agent binary for an example room (simulators and a hub in this process),
+      and measure its resident memory and idle CPU once every device is reachable.
 `
 
 // Main runs the loadgen command line and returns the exit code.
@@ -45,6 +49,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return provisionCmd(ctx, args[1:], stdout, stderr)
 	case "run":
 		return runCmd(ctx, args[1:], stdout, stderr)
+	case "agent-footprint":
+		return footprintCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -207,4 +213,34 @@ func (c *child) stop(stderr io.Writer) {
 		<-c.done
 		fmt.Fprintln(stderr, "loadgen: the hub did not stop within 10s; killed")
 	}
+}
+
+func footprintCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("loadgen agent-footprint", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c FootprintConfig
+	fs.StringVar(&c.AgentBin, "agent-bin", "", "the agent binary (required)")
+	fs.StringVar(&c.Room, "room", "command-center", "the example room of configs/rooms")
+	fs.DurationVar(&c.Settle, "settle", 10*time.Second, "wait this long after every device is reachable")
+	fs.DurationVar(&c.Duration, "duration", time.Minute, "measure for this long")
+	asJSON := fs.Bool("json", false, "print the figures as JSON")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if c.AgentBin == "" || fs.NArg() > 0 {
+		fmt.Fprint(stderr, "loadgen agent-footprint: --agent-bin is required\n")
+		return 2
+	}
+	f, err := AgentFootprint(ctx, c)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	if *asJSON {
+		b, _ := json.MarshalIndent(f, "", " ")
+		fmt.Fprintf(stdout, "%s\n", b)
+	} else {
+		fmt.Fprint(stdout, f)
+	}
+	return 0
 }

@@ -201,3 +201,23 @@ func TestCredsRoundTrip(t *testing.T) {
 		t.Error("more agents than credentials: no error")
 	}
 }
+
+// The real agent binary with the eight devices of the command centre: it gets every device
+// reachable, and the figures are those of a live process.
+func TestAgentFootprint(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "agent")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/agent").CombinedOutput(); err != nil {
+		t.Fatalf("build the agent: %v\n%s", err, out)
+	}
+	f, err := AgentFootprint(context.Background(), FootprintConfig{AgentBin: bin, Settle: 100 * time.Millisecond, Duration: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(f)
+	if f.Devices != 8 || f.RSS < 1<<20 || f.PeakRSS < f.RSS || f.CPU < 0 || f.CPU > 200 || f.Duration < 2*time.Second {
+		t.Errorf("figures not sane: %+v", f)
+	}
+	if _, err := AgentFootprint(context.Background(), FootprintConfig{AgentBin: bin, Room: "no-such-room"}); err == nil {
+		t.Error("unknown room: no error")
+	}
+}
