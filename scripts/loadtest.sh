@@ -6,7 +6,7 @@
 # It builds the hub and loadgen (CGO_ENABLED=0), provisions 1,000 agents (AGENTS=…) in a fresh
 # data directory with `loadgen provision`, starts mosquitto with the generated password file,
 # ACL and config when asked, then lets `loadgen run --hub-cmd` start the hub as its child,
-# measure it and stop it. PPROF=127.0.0.1:6060 serves the hub's profiler there. Everything listens on loopback; everything is removed at the end.
+# measure it and stop it. HUB_BIN=path uses that hub binary instead (to compare builds). PPROF=127.0.0.1:6060 serves the hub's profiler there. Everything listens on loopback; everything is removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin:/usr/sbin:/sbin"
@@ -25,7 +25,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 http_port=$(free_port)
 mqtt_port=$(free_port)
 
-CGO_ENABLED=0 go build -o "$work/hub" ./cmd/hub
+if [ -n "${HUB_BIN:-}" ]; then cp "$HUB_BIN" "$work/hub"; else CGO_ENABLED=0 go build -o "$work/hub" ./cmd/hub; fi
 CGO_ENABLED=0 go build -o "$work/loadgen" ./cmd/loadgen
 mkdir -p "$work/rooms" "$work/data"
 

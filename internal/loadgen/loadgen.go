@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -136,7 +137,7 @@ func (g *Generator) serviceTime() time.Duration {
 func (g *Generator) Run(ctx context.Context) (*Report, error) {
 	log := g.cfg.Logger
 	r := &Report{Agents: g.cfg.Agents, Devices: g.cfg.Devices, MeterRooms: g.cfg.MeterRooms,
-		CommandRate: g.cfg.CommandRate, StateRate: g.cfg.StateRate, Broker: g.cfg.Broker}
+		CommandRate: g.cfg.CommandRate, StateRate: g.cfg.StateRate, Broker: g.cfg.Broker, hubPID: g.cfg.HubPID}
 	defer func() { r.Errors = g.errs.snapshot() }()
 	if err := g.login(ctx); err != nil {
 		return r, err
@@ -193,6 +194,7 @@ func (g *Generator) Run(ctx context.Context) (*Report, error) {
 		return r, fmt.Errorf("loadgen: hub metrics: %w", err)
 	}
 	cpu1 := proc.cpu()
+	self0, _ := ProcCPU(os.Getpid())
 	t0 := time.Now()
 	sent0 := g.statesSent.Load()
 	var wg sync.WaitGroup
@@ -208,6 +210,9 @@ func (g *Generator) Run(ctx context.Context) (*Report, error) {
 	}
 	r.Steady = elapsed
 	r.SteadyCPU = proc.cpuSince(cpu1, elapsed)
+	if self1, err := ProcCPU(os.Getpid()); err == nil && r.HubPID() != os.Getpid() {
+		r.LoadgenCPU = 100 * (self1 - self0).Seconds() / elapsed.Seconds()
+	}
 	r.HubRSS, r.HubPeakRSS = proc.rss()
 	r.StatesSent = float64(g.statesSent.Load()-sent0) / elapsed.Seconds()
 	r.StatesSeen = (m1.states - m0.states) / elapsed.Seconds()
@@ -340,9 +345,11 @@ type Report struct {
 	ConnectStorm time.Duration `json:"connect_storm_ns"` // all agents online and their states seen
 	StormCPU     float64       `json:"storm_cpu_percent"`
 	Steady       time.Duration `json:"steady_ns"`
-	SteadyCPU    float64       `json:"steady_cpu_percent"` // hub CPU, % of one core
-	HubRSS       int64         `json:"hub_rss_bytes"`      // at the end
-	HubPeakRSS   int64         `json:"hub_peak_rss_bytes"` // highest the kernel saw (VmHWM)
+	SteadyCPU    float64       `json:"steady_cpu_percent"`  // hub CPU, % of one core
+	HubRSS       int64         `json:"hub_rss_bytes"`       // at the end
+	HubPeakRSS   int64         `json:"hub_peak_rss_bytes"`  // highest the kernel saw (VmHWM)
+	LoadgenCPU   float64       `json:"loadgen_cpu_percent"` // the generator's own CPU (same machine)
+	hubPID       int
 
 	StatesSent   float64 `json:"states_sent_per_s"`   // state messages the agents published
 	StatesSeen   float64 `json:"states_seen_per_s"`   // state messages the hub took in
@@ -351,6 +358,9 @@ type Report struct {
 	Commands CommandStats     `json:"commands"`
 	Errors   map[string]int64 `json:"errors"`
 }
+
+// HubPID is the process measured as the hub.
+func (r *Report) HubPID() int { return r.hubPID }
 
 // ErrorCount is the sum of every error kind.
 func (r *Report) ErrorCount() int64 {
@@ -378,6 +388,9 @@ func (r *Report) String() string {
 	if r.HubPeakRSS > 0 {
 		fmt.Fprintf(&b, "hub             CPU %.0f%% of one core over %v; RSS %s now, %s peak\n",
 			r.SteadyCPU, r.Steady.Round(time.Second), mib(r.HubRSS), mib(r.HubPeakRSS))
+	}
+	if r.LoadgenCPU > 0 {
+		fmt.Fprintf(&b, "loadgen         CPU %.0f%% of one core (its agents and clients share the machine)\n", r.LoadgenCPU)
 	}
 	if len(r.Errors) == 0 {
 		b.WriteString("errors          none\n")
