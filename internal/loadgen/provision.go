@@ -96,6 +96,10 @@ func ReadCreds(file string) (*Creds, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: credentials: %w", err)
 	}
+	return parseCreds(file, b)
+}
+
+func parseCreds(file string, b []byte) (*Creds, error) {
 	var c Creds
 	if err := json.Unmarshal(b, &c); err != nil {
 		return nil, fmt.Errorf("loadgen: credentials %s: %w", file, err)
