@@ -204,7 +204,10 @@ func (g *Generator) Run(ctx context.Context) (*Report, error) {
 	lat := g.commands(steady)
 	wg.Wait()
 	elapsed := time.Since(t0)
-	m1, err := g.scrape(ctx)
+	// Read the hub even when the run was interrupted (Ctrl-C): the report covers what ran.
+	end, cancelEnd := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancelEnd()
+	m1, err := g.scrape(end)
 	if err != nil {
 		return r, fmt.Errorf("loadgen: hub metrics: %w", err)
 	}
@@ -220,7 +223,7 @@ func (g *Generator) Run(ctx context.Context) (*Report, error) {
 	r.Commands = lat.summary()
 	r.Commands.HubP50 = quantileBound(m0.buckets, m1.buckets, 0.50)
 	r.Commands.HubP99 = quantileBound(m0.buckets, m1.buckets, 0.99)
-	return r, nil
+	return r, ctx.Err() // interrupted: the figures cover the time it ran
 }
 
 func (g *Generator) stopAgents() {

@@ -221,3 +221,29 @@ func TestAgentFootprint(t *testing.T) {
 		t.Error("unknown room: no error")
 	}
 }
+
+// Interrupted in the steady phase (Ctrl-C), a run still reports what it did, says it was
+// interrupted, and its agents leave cleanly.
+func TestInterrupted(t *testing.T) {
+	h, c := startHub(t, 10)
+	g, err := New(Config{Creds: c, HubURL: "http://" + h.HTTPAddr(), MeterRooms: 2, CommandRate: 20, APIClients: 2,
+		Duration: time.Minute, ConnectTimeout: 20 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		testutil.Eventually(t, 20*time.Second, "agents online", func() bool { n, _ := h.Registry().Counts(); return n == 10 })
+		time.Sleep(2 * time.Second)
+		cancel()
+	}()
+	start := time.Now()
+	r, err := g.Run(ctx)
+	if err != context.Canceled {
+		t.Fatalf("err %v, want context.Canceled", err)
+	}
+	if time.Since(start) > 30*time.Second || r.Commands.Sent < 10 || r.Commands.OK != r.Commands.Sent || r.Steady <= 0 {
+		t.Errorf("report after interruption: %+v", r.Commands)
+	}
+	testutil.Eventually(t, 5*time.Second, "agents offline", func() bool { n, _ := h.Registry().Counts(); return n == 0 })
+}
