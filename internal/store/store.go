@@ -26,6 +26,8 @@ type Store struct {
 	// is free; under load that made the slowest API commands ten times slower. Other
 	// processes (admin commands) still wait through busy_timeout.
 	wmu sync.Mutex
+
+	ckStop, ckDone chan struct{} // the checkpointer (checkpoint.go); nil in memory
 }
 
 // migrations are applied in order; the schema version is their count (PRAGMA user_version).
@@ -144,7 +146,8 @@ var migrations = []string{
 // Open opens (creating if needed) the database at path and migrates it to the current schema.
 // path ":memory:" gives a private in-memory database (tests).
 func Open(path string) (*Store, error) {
-	dsn := "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+	dsn := "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
+		"&_pragma=wal_autocheckpoint(" + fmt.Sprint(autoCheckpointPages) + ")" // see checkpoint.go
 	if path == ":memory:" {
 		dsn = "file::memory:?_pragma=foreign_keys(1)"
 	}
@@ -160,11 +163,17 @@ func Open(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: %s: %w", path, err)
 	}
+	if path != ":memory:" {
+		s.startCheckpoints(checkpointEvery)
+	}
 	return s, nil
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.stopCheckpoints()
+	return s.db.Close()
+}
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
