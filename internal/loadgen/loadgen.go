@@ -385,7 +385,9 @@ func (r *Report) String() string {
 	c := r.Commands
 	fmt.Fprintf(&b, "commands        %d sent, %d ok, %d failed; latency p50 %v p99 %v max %v; %.1f/s acked\n",
 		c.Sent, c.OK, c.Failed, c.P50.Round(10*time.Microsecond), c.P99.Round(10*time.Microsecond), c.Max.Round(10*time.Microsecond), c.Rate)
-	fmt.Fprintf(&b, "                hub's router (publish → ack): p50 ≤ %v, p99 ≤ %v\n", c.HubP50, c.HubP99)
+	if c.HubP99 != 0 {
+		fmt.Fprintf(&b, "                hub's router (publish → ack): p50 ≤ %v, p99 ≤ %v (-1: beyond its last bucket)\n", c.HubP50, c.HubP99)
+	}
 	fmt.Fprintf(&b, "state updates   %.0f/s sent by agents, %.0f/s taken in by the hub (all agent messages: %.0f/s)\n",
 		r.StatesSent, r.StatesSeen, r.MessagesSeen)
 	if r.HubPeakRSS > 0 {
