@@ -75,17 +75,17 @@ type Options struct {
 
 // Agent runs one room: its MQTT session and one goroutine per device.
 type Agent struct {
-	o        Options
-	site     string
-	room     string
-	log      *slog.Logger
-	retry    time.Duration      // first-connect retry interval
-	devices  []*device          // guarded by mu (a pushed config changes them)
-	byID     map[string]*device // guarded by mu
-	media    []mediaSource
+	o       Options
+	site    string
+	room    string
+	log     *slog.Logger
+	retry   time.Duration      // first-connect retry interval
+	devices []*device          // guarded by mu (a pushed config changes them)
+	byID    map[string]*device // guarded by mu
+	media   []mediaSource
 	// built is set when New has made everything: a driver that reports from its own goroutine
 	// while New is still making the other devices is dropped until then (device.ready).
-	built atomic.Bool
+	built    atomic.Bool
 	seq      seqGen
 	started  atomic.Bool
 	client   mqtt.Client // made by New; Run connects it

@@ -230,9 +230,16 @@ func trustFirmwareKey(rooms []*config.Room, pub ed25519.PublicKey) {
 	}
 }
 
-// startSims starts a simulator for every device, of the transport its address names, and
-// points the device at it.
+// startSims starts a simulator for every device of rooms, of the transport its address
+// names, and points the device at it.
 func (d *Demo) startSims(rooms []*config.Room, log *slog.Logger) error {
+	return StartSims(rooms, d.Sims, log)
+}
+
+// StartSims starts a simulator for every device of rooms, of the transport its address names,
+// points the device at it (address and the options the simulator needs) and adds it to sims
+// ("site/room/device"). The caller closes them, also after an error.
+func StartSims(rooms []*config.Room, sims map[string]simreg.Sim, log *slog.Logger) error {
 	for _, r := range rooms {
 		for i := range r.Devices {
 			dev := &r.Devices[i]
@@ -244,7 +251,7 @@ func (d *Demo) startSims(rooms []*config.Room, log *slog.Logger) error {
 			if err != nil {
 				return fmt.Errorf("%s/%s: %w", r.Site, r.Room, err)
 			}
-			d.Sims[r.Site+"/"+r.Room+"/"+dev.ID] = sim
+			sims[r.Site+"/"+r.Room+"/"+dev.ID] = sim
 			dev.Address = sim.Address()
 			if do, ok := sim.(simreg.DeviceOptions); ok {
 				if dev.Options == nil {

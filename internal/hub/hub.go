@@ -223,7 +223,7 @@ func New(o Options) (h *Hub, err error) {
 		}
 	}
 	handle := func(topic string, payload []byte, _ bool) {
-		h.metrics.messages.Inc()
+		h.metrics.received(topic)
 		h.reg.Handle(topic, payload)
 	}
 	for _, s := range []struct {

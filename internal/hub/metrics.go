@@ -2,17 +2,25 @@ package hub
 
 import (
 	"net/http"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/bailiff/bailiff/media/sfu"
 )
 
 type metrics struct {
 	reg      *prometheus.Registry
 	commands *prometheus.HistogramVec
 	messages prometheus.Counter
+	states   prometheus.Counter
+
+	recBytes  atomic.Int64 // every recording's segment bytes (record.Options.Written)
+	recErrors prometheus.Counter
 }
 
 func newMetrics(h *Hub) *metrics {
@@ -26,7 +34,10 @@ func newMetrics(h *Hub) *metrics {
 	m.messages = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "bailiff_mqtt_messages_received_total", Help: "MQTT messages the hub received from agents.",
 	})
-	m.reg.MustRegister(m.commands, m.messages,
+	m.states = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "bailiff_device_states_received_total", Help: "Device state messages the hub received from agents.",
+	})
+	m.reg.MustRegister(m.commands, m.messages, m.states,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "bailiff_agents_online", Help: "Agents online now."},
 			func() float64 { n, _ := h.reg.Counts(); return float64(n) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "bailiff_devices_unreachable", Help: "Configured devices not reachable now (or whose agent is offline)."},
@@ -63,6 +74,7 @@ func newMetrics(h *Hub) *metrics {
 				return float64(h.turn.Refused())
 			}),
 	)
+	m.registerMedia(h)
 	return m
 }
 
@@ -70,6 +82,64 @@ func (m *metrics) observeCommand(action, outcome string, d time.Duration) {
 	m.commands.WithLabelValues(action, outcome).Observe(d.Seconds())
 }
 
+// received counts one message from an agent on topic.
+func (m *metrics) received(topic string) {
+	m.messages.Inc()
+	if strings.HasSuffix(topic, "/state") {
+		m.states.Inc()
+	}
+}
+
 func (m *metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// registerMedia adds what an operator watches of media: RTP the SFU carried, viewers and
+// publishers, recordings and what they wrote.
+func (m *metrics) registerMedia(h *Hub) {
+	m.recErrors = prometheus.NewCounter(prometheus.CounterOpts{Name: "bailiff_recording_errors_total",
+		Help: "Recordings that failed to start or were stopped by a write error (full disk, failing disk)."})
+	totals := func(f func(sfu.Totals) int64) func() float64 {
+		return func() float64 {
+			if h.sfu == nil {
+				return 0
+			}
+			return float64(f(h.sfu.Totals()))
+		}
+	}
+	stats := func(f func(sfu.Stats) int) func() float64 {
+		return func() float64 {
+			if h.sfu == nil {
+				return 0
+			}
+			return float64(f(h.sfu.Stats()))
+		}
+	}
+	m.reg.MustRegister(m.recErrors,
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "bailiff_rtp_packets_received_total", Help: "RTP packets received from publishers."},
+			totals(func(t sfu.Totals) int64 { return t.PacketsIn })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "bailiff_rtp_bytes_received_total", Help: "RTP payload bytes received from publishers."},
+			totals(func(t sfu.Totals) int64 { return t.BytesIn })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "bailiff_rtp_packets_forwarded_total", Help: "RTP packets forwarded to viewers."},
+			totals(func(t sfu.Totals) int64 { return t.PacketsOut })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "bailiff_rtp_bytes_forwarded_total", Help: "RTP payload bytes forwarded to viewers."},
+			totals(func(t sfu.Totals) int64 { return t.BytesOut })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "bailiff_rtp_packets_dropped_total", Help: "RTP packets not forwarded because a viewer's queue was full."},
+			totals(func(t sfu.Totals) int64 { return t.Dropped })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "bailiff_viewers", Help: "WHEP viewer sessions now."},
+			stats(func(s sfu.Stats) int { return s.Viewers })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "bailiff_publishers", Help: "WHIP publisher sessions now."},
+			stats(func(s sfu.Stats) int { return s.Publishers })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "bailiff_recording_bytes_total", Help: "Bytes written to recording segments."},
+			func() float64 { return float64(m.recBytes.Load()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "bailiff_recordings_active", Help: "Recordings running now."},
+			func() float64 {
+				if h.recs == nil {
+					return 0
+				}
+				h.recs.mu.Lock()
+				defer h.recs.mu.Unlock()
+				return float64(len(h.recs.active))
+			}),
+	)
 }

@@ -2,9 +2,7 @@ package hub
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -105,8 +103,8 @@ func (rs *recordings) start(ctx context.Context, site, room string) (RecordingVi
 	// A second recording of the room within the same second (a hearing paused and resumed
 	// at once) gets a suffix.
 	for n := 2; ; n++ {
-		if _, err := os.Stat(filepath.Join(rs.h.opts.DataDir, rel)); errors.Is(err, fs.ErrNotExist) {
-			break
+		if _, err := os.Stat(filepath.Join(rs.h.opts.DataDir, rel)); err != nil {
+			break // not there, or cannot be there (record.Start says why)
 		}
 		id = fmt.Sprintf("%s-%s-%s-%d", now.Format("20060102T150405Z"), site, room, n)
 		rel = filepath.Join("recordings", site, room, id)
@@ -117,8 +115,10 @@ func (rs *recordings) start(ctx context.Context, site, room string) (RecordingVi
 		Dir: filepath.Join(rs.h.opts.DataDir, rel), Key: rs.h.recKey, ID: id, Site: site, Room: room,
 		Logger:  rs.h.log.With("site", site, "room", room, "recording", id),
 		OnError: func(err error) { rs.failed(id, err) },
+		Written: &rs.h.metrics.recBytes,
 	})
 	if err != nil {
+		rs.h.metrics.recErrors.Inc()
 		return RecordingView{}, fmt.Errorf("start recording: %w", err)
 	}
 	a.rec = rec
@@ -234,6 +234,7 @@ func (rs *recordings) failed(id string, err error) {
 	if a == nil {
 		return
 	}
+	rs.h.metrics.recErrors.Inc()
 	a.mu.Lock()
 	row := a.row
 	a.mu.Unlock()

@@ -36,6 +36,7 @@ const usage = `Usage:
   hub [--config FILE] [--http ADDR] [--mqtt ADDR] [--data DIR]   run the hub
   hub --demo [--http ADDR] [--mqtt ADDR] [--data DIR] [--allow-remote]
                                    run the demo: every example room with simulated devices
+                                   (either also takes --pprof 127.0.0.1:PORT: Go's profiler)
   hub validate FILE…               check hub and room configs; exit 1 on any error
   hub agents add SITE/ROOM         issue an agent's broker credentials (prints them)
   hub agents remove SITE/ROOM      revoke an agent's credentials (password and certificates);
@@ -92,6 +93,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	mqttAddr := fs.String("mqtt", "", "embedded MQTT broker listen address (overrides mqtt.listen)")
 	dataDir := fs.String("data", "", "data directory (overrides data)")
 	allowRemote := fs.Bool("allow-remote", false, "let the demo listen on a non-loopback address")
+	pprofAddr := fs.String("pprof", "", "serve Go's profiler (/debug/pprof/) on this loopback host:port")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -101,6 +103,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *pprofAddr != "" {
+		ln, err := servePprof(*pprofAddr)
+		if err != nil {
+			fmt.Fprintln(stderr, "hub:", err)
+			return 2
+		}
+		defer ln.Close()
+	}
 
 	if *demoMode {
 		log := logger(stderr, slog.LevelWarn)

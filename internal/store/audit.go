@@ -93,6 +93,8 @@ type execer interface {
 }
 
 func (s *Store) appendOnce(ctx context.Context, last string, args []any, insert func(x execer, seq int64, prev string) error) (err error) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return err

@@ -55,6 +55,9 @@ type Options struct {
 	// OnError is called once, on a goroutine of its own, when a write error
 	// (full disk, failing disk) stops the recording. The hub raises an alarm.
 	OnError func(error)
+	// Written, when set, counts every byte the recording writes to its segment files (the
+	// hub's bailiff_recording_bytes_total); one counter may serve many recordings.
+	Written *atomic.Int64
 
 	// Tests: files that fail like a full disk, or live in memory.
 	open    openFunc
@@ -115,6 +118,9 @@ func Start(opts Options) (*Recorder, error) {
 	}
 	if opts.open == nil {
 		opts.open = osOpen
+	}
+	if opts.Written != nil {
+		opts.open = countingOpen(opts.open, opts.Written)
 	}
 	if opts.syncDir == nil {
 		opts.syncDir = syncDir

@@ -8,6 +8,7 @@ import (
 	"net"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pion/webrtc/v4"
 )
@@ -18,6 +19,8 @@ type SFU struct {
 	o    Options
 	log  *slog.Logger
 	apis *apis
+
+	totals totals // since the SFU started
 
 	mu       sync.Mutex
 	closed   bool
@@ -357,6 +360,23 @@ func (s *SFU) Watch(f func(*Stream)) (cancel func()) {
 		delete(s.watchers, id)
 		s.mu.Unlock()
 	}
+}
+
+// Totals are what the SFU carried since it started, over every stream and viewer that ever
+// was (the hub's RTP metrics).
+type Totals struct {
+	PacketsIn, BytesIn   int64 // RTP packets and payload bytes received from publishers
+	PacketsOut, BytesOut int64 // sent to viewers
+	Dropped              int64 // not sent: a viewer's queue was full
+}
+
+type totals struct{ packetsIn, bytesIn, packetsOut, bytesOut, dropped atomic.Int64 }
+
+// Totals returns what the SFU carried since it started.
+func (s *SFU) Totals() Totals {
+	t := &s.totals
+	return Totals{PacketsIn: t.packetsIn.Load(), BytesIn: t.bytesIn.Load(),
+		PacketsOut: t.packetsOut.Load(), BytesOut: t.bytesOut.Load(), Dropped: t.dropped.Load()}
 }
 
 // Stats counts streams and sessions.

@@ -136,6 +136,8 @@ func (t *Track) readLoop(done func()) {
 		if p.Unmarshal(b) != nil || len(p.Payload) == 0 {
 			continue // malformed, or padding only (a bandwidth probe)
 		}
+		t.stream.sfu.totals.packetsIn.Add(1)
+		t.stream.sfu.totals.bytesIn.Add(int64(len(p.Payload)))
 		t.forward(p)
 	}
 }

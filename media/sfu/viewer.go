@@ -191,6 +191,7 @@ func (lt *localTrack) WriteRTP(p *rtp.Packet) error {
 	case q <- queued{lt, p}:
 	default:
 		lt.dropped.Add(1)
+		lt.src.stream.sfu.totals.dropped.Add(1)
 	}
 	return nil
 }
@@ -218,6 +219,8 @@ func (lt *localTrack) write(p *rtp.Packet) {
 		return
 	}
 	lt.sent.Add(1)
+	lt.src.stream.sfu.totals.packetsOut.Add(1)
+	lt.src.stream.sfu.totals.bytesOut.Add(int64(len(p.Payload)))
 }
 
 // rtcpLoop reads the viewer's RTCP for one track: NACKs go to the
