@@ -15,7 +15,8 @@ import (
 
 // The media pages in headless Chromium against the demo (its rooms, simulators, camera
 // streams and loopback TURN relay): the judge starts a hearing from the panel and the
-// courtroom's projector simulator powers on; a note written on the panel is in the API; a
+// courtroom's projector simulator powers on; the judge picks the program's camera by hand and
+// turns voice following back on; a note written on the panel is in the API; a
 // visitor joins from an invite link and the panel shows them connected; the room display
 // follows the hearing and plays the visitor; the wall decodes a rising number of frames; the
 // language switch shows Chinese. BAILIFF_SCREENSHOTS=1 writes each page to docs/screenshots.
@@ -90,6 +91,36 @@ func TestBrowserPanels(t *testing.T) {
 	wait(jt, "the reopened panel's privacy pressed", `document.querySelector("#privacy").getAttribute("aria-pressed") === "true"`, 10*time.Second)
 	do(jt, `document.querySelector("#privacy").click()`)
 	testutil.Eventually(t, 20*time.Second, "the room's privacy flag lowered", func() bool { return !d.Hub.Privacy(site, room) })
+
+	// The program: voice following on; the judge picks another camera by hand (following
+	// goes off), then turns following back on.
+	wait(jt, "the program with voice following on", `!document.querySelector("#program").hidden && document.querySelector("#follow").getAttribute("aria-pressed") === "true"`, 10*time.Second)
+	program := func() (camera string, follow bool) {
+		st, v := e.call("GET", "/api/v1/rooms/"+site+"/"+room+"/program", judge, nil)
+		if st != 200 {
+			t.Fatalf("GET program: %d %v", st, v)
+		}
+		camera, _ = v["camera"].(string)
+		follow, _ = v["follow"].(bool)
+		return camera, follow
+	}
+	var other string
+	jt.MustEval(t, 5*time.Second, `document.querySelector('#program-cams button[aria-pressed="false"]')?.dataset.camera || ""`, &other)
+	if other == "" {
+		t.Fatal("the program section shows no other camera")
+	}
+	do(jt, `document.querySelector('#program-cams button[data-camera=`+js(other)+`]').click()`)
+	testutil.Eventually(t, 10*time.Second, "the program on "+other+" by hand", func() bool {
+		c, f := program()
+		return c == other && !f
+	})
+	wait(jt, "the panel shows "+other+" on air and following off", `document.querySelector('#program-cams button[data-camera=`+js(other)+`]')?.getAttribute("aria-pressed") === "true" && document.querySelector("#follow").getAttribute("aria-pressed") === "false"`, 10*time.Second)
+	do(jt, `document.querySelector("#follow").click()`)
+	testutil.Eventually(t, 10*time.Second, "voice following back on", func() bool {
+		_, f := program()
+		return f
+	})
+	wait(jt, "the panel shows following on", `document.querySelector("#follow").getAttribute("aria-pressed") === "true"`, 10*time.Second)
 
 	// Display sources: the matrix routes input 3 to output 1.
 	wait(jt, "the display sources", `document.querySelector('#displays select[data-output="1"]')`, 10*time.Second)

@@ -1,5 +1,6 @@
 // judge.js: the judge's panel for one room (?site=…&room=…): the hearing's start, pause,
-// resume and end, bench-conference privacy, camera presets, display sources, the recording
+// resume and end, bench-conference privacy, the program stream (voice following on or off, a
+// camera picked by hand), camera presets, display sources, the recording
 // with its elapsed time, log notes, the remote parties and their invites, and live meters.
 import { register, t, apply, onLang } from "/lib/i18n.js";
 import { api, events, el } from "/lib/api.js";
@@ -18,6 +19,8 @@ register({
     "judge.connected": "connected", "judge.not-connected": "not connected", "judge.no-meters": "No levels yet.",
     "judge.preset": "Preset {n}", "judge.output": "Output {n}", "judge.input": "Input {n}",
     "invite.valid": "valid", "invite.expired": "expired", "invite.revoked": "revoked", "judge.revoke": "Revoke",
+    "judge.program": "Program", "judge.program-hint": "What remote parties and the recording see.",
+    "judge.follow": "Voice following", "judge.program-cams": "Program camera",
   },
   zh: {
     "judge.title": "法官控制台", "judge.hearing": "庭审", "judge.case": "案号",
@@ -31,6 +34,8 @@ register({
     "judge.connected": "已连接", "judge.not-connected": "未连接", "judge.no-meters": "暂无电平。",
     "judge.preset": "预置位 {n}", "judge.output": "输出 {n}", "judge.input": "输入 {n}",
     "invite.valid": "有效", "invite.expired": "已过期", "invite.revoked": "已撤销", "judge.revoke": "撤销",
+    "judge.program": "主画面", "judge.program-hint": "远程参与人和录像看到的画面。",
+    "judge.follow": "语音跟踪", "judge.program-cams": "主画面摄像机",
   },
 });
 
@@ -41,6 +46,7 @@ let hearings = [], current = null, privacy = false;
 let recording = null; // { id, started }
 const levels = new Map();
 let invites = [], live = new Set();
+let program = null; // the room's program (GET …/program), null when it has none
 
 gate("judge.title", (s) => {
   where = siteRoom();
@@ -56,10 +62,12 @@ gate("judge.title", (s) => {
   $("#note").addEventListener("submit", addNote);
   $("#invite").addEventListener("submit", invite);
   $("#copy").addEventListener("click", copyLink);
+  $("#follow").addEventListener("click", () => { if (program) setProgram({ follow: !program.follow }); });
   onLang(() => { renderHearing(); renderRoom(); renderNotes(); renderParties(); renderMeters(); });
   events({
     hearing: (h) => { if (h.site === where.site && h.room === where.room) loadHearings(); },
     privacy: (p) => { if (p.site === where.site && p.room === where.room) { privacy = p.on; renderHearing(); } },
+    program: (p) => { if (p.site === where.site && p.room === where.room) { if (program) { program.follow = p.follow; program.camera = p.camera; renderProgram(); } else loadProgram(); } },
     recording: (r) => { if (r.site === where.site && r.room === where.room) loadRecording(); },
     state: (d) => { if (d.site === where.site && d.room === where.room && room) { const x = room.devices.find((v) => v.id === d.device); if (x) { Object.assign(x, d); renderRoom(); } } },
     meter: (m) => { if (m.site === where.site && m.room === where.room) { for (const [k, v] of Object.entries(m.levels || {})) levels.set(k, v); renderMeters(); } },
@@ -72,7 +80,7 @@ gate("judge.title", (s) => {
 function fail(e) { $("#hearing-msg").textContent = e ? e.message || String(e) : ""; }
 
 async function loadAll() {
-  await Promise.all([loadHearings(), loadRoom(), loadRecording(), loadParties()]).catch(fail);
+  await Promise.all([loadHearings(), loadRoom(), loadRecording(), loadParties(), loadProgram()]).catch(fail);
 }
 
 let loads = 0; // the latest loadHearings; an older answer is dropped
@@ -160,6 +168,40 @@ async function loadRecording() {
 function tick() {
   $("#rec").hidden = !recording;
   if (recording) $("#rec-time").textContent = clock(Date.now() - recording.started);
+}
+
+// The program stream: voice following on or off, and one button per camera, the one asked
+// for pressed. Pressing a camera turns following off (the API does).
+async function loadProgram() {
+  try { program = await api("GET", `/api/v1/rooms/${where.site}/${where.room}/program`); } catch (x) {
+    program = null;
+    if (x.status !== 404) fail(x); // 404: the room has no program
+  }
+  renderProgram();
+}
+
+function renderProgram() {
+  $("#program").hidden = !program;
+  if (!program) return;
+  $("#follow").setAttribute("aria-pressed", program.follow ? "true" : "false");
+  $("#program-cams").replaceChildren(...(program.cameras || []).map((c) => {
+    const b = el("button", { class: "big", "aria-pressed": c === program.camera ? "true" : "false", dataset: { camera: c } }, c);
+    b.addEventListener("click", () => setProgram({ camera: c }));
+    return b;
+  }));
+}
+
+let sets = 0; // the latest setProgram; an older answer is dropped
+async function setProgram(body) {
+  const n = ++sets;
+  for (const b of $("#program").querySelectorAll("button")) b.disabled = true;
+  try {
+    const v = await api("PUT", `/api/v1/rooms/${where.site}/${where.room}/program`, body);
+    if (n === sets) program = v;
+    fail(null);
+  } catch (x) { fail(x); }
+  for (const b of $("#program").querySelectorAll("button")) b.disabled = false;
+  renderProgram();
 }
 
 // Notes.
