@@ -93,7 +93,8 @@ func TestBrowserPanels(t *testing.T) {
 	testutil.Eventually(t, 20*time.Second, "the room's privacy flag lowered", func() bool { return !d.Hub.Privacy(site, room) })
 
 	// The program: voice following on; the judge picks another camera by hand (following
-	// goes off), then turns following back on.
+	// goes off), the panel follows a camera picked through the API, and the judge turns
+	// following back on.
 	wait(jt, "the program with voice following on", `!document.querySelector("#program").hidden && document.querySelector("#follow").getAttribute("aria-pressed") === "true"`, 10*time.Second)
 	program := func() (camera string, follow bool) {
 		st, v := e.call("GET", "/api/v1/rooms/"+site+"/"+room+"/program", judge, nil)
@@ -115,6 +116,13 @@ func TestBrowserPanels(t *testing.T) {
 		return c == other && !f
 	})
 	wait(jt, "the panel shows "+other+" on air and following off", `document.querySelector('#program-cams button[data-camera=`+js(other)+`]')?.getAttribute("aria-pressed") === "true" && document.querySelector("#follow").getAttribute("aria-pressed") === "false"`, 10*time.Second)
+	// A camera picked elsewhere (the API) shows on the panel from the program event.
+	var back string
+	jt.MustEval(t, 5*time.Second, `document.querySelector('#program-cams button[aria-pressed="false"]')?.dataset.camera || ""`, &back)
+	if st, v := e.call("PUT", "/api/v1/rooms/"+site+"/"+room+"/program", judge, map[string]any{"camera": back}); st != 200 {
+		t.Fatalf("PUT program camera %q: %d %v", back, st, v)
+	}
+	wait(jt, "the panel shows "+back+" on air from the event", `document.querySelector('#program-cams button[data-camera=`+js(back)+`]')?.getAttribute("aria-pressed") === "true" && document.querySelector('#program-cams button[data-camera=`+js(other)+`]')?.getAttribute("aria-pressed") === "false"`, 10*time.Second)
 	do(jt, `document.querySelector("#follow").click()`)
 	testutil.Eventually(t, 10*time.Second, "voice following back on", func() bool {
 		_, f := program()
