@@ -238,6 +238,6 @@ func TestBrowserPanels(t *testing.T) {
 
 	// The language switch: the panel in Chinese.
 	do(jt, `document.querySelector("#lang").click()`)
-	wait(jt, "the panel in Chinese", `document.querySelector("#resume").textContent === "续庭" && document.querySelector("#lang").textContent === "English" && document.documentElement.lang === "zh-CN"`, 5*time.Second)
+	wait(jt, "the panel in Chinese", `document.querySelector("#resume").textContent === "续庭" && document.querySelector("#follow").textContent === "语音跟踪" && document.querySelector("#lang").textContent === "English" && document.documentElement.lang === "zh-CN"`, 5*time.Second)
 	shot(jt, "judge-zh")
 }
