@@ -211,6 +211,13 @@ func (h *Hub) problems() problems {
 	if msg := checkListen(h.HTTP.Listen); msg != "" {
 		p.add("http.listen", "%s", msg)
 	}
+	if pl := h.HTTP.PublicListen; pl != "" {
+		if msg := checkListen(pl); msg != "" {
+			p.add("http.public_listen", "%s", msg)
+		} else if pl == h.HTTP.Listen {
+			p.add("http.public_listen", "must differ from http.listen (%s)", h.HTTP.Listen)
+		}
+	}
 	ext := h.MQTT.External
 	if ext.URL == "" {
 		if msg := checkListen(h.MQTT.Listen); msg != "" {

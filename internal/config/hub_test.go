@@ -129,6 +129,16 @@ mqtt:
 			f + `:4: mqtt.external.url: "http://broker:1883": scheme "http" not supported; want one of tcp, mqtt, ssl, tls`,
 			f + `:5: mqtt.external.password: password and password_file are mutually exclusive; set only one`,
 		}},
+		{name: "public listener", yaml: "http:\n  listen: 10.0.0.5:8443\n  public_listen: 203.0.113.7:443\n",
+			check: func(t *testing.T, h *config.Hub) {
+				if h.HTTP.PublicListen != "203.0.113.7:443" {
+					t.Errorf("public_listen = %q", h.HTTP.PublicListen)
+				}
+			}},
+		{name: "bad public listener", yaml: "http:\n  public_listen: 203.0.113.7\n",
+			want: []string{f + `:2: http.public_listen: "203.0.113.7": missing port (want host:port, e.g. 127.0.0.1:8080)`}},
+		{name: "public listener on the private address", yaml: "http:\n  listen: 10.0.0.5:8443\n  public_listen: 10.0.0.5:8443\n",
+			want: []string{f + `:3: http.public_listen: must differ from http.listen (10.0.0.5:8443)`}},
 		{name: "external missing port", yaml: "mqtt:\n  external:\n    url: tcp://broker\n",
 			want: []string{f + `:3: mqtt.external.url: "tcp://broker": missing port (e.g. tcp://broker.example:1883)`}},
 		{name: "external credentials in url", yaml: "mqtt:\n  external:\n    url: tcp://hub:s3cret@broker:1883\n",

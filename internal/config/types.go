@@ -24,6 +24,9 @@ type Hub struct {
 // HTTP is the API and panel listener.
 type HTTP struct {
 	Listen string `yaml:"listen" json:"listen"` // default 127.0.0.1:8080
+	// PublicListen is a second listener for the outside network (host:port; "" = off): the
+	// visitor page, an invite's own view and invite-only WHIP/WHEP; everything else 404.
+	PublicListen string `yaml:"public_listen" json:"public_listen"`
 }
 
 // MQTT chooses the broker: embedded (Listen) or external (External.URL set).

@@ -46,7 +46,10 @@ type ExternalBroker struct {
 
 // Options configures a hub.
 type Options struct {
-	HTTPListen     string          // host:port of the API
+	HTTPListen string // host:port of the API
+	// PublicListen, when set, is a second HTTP(S) listener for the outside network that serves
+	// only the visitor page, an invite's own view and invite-scoped WHIP/WHEP (public.go).
+	PublicListen   string
 	MQTTListen     string          // host:port of the embedded broker (ignored with External)
 	External       *ExternalBroker // nil: embed the broker
 	DataDir        string          // store and broker state
@@ -87,6 +90,9 @@ type Hub struct {
 	metrics   *metrics
 	http      *http.Server
 	httpLn    net.Listener
+	pubHTTP   *http.Server  // the public listener's server; nil when it is off
+	pubLn     net.Listener  // nil when it is off
+	pubDone   chan struct{} // closed when pubHTTP has stopped serving
 	brokerURL string
 	recKey    ed25519.PrivateKey // signs recording manifests
 	sfu       *sfu.SFU
@@ -116,6 +122,7 @@ type Hub struct {
 func OptionsFrom(c *config.Hub, rooms []*config.Room) (Options, error) {
 	o := Options{
 		HTTPListen:     c.HTTP.Listen,
+		PublicListen:   c.HTTP.PublicListen,
 		MQTTListen:     c.MQTT.Listen,
 		DataDir:        c.DataDir(),
 		Rooms:          rooms,
@@ -313,12 +320,15 @@ func New(o Options) (h *Hub, err error) {
 			h.log.Error("http serve", "error", err)
 		}
 	}()
+	if err := h.startPublic(baseCtx, apiH); err != nil {
+		return nil, err
+	}
 	go h.housekeeping(baseCtx)
 	go h.alarms.Run(baseCtx)
 	go h.fw.watch(baseCtx)
 	go h.queues.Run(baseCtx, 30*time.Second)
 	go h.sweepRevoked(baseCtx)
-	h.log.Info("hub started", "http", h.HTTPAddr(), "mqtt", h.brokerURL, "rooms", len(rooms), "embedded_broker", h.embedded != nil)
+	h.log.Info("hub started", "http", h.HTTPAddr(), "public_http", h.PublicAddr(), "mqtt", h.brokerURL, "rooms", len(rooms), "embedded_broker", h.embedded != nil)
 	return h, nil
 }
 
@@ -335,6 +345,10 @@ func (h *Hub) Close() {
 		if h.http != nil {
 			h.cancel()
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			if h.pubHTTP != nil {
+				h.pubHTTP.Shutdown(ctx)
+				<-h.pubDone
+			}
 			h.http.Shutdown(ctx)
 			cancel()
 			<-h.serveDone

@@ -249,6 +249,8 @@ func (h *Hub) authorizeMedia(r *http.Request, site, room, stream string, publish
 	switch {
 	case token == "":
 		return whip.ErrUnauthorized
+	case checkPublicMedia(r, token) != nil:
+		return checkPublicMedia(r, token)
 	case strings.HasPrefix(token, agentTokenPrefix):
 		return h.authorizeAgentMedia(r, site, room, stream, publish)
 	case strings.HasPrefix(token, invite.Prefix):
