@@ -17,7 +17,13 @@ import (
 // whipPost posts an SDP offer and returns the status, the answer and the session's Location.
 func (e *env) whipPost(path, token, offer string) (int, string, string) {
 	e.t.Helper()
-	req, _ := http.NewRequest("POST", e.url(path), strings.NewReader(offer))
+	return e.whipPostAt(e.url(""), path, token, offer)
+}
+
+// whipPostAt is whipPost to the listener at base (scheme://host:port).
+func (e *env) whipPostAt(base, path, token, offer string) (int, string, string) {
+	e.t.Helper()
+	req, _ := http.NewRequest("POST", base+path, strings.NewReader(offer))
 	req.Header.Set("Content-Type", "application/sdp")
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -38,11 +44,20 @@ func (e *env) connect(ctx context.Context, p interface {
 	SetAnswer(string) error
 }, path, token string) string {
 	e.t.Helper()
+	return e.connectAt(ctx, e.url(""), p, path, token)
+}
+
+// connectAt is connect through the listener at base (scheme://host:port).
+func (e *env) connectAt(ctx context.Context, base string, p interface {
+	Offer(context.Context) (string, error)
+	SetAnswer(string) error
+}, path, token string) string {
+	e.t.Helper()
 	offer, err := p.Offer(ctx)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	st, answer, loc := e.whipPost(path, token, offer)
+	st, answer, loc := e.whipPostAt(base, path, token, offer)
 	if st != 201 || loc == "" {
 		e.t.Fatalf("POST %s: %d %s", path, st, answer)
 	}

@@ -20,7 +20,13 @@ import (
 // §4.6), keeping the URLs that contain only.
 func (e *env) iceServers(path, token, only string) []webrtc.ICEServer {
 	e.t.Helper()
-	req, _ := http.NewRequest("OPTIONS", e.url(path), nil)
+	return e.iceServersFrom(e.url(path), token, only)
+}
+
+// iceServersFrom is iceServers from the endpoint at url.
+func (e *env) iceServersFrom(url, token, only string) []webrtc.ICEServer {
+	e.t.Helper()
+	req, _ := http.NewRequest("OPTIONS", url, nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
