@@ -197,8 +197,50 @@ func TestTwoNetworks(t *testing.T) {
 	}
 }
 
+// The public listener speaks HTTPS with the hub's certificate when TLS is on, and still serves
+// only the visitor's routes.
+func TestTwoNetworksTLS(t *testing.T) {
+	mqttTLS := testutil.FreePort(t)
+	e := newEnvWith(t, 1, false, func(o *hub.Options) {
+		o.Web = web.Handler()
+		o.PublicListen = outside + ":0"
+		o.TLS = &hub.TLSOptions{MQTTListen: mqttTLS, Names: []string{"localhost", "127.0.0.1", outside}}
+	})
+	pub := "https://" + e.hub.PublicAddr()
+	judge := e.login("judge")
+	st, inv := e.call("POST", "/api/v1/invites", judge, map[string]any{"site": site, "room": "r1", "hearing": "h-1", "name": "A. Witness"})
+	token, _ := inv["token"].(string)
+	if st != 201 || token == "" {
+		t.Fatalf("create invite: %d %v", st, inv)
+	}
+	for _, c := range []struct {
+		method, path, token string
+		want                int
+	}{
+		{"GET", web.JoinPath, "", 200},
+		{"GET", "/lib/api.js", "", 200},
+		{"GET", "/api/v1/invite", token, 200},
+		{"GET", "/api/v1/rooms", judge, 404},
+		{"POST", "/api/v1/login", "", 404},
+		{"GET", "/metrics", "", 404},
+	} {
+		if got, body := rawCallWith(t, e.https, c.method, pub+c.path, c.token, ""); got != c.want {
+			t.Errorf("outside over TLS %s %s: %d %q, want %d", c.method, c.path, got, body, c.want)
+		}
+	}
+	if got, _ := rawCall(t, "GET", "http://"+e.hub.PublicAddr()+web.JoinPath, "", ""); got != http.StatusBadRequest {
+		t.Errorf("plain HTTP to the public listener with TLS on: %d, want 400", got)
+	}
+}
+
 // rawCall makes a request and returns the status and the body.
 func rawCall(t *testing.T, method, url, token, body string) (int, string) {
+	t.Helper()
+	return rawCallWith(t, http.DefaultClient, method, url, token, body)
+}
+
+// rawCallWith is rawCall with client.
+func rawCallWith(t *testing.T, client *http.Client, method, url, token, body string) (int, string) {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {
@@ -213,7 +255,7 @@ func rawCall(t *testing.T, method, url, token, body string) (int, string) {
 	} else if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, url, err)
 	}
