@@ -152,7 +152,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "hub:", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "Bailiff hub: http://%s  mqtt %s  %d rooms\n", h.HTTPAddr(), h.BrokerURL(), len(rooms))
+	public := ""
+	if a := h.PublicAddr(); a != "" {
+		public = "  public http://" + a
+	}
+	fmt.Fprintf(stdout, "Bailiff hub: http://%s  mqtt %s  %d rooms%s\n", h.HTTPAddr(), h.BrokerURL(), len(rooms), public)
 	h.Run(ctx)
 	return 0
 }
