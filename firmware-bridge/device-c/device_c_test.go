@@ -40,10 +40,7 @@ func build(t *testing.T, sanitize bool, name ...string) string {
 	args = append(args, "-o", bin, filepath.Join("test", test+".c"), filepath.Join("src", "bailiff_frame.c"),
 		filepath.Join("src", "bailiff_update.c"))
 	if out, err := exec.Command(cc, args...).CombinedOutput(); err != nil {
-		if sanitize {
-			t.Skipf("gcc cannot build with sanitizers here: %v\n%s", err, out)
-		}
-		t.Fatalf("gcc: %v\n%s", err, out)
+		t.Fatalf("gcc %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return bin
 }

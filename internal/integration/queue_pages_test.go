@@ -2,7 +2,6 @@ package integration
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -80,12 +79,6 @@ func waitText(t *testing.T, ctx context.Context, sel, want string) string {
 // ticket taken at the kiosk page is printed, the window page calls it, the Chinese calling
 // display shows and announces it, and the statistics page charts it.
 func TestQueuePages(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a browser")
-	}
-	if os.Getenv("BAILIFF_NO_BROWSER") != "" {
-		t.Skip("BAILIFF_NO_BROWSER is set")
-	}
 	e := newHall(t)
 	bctx := browser.Start(t, browser.Options{Timeout: time.Minute}).Context()
 
