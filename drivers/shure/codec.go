@@ -242,7 +242,24 @@ func parseMessage(body string) (Message, error) {
 	if m.Param == paramErr && (m.Kind != KindRep || m.Channel != "" || m.Value != "") {
 		return Message{}, garbled(frame, "a malformed error answer")
 	}
+	if n := canonicalLen(m); n > maxFrame {
+		// Every message parsed is one a frame can carry as the protocol writes it.
+		return Message{}, garbled(frame, fmt.Sprintf("longer than %d bytes as a frame (%d)", maxFrame, n))
+	}
 	return m, nil
+}
+
+// canonicalLen is the length of the inside of m's frame as Command.String writes it:
+// " KIND [CHANNEL ]PARAM[ VALUE] ".
+func canonicalLen(m Message) int {
+	n := 1 + len(m.Kind) + 1 + len(m.Param) + 1
+	if m.Channel != "" {
+		n += 1 + len(m.Channel)
+	}
+	if m.Value != "" {
+		n += 1 + len(m.Value)
+	}
+	return n
 }
 
 // cutField splits off the first space-separated field; a field starting with "{" runs to the
