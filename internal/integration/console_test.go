@@ -96,6 +96,9 @@ func TestBrowserConsole(t *testing.T) {
 	if err := e.sims["r1/projector"].SetERST("020000"); err != nil {
 		t.Fatal(err)
 	}
+	testutil.Eventually(t, 15*time.Second, "the projector's alarm raised by the hub", func() bool {
+		return e.activeAlarm(tech, "r1", "projector", "device-error") != nil
+	})
 	waitPage(t, b, 15*time.Second, "the projector's alarm in the page", `[...document.querySelectorAll("#alarm-list tr")].some((tr) => tr.textContent.includes("projector") && tr.querySelector("button.ack"))`)
 	b.Screenshot(t, screenshots("console-alarm.png"), 1280, 800)
 	pageDo(t, b, `[...document.querySelectorAll("#alarm-list tr")].find((tr) => tr.textContent.includes("projector")).querySelector("button.ack").click()`)

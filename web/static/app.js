@@ -2,7 +2,7 @@
 // active alarms with acknowledgement, a command console per device, room configs (create,
 // edit, push, revisions, the hub's validation errors by line), agent enrollment, firmware.
 // Judges and monitors see the rooms, devices and alarms; the editing is the technician's.
-import { api, events, closeEvents, el, APIError } from "/lib/api.js";
+import { api, events, closeEvents, el, loader, APIError } from "/lib/api.js";
 import { register, t, onLang } from "/lib/i18n.js";
 import { $, startPage, fmtTime } from "/page.js";
 
@@ -342,23 +342,37 @@ function showRollout(v) {
     (v.devices || []).map((d) => `${d.site}/${d.room}/${d.device}: ${d.step} ${d.percent}%${d.reason ? " — " + d.reason : ""}`).join("\n");
 }
 
-async function loadRooms() {
-  const list = await api("GET", "/api/v1/rooms");
+// The rooms and the active alarms, each loaded whole and kept current by events.
+const roomList = loader(() => api("GET", "/api/v1/rooms"), (list) => {
   rooms.clear();
   for (const r of list) rooms.set(r.site + "/" + r.room, r);
   render();
-}
-
-async function loadAlarms() {
-  const list = await api("GET", "/api/v1/alarms?active=1");
+}, applyState);
+const alarmList = loader(() => api("GET", "/api/v1/alarms?active=1"), (list) => {
   alarms.clear();
   for (const a of list) alarms.set(a.id, a);
+  renderAlarms();
+}, applyAlarm);
+const loadRooms = roomList.load;
+
+// applyState applies a device's state event; false when the device is not known here.
+function applyState(ev) {
+  const r = rooms.get(ev.site + "/" + ev.room);
+  const d = r && (r.devices || []).find((x) => x.id === ev.device);
+  if (!d) return false;
+  Object.assign(d, { reachable: ev.reachable, state: ev.state, error: ev.error });
+  render();
+  return true;
+}
+
+function applyAlarm(ev) {
+  if (ev.active) alarms.set(ev.id, ev); else alarms.delete(ev.id);
   renderAlarms();
 }
 
 function refresh() {
-  loadRooms().catch((e) => console.error(e));
-  loadAlarms().catch((e) => console.error(e));
+  roomList.load().catch((e) => console.error(e));
+  alarmList.load().catch((e) => console.error(e));
 }
 
 function start(s) {
@@ -366,23 +380,14 @@ function start(s) {
   for (const x of document.querySelectorAll(".tech-only")) x.hidden = role !== "technician";
   refresh();
   events({
-    state: (ev) => {
-      const r = rooms.get(ev.site + "/" + ev.room);
-      const d = r && (r.devices || []).find((x) => x.id === ev.device);
-      if (!d) return refresh();
-      Object.assign(d, { reachable: ev.reachable, state: ev.state, error: ev.error });
-      render();
-    },
+    state: (ev) => { if (!roomList.event(ev)) refresh(); },
     agent: () => {
       loadRooms().catch(() => {});
       if ($("#cfg-dialog").open && cfgTarget) {
         api("GET", `/api/v1/rooms/${cfgTarget.site}/${cfgTarget.room}/config`).then(showConfigStatus).catch(() => {});
       }
     },
-    alarm: (ev) => {
-      if (ev.active) alarms.set(ev.id, ev); else alarms.delete(ev.id);
-      renderAlarms();
-    },
+    alarm: alarmList.event,
     "firmware-rollout": showRollout,
   }, refresh);
 }

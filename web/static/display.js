@@ -3,7 +3,7 @@
 // sound into the room, and follows the hearing's state by itself; the feeds and the event
 // stream reconnect by themselves.
 import { register, t, onLang } from "/lib/i18n.js";
-import { api, events, el } from "/lib/api.js";
+import { api, events, el, loader } from "/lib/api.js";
 import { gate, siteRoom, Feed } from "/panel.js";
 
 register({
@@ -23,6 +23,15 @@ const $ = (s) => document.querySelector(s);
 let where, hearing = null;
 const feeds = new Map();
 
+// loadHearing finds the room's hearing: one in session or paused, else today's latest. Of
+// crossing loads the latest wins.
+const hearingLoad = loader(() => {
+  const q = `site=${encodeURIComponent(where.site)}&room=${encodeURIComponent(where.room)}`;
+  return Promise.all([api("GET", `/api/v1/hearings?${q}&state=in-session`),
+    api("GET", `/api/v1/hearings?${q}&state=paused`), api("GET", `/api/v1/hearings?${q}&date=${new Date().toISOString().slice(0, 10)}`)]);
+}, ([open, paused, day]) => { hearing = open[0] || paused[0] || day[0] || null; render(); });
+function loadHearing() { hearingLoad.load().catch(() => {}); }
+
 gate("display.title", () => {
   where = siteRoom();
   if (!where) return;
@@ -36,17 +45,6 @@ gate("display.title", () => {
   setInterval(loadStreams, 3000);
   setInterval(loadHearing, 30000);
 });
-
-// loadHearing finds the room's hearing: one in session or paused, else today's latest.
-async function loadHearing() {
-  const q = `site=${encodeURIComponent(where.site)}&room=${encodeURIComponent(where.room)}`;
-  try {
-    const [open, paused, day] = await Promise.all([api("GET", `/api/v1/hearings?${q}&state=in-session`),
-      api("GET", `/api/v1/hearings?${q}&state=paused`), api("GET", `/api/v1/hearings?${q}&date=${new Date().toISOString().slice(0, 10)}`)]);
-    hearing = open[0] || paused[0] || day[0] || null;
-  } catch { return; }
-  render();
-}
 
 function render() {
   const st = hearing ? hearing.state : "";

@@ -3,7 +3,7 @@
 // camera picked by hand), camera presets, display sources, the recording
 // with its elapsed time, log notes, the remote parties and their invites, and live meters.
 import { register, t, apply, onLang } from "/lib/i18n.js";
-import { api, events, el } from "/lib/api.js";
+import { api, events, el, loader } from "/lib/api.js";
 import { gate, siteRoom, clock, localTime, meterPercent } from "/panel.js";
 
 register({
@@ -48,6 +48,27 @@ const levels = new Map();
 let invites = [], live = new Set();
 let program = null; // the room's program (GET …/program), null when it has none
 
+// The room's hearings: today's, and any in session or paused. Of crossing loads the latest wins.
+const hearingList = loader(async () => {
+  const q = `site=${encodeURIComponent(where.site)}&room=${encodeURIComponent(where.room)}`;
+  const [day, open] = await Promise.all([
+    api("GET", `/api/v1/hearings?${q}&date=${today()}`),
+    api("GET", `/api/v1/hearings?${q}&state=in-session`),
+  ]);
+  const paused = await api("GET", `/api/v1/hearings?${q}&state=paused`);
+  return [...open, ...paused, ...day];
+}, (list) => {
+  const seen = new Map();
+  for (const h of list) if (!seen.has(h.id)) seen.set(h.id, h);
+  hearings = [...seen.values()];
+  const keep = current && seen.get(current.id);
+  current = keep || hearings.find((h) => h.state === "in-session" || h.state === "paused") ||
+    hearings.find((h) => h.state === "scheduled") || hearings[0] || null;
+  renderHearing();
+  loadNotes();
+});
+const loadHearings = hearingList.load;
+
 gate("judge.title", (s) => {
   where = siteRoom();
   if (!where) return;
@@ -81,26 +102,6 @@ function fail(e) { $("#hearing-msg").textContent = e ? e.message || String(e) : 
 
 async function loadAll() {
   await Promise.all([loadHearings(), loadRoom(), loadRecording(), loadParties(), loadProgram()]).catch(fail);
-}
-
-let loads = 0; // the latest loadHearings; an older answer is dropped
-async function loadHearings() {
-  const n = ++loads;
-  const q = `site=${encodeURIComponent(where.site)}&room=${encodeURIComponent(where.room)}`;
-  const [day, open] = await Promise.all([
-    api("GET", `/api/v1/hearings?${q}&date=${today()}`),
-    api("GET", `/api/v1/hearings?${q}&state=in-session`),
-  ]);
-  const paused = await api("GET", `/api/v1/hearings?${q}&state=paused`);
-  if (n !== loads) return;
-  const seen = new Map();
-  for (const h of [...open, ...paused, ...day]) if (!seen.has(h.id)) seen.set(h.id, h);
-  hearings = [...seen.values()];
-  const keep = current && seen.get(current.id);
-  current = keep || hearings.find((h) => h.state === "in-session" || h.state === "paused") ||
-    hearings.find((h) => h.state === "scheduled") || hearings[0] || null;
-  renderHearing();
-  loadNotes();
 }
 
 function renderHearing() {

@@ -2,7 +2,7 @@
 // active alarms, and the hearing's state in each room. Tap a feed to enlarge it; its sound
 // button plays that feed's sound (one feed at a time).
 import { register, t, onLang } from "/lib/i18n.js";
-import { api, events, el } from "/lib/api.js";
+import { api, events, el, loader } from "/lib/api.js";
 import { gate, Feed, localTime } from "/panel.js";
 
 register({
@@ -23,12 +23,24 @@ const feeds = new Map(); // whep path → { feed, box, video, button }
 let rooms = [], alarms = [], hearings = new Map(); // "site/room" → state
 let soundOn = null;
 
+// Every alarm or agent event reloads the list it touches; of crossing reloads the latest wins.
+const alarmList = loader(() => api("GET", "/api/v1/alarms?active=1"), (v) => { alarms = v; renderAlarms(); });
+const loadAlarms = () => alarmList.load().catch(() => {});
+const roomList = loader(() => Promise.all([api("GET", "/api/v1/rooms"),
+  api("GET", "/api/v1/hearings?state=in-session"), api("GET", "/api/v1/hearings?state=paused")]), ([list, open, paused]) => {
+  rooms = list;
+  hearings = new Map();
+  for (const h of [...paused, ...open]) hearings.set(h.site + "/" + h.room, h.state);
+  renderRooms();
+}, (h) => { hearings.set(h.site + "/" + h.room, h.state); renderRooms(); });
+const loadRooms = () => roomList.load().catch(() => {});
+
 gate("wall.title", () => {
   onLang(() => { renderAlarms(); renderRooms(); for (const f of feeds.values()) f.button.textContent = t("wall.sound"); });
   events({
     alarm: () => loadAlarms(),
     agent: () => loadRooms(),
-    hearing: (h) => { hearings.set(h.site + "/" + h.room, h.state); renderRooms(); },
+    hearing: roomList.event,
   }, () => loadAll());
   loadAll();
   setInterval(loadStreams, 5000);
@@ -72,27 +84,12 @@ function sound(p) {
   }
 }
 
-async function loadAlarms() {
-  try { alarms = await api("GET", "/api/v1/alarms?active=1"); } catch { return; }
-  renderAlarms();
-}
-
 function renderAlarms() {
   const active = (alarms || []).filter((a) => a.active);
   $("#alarms").replaceChildren(...(active.length ? active.map((a) => el("li", { dataset: { alarm: a.id } },
     el("span", { class: "badge" + (a.acked ? " warn" : "") }, a.kind), " ",
     `${a.room || ""} ${a.device || ""} `, el("span", { class: "muted" }, a.message || ""), " ",
     el("time", { datetime: a.raised }, localTime(a.raised)))) : [el("li", { class: "muted" }, t("wall.no-alarms"))]));
-}
-
-async function loadRooms() {
-  try {
-    rooms = await api("GET", "/api/v1/rooms");
-    const [open, paused] = await Promise.all([api("GET", "/api/v1/hearings?state=in-session"), api("GET", "/api/v1/hearings?state=paused")]);
-    hearings = new Map();
-    for (const h of [...paused, ...open]) hearings.set(h.site + "/" + h.room, h.state);
-  } catch { return; }
-  renderRooms();
 }
 
 function renderRooms() {

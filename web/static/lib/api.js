@@ -68,6 +68,36 @@ export async function logout() {
   end();
 }
 
+// loader keeps a page's copy of a list in step with the hub when events and reloads cross:
+// load() fetches with get() and hands the answer to set(), unless a later load() started
+// meanwhile (its answer is the newer one); events given to event() are applied at once and,
+// when a load is under way, applied again over its answer, so an answer the hub computed
+// before an event never undoes it. event() returns what apply returned.
+//
+//   const list = loader(() => api("GET", "/api/v1/alarms?active=1"), setAll, applyOne);
+//   events({ alarm: list.event }, list.load);
+export function loader(get, set, apply) {
+  let latest = 0;
+  const during = new Map(); // load number → events seen since it started
+  return {
+    async load() {
+      const n = ++latest;
+      const seen = [];
+      during.set(n, seen);
+      try {
+        const v = await get();
+        if (n !== latest) return;
+        set(v);
+        if (apply) for (const ev of seen) apply(ev);
+      } finally { during.delete(n); }
+    },
+    event(ev) {
+      for (const seen of during.values()) seen.push(ev);
+      return apply ? apply(ev) : undefined;
+    },
+  };
+}
+
 let source = null;
 // events listens to the hub's event stream: handlers by event type ("state", "agent", "alarm",
 // "meter", "hearing", "scene", "privacy", "recording", …), each given the event's data. onopen
