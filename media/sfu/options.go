@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime"
 	"time"
 )
 
@@ -50,6 +51,10 @@ type Options struct {
 	// writer sends them with sendmmsg. 1 sends every packet with its own
 	// sendto, from the writing goroutine. Default DefaultWriteBatch.
 	WriteBatch int
+	// WriteWorkers is how many writers send the shared port's batches,
+	// each for its own share of the destinations. Default: one per
+	// processor (GOMAXPROCS).
+	WriteWorkers int
 	// Logger; slog.Default() when nil.
 	Logger *slog.Logger
 }
@@ -105,6 +110,9 @@ func (o *Options) setDefaults() error {
 	}
 	if o.WriteBatch <= 0 {
 		o.WriteBatch = DefaultWriteBatch
+	}
+	if o.WriteWorkers <= 0 {
+		o.WriteWorkers = runtime.GOMAXPROCS(0)
 	}
 	if o.NACKBuffer == 0 {
 		o.NACKBuffer = DefaultNACKBuffer

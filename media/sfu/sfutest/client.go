@@ -28,6 +28,12 @@ import (
 // (NACKs, reports, TWCC sequence numbers and feedback); without, it costs
 // less CPU (benchmarks).
 func NewAPI(interceptors bool) (*webrtc.API, error) {
+	return NewAPIWith(interceptors, nil)
+}
+
+// NewAPIWith is NewAPI with tune applied to the setting engine last (e.g.
+// to give the peer a socket of its own with SetICEUDPMux).
+func NewAPIWith(interceptors bool, tune func(*webrtc.SettingEngine)) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
 		return nil, err
@@ -44,6 +50,9 @@ func NewAPI(interceptors bool) (*webrtc.API, error) {
 	}
 	se := webrtc.SettingEngine{}
 	LoopbackOnly(&se)
+	if tune != nil {
+		tune(&se)
+	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
 }
 
