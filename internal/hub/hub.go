@@ -274,7 +274,7 @@ func New(o Options) (h *Hub, err error) {
 		Timeout: o.CommandTimeout, Report: h.sceneReport, Log: h.log}
 	h.hearings = &hearings.Service{Store: h.store, Scenes: h.scenes, Recorder: recorder{h.recs}, Audit: h.audit,
 		RoomKnown: func(site, room string) bool { _, ok := h.prov.room(site, room); return ok },
-		Publish:   h.feed.Publish, Log: h.log}
+		Publish:   h.feed.Publish, Log: h.log, Ended: h.invites.hearingEnded}
 	if _, err := h.hearings.RestoreRecordings(context.Background()); err != nil {
 		h.log.Error("hearings in session", "error", err)
 	}
