@@ -118,7 +118,7 @@ func TestQueuePages(t *testing.T) {
 	}
 	waitText(t, stats, `#by-window`, "Window 1")
 
-	// The status page shares the pages' script library (lib.js): it still logs in and lists
+	// The status page shares the pages' script library (lib/api.js): it still logs in and lists
 	// the hall.
 	status := e.tab(t, bctx, "/", "monitor")
 	do(t, status, chromedp.WaitVisible(css(`article.room[data-room="court/hall"]`)))
