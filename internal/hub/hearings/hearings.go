@@ -100,8 +100,8 @@ type Service struct {
 	Publish func(typ string, data any)
 	// Ended is called when a hearing has ended (after it is stored); may be nil.
 	Ended func(ctx context.Context, h store.Hearing)
-	Log     *slog.Logger
-	Now     func() time.Time
+	Log   *slog.Logger
+	Now   func() time.Time
 
 	mu    sync.Mutex
 	rooms map[string]*sync.Mutex // site/room → serialises that room's transitions
