@@ -308,6 +308,12 @@ func New(o Options) (h *Hub, err error) {
 	baseCtx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	h.fw.ctx = baseCtx // before the first request: rollouts run until the hub closes
+	// Rollouts the last run left running go on, known before the first request asks.
+	if n, err := h.fw.resumeRollouts(baseCtx); err != nil {
+		h.log.Error("firmware rollouts to resume", "error", err)
+	} else if n > 0 {
+		h.log.Info("firmware rollouts resumed", "count", n)
+	}
 	h.http = &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -326,6 +332,7 @@ func New(o Options) (h *Hub, err error) {
 	go h.housekeeping(baseCtx)
 	go h.alarms.Run(baseCtx)
 	go h.fw.watch(baseCtx)
+
 	go h.queues.Run(baseCtx, 30*time.Second)
 	go h.sweepRevoked(baseCtx)
 	h.log.Info("hub started", "http", h.HTTPAddr(), "public_http", h.PublicAddr(), "mqtt", h.brokerURL, "rooms", len(rooms), "embedded_broker", h.embedded != nil)
