@@ -187,7 +187,7 @@ func (e *env) startAgentCaching(room, cache string) {
 	c := e.creds[room]
 	a, err := agent.New(agent.Options{Room: r, Broker: c.Broker, Username: c.Username, Password: c.Password, ClientID: c.Username,
 		Version: "test", Logger: testLogger(e.t).With("room", room), MaxBackoff: 500 * time.Millisecond, ConfigCache: cache,
-		TLS: e.agentTLS})
+		TLS: e.agentTLS, MediaEndpoint: loopbackMedia(e.t)})
 	if err != nil {
 		e.t.Fatal(err)
 	}
