@@ -127,6 +127,14 @@ func (p *configPush) apply(devCtx context.Context, b []byte) {
 		stopped []*device
 	)
 	keep := map[string]bool{}
+	// refuse undoes what was made and refuses the config: nothing has changed yet.
+	refuse := func(err error) {
+		for _, m := range made {
+			_ = m.dev.Close()
+		}
+		log.Warn("room config from the hub refused; keeping the running config", "error", err)
+		p.refuse(msg.Revision, err)
+	}
 	for i := range r.Devices {
 		dc := &r.Devices[i]
 		if d := oldByID[dc.ID]; d != nil && d.key == deviceKey(r, dc) {
@@ -136,11 +144,7 @@ func (p *configPush) apply(devCtx context.Context, b []byte) {
 		}
 		d, err := a.newDevice(r, dc)
 		if err != nil {
-			for _, m := range made {
-				_ = m.dev.Close()
-			}
-			log.Warn("room config from the hub refused; keeping the running config", "error", err)
-			p.refuse(msg.Revision, err)
+			refuse(err)
 			return
 		}
 		made = append(made, d)
@@ -158,11 +162,7 @@ func (p *configPush) apply(devCtx context.Context, b []byte) {
 	oldMedia := a.media
 	nextMedia, err := a.newMedia(r, oldMedia)
 	if err != nil {
-		for _, m := range made {
-			_ = m.dev.Close()
-		}
-		log.Warn("room config from the hub refused; keeping the running config", "error", err)
-		p.refuse(msg.Revision, err)
+		refuse(err)
 		return
 	}
 
