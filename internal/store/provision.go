@@ -32,12 +32,20 @@ func (s *Store) AddRoomConfig(ctx context.Context, c RoomConfig) (int64, error) 
 		c.Created = time.Now()
 	}
 	// One statement, so the revision is taken and used atomically (a read-then-write
-	// transaction could not upgrade its lock while the broker's writer holds it).
+	// transaction could not upgrade its lock while the broker's writer holds it). In
+	// PostgreSQL two hubs may take the same revision at once: the primary key refuses the
+	// second, which tries again with the next.
 	var rev int64
-	err := s.db.QueryRowContext(ctx, `INSERT INTO room_configs(site, room, revision, yaml, source, author, created)
-		SELECT ?, ?, COALESCE(MAX(revision), 0) + 1, ?, ?, ?, ? FROM room_configs WHERE site=? AND room=?
-		RETURNING revision`,
-		c.Site, c.Room, c.YAML, c.Source, c.Author, c.Created.UnixMilli(), c.Site, c.Room).Scan(&rev)
+	var err error
+	for range 10 {
+		err = s.db.QueryRowContext(ctx, `INSERT INTO room_configs(site, room, revision, yaml, source, author, created)
+			SELECT ?, ?, COALESCE(MAX(revision), 0) + 1, ?, ?, ?, CAST(? AS BIGINT) FROM room_configs WHERE site=? AND room=?
+			RETURNING revision`,
+			c.Site, c.Room, c.YAML, c.Source, c.Author, c.Created.UnixMilli(), c.Site, c.Room).Scan(&rev)
+		if !isUnique(err) {
+			break
+		}
+	}
 	if err != nil {
 		return 0, fmt.Errorf("store: add room config %s/%s: %w", c.Site, c.Room, err)
 	}
@@ -188,12 +196,13 @@ type Alarm struct {
 
 // RaiseAlarm stores a new active alarm and returns its ID. a.ID, Cleared and Acked are ignored.
 func (s *Store) RaiseAlarm(ctx context.Context, a Alarm) (int64, error) {
-	res, err := s.db.ExecContext(ctx, `INSERT INTO alarms(site, room, device, kind, message, raised) VALUES(?,?,?,?,?,?)`,
-		a.Site, a.Room, a.Device, a.Kind, a.Message, a.Raised.UnixMilli())
+	var id int64
+	err := s.db.QueryRowContext(ctx, `INSERT INTO alarms(site, room, device, kind, message, raised) VALUES(?,?,?,?,?,?)
+		RETURNING id`, a.Site, a.Room, a.Device, a.Kind, a.Message, a.Raised.UnixMilli()).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("store: raise alarm: %w", err)
 	}
-	return res.LastInsertId()
+	return id, nil
 }
 
 // ClearAlarm marks an active alarm cleared at t. Clearing a cleared alarm changes nothing.

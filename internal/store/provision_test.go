@@ -3,13 +3,14 @@ package store
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 )
 
-func TestRoomConfigRevisions(t *testing.T) {
-	s := openTest(t)
+func TestRoomConfigRevisions(t *testing.T) { eachBackend(t, testRoomConfigRevisions) }
+
+func testRoomConfigRevisions(t *testing.T, b backend) {
+	s := b.store(t)
 	ctx := context.Background()
 	if _, err := s.RoomConfigRevision(ctx, "s", "r", 0); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("no config: %v", err)
@@ -52,8 +53,10 @@ func TestRoomConfigRevisions(t *testing.T) {
 	}
 }
 
-func TestEnrollmentOnce(t *testing.T) {
-	s := openTest(t)
+func TestEnrollmentOnce(t *testing.T) { eachBackend(t, testEnrollmentOnce) }
+
+func testEnrollmentOnce(t *testing.T, b backend) {
+	s := b.store(t)
 	ctx := context.Background()
 	now := time.Now()
 	if err := s.PutEnrollment(ctx, Enrollment{TokenHash: "h1", Site: "s", Room: "r", Created: now, Expires: now.Add(time.Minute)}); err != nil {
@@ -77,8 +80,10 @@ func TestEnrollmentOnce(t *testing.T) {
 	}
 }
 
-func TestAlarms(t *testing.T) {
-	s := openTest(t)
+func TestAlarms(t *testing.T) { eachBackend(t, testAlarms) }
+
+func testAlarms(t *testing.T, b backend) {
+	s := b.store(t)
 	ctx := context.Background()
 	now := time.Now()
 	id1, err := s.RaiseAlarm(ctx, Alarm{Site: "s", Room: "r", Kind: "agent-offline", Raised: now})
@@ -110,14 +115,4 @@ func TestAlarms(t *testing.T) {
 	if err != nil || len(all) != 2 || all[1].Cleared.IsZero() {
 		t.Fatalf("all = %+v, %v", all, err)
 	}
-}
-
-func openTest(t *testing.T) *Store {
-	t.Helper()
-	s, err := Open(filepath.Join(t.TempDir(), "hub.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
 }
