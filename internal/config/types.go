@@ -16,6 +16,7 @@ type Hub struct {
 	Alarms   Alarms   `yaml:"alarms" json:"alarms"`
 	Media    Media    `yaml:"media" json:"media"`
 	TLS      TLS      `yaml:"tls" json:"tls"`
+	Store    Store    `yaml:"store" json:"store"`
 
 	// File is the path the config was loaded from ("" for defaults only).
 	File string `yaml:"-" json:"-"`

@@ -53,6 +53,9 @@ type Options struct {
 	MQTTListen     string          // host:port of the embedded broker (ignored with External)
 	External       *ExternalBroker // nil: embed the broker
 	DataDir        string          // store and broker state
+	// StoreDriver is store.DriverSQLite ("" too: hub.db in DataDir) or store.DriverPostgres
+	// (StoreDSN), which several hubs may share.
+	StoreDriver, StoreDSN string
 	Rooms          []*config.Room
 	CommandTimeout time.Duration // default 5s
 	Logger         *slog.Logger
@@ -129,6 +132,14 @@ func OptionsFrom(c *config.Hub, rooms []*config.Room) (Options, error) {
 		CommandTimeout: c.Commands.Timeout.D(),
 		AgentBrokerURL: c.MQTT.AgentURL,
 		LampHours:      c.Alarms.LampHours,
+		StoreDriver:    c.Store.Driver,
+	}
+	if c.Store.Driver == config.StorePostgres {
+		dsn, err := c.StoreDSN()
+		if err != nil {
+			return o, err
+		}
+		o.StoreDSN = dsn
 	}
 	if e := c.MQTT.External; e.URL != "" {
 		pw, err := c.MQTTPassword()
@@ -167,7 +178,7 @@ func New(o Options) (h *Hub, err error) {
 	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("hub: data directory: %w", err)
 	}
-	if h.store, err = store.Open(filepath.Join(o.DataDir, "hub.db")); err != nil {
+	if h.store, err = store.OpenDriver(context.Background(), o.StoreDriver, filepath.Join(o.DataDir, "hub.db"), o.StoreDSN); err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
 	if h.recKey, err = RecordingKey(o.DataDir); err != nil {

@@ -195,10 +195,30 @@ type Alarm struct {
 }
 
 // RaiseAlarm stores a new active alarm and returns its ID. a.ID, Cleared and Acked are ignored.
+// When an alarm of the same site, room, device and kind is already active — another hub
+// sharing the database raised it — that alarm's ID is returned and nothing is stored. (In
+// PostgreSQL an advisory lock on the alarm's key keeps two hubs from both finding none.)
 func (s *Store) RaiseAlarm(ctx context.Context, a Alarm) (int64, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("store: raise alarm: %w", err)
+	}
+	defer tx.Rollback()
+	if err := tx.lock(ctx, "alarm/"+a.Site+"/"+a.Room+"/"+a.Device+"/"+a.Kind); err != nil {
+		return 0, fmt.Errorf("store: raise alarm: %w", err)
+	}
 	var id int64
-	err := s.db.QueryRowContext(ctx, `INSERT INTO alarms(site, room, device, kind, message, raised) VALUES(?,?,?,?,?,?)
-		RETURNING id`, a.Site, a.Room, a.Device, a.Kind, a.Message, a.Raised.UnixMilli()).Scan(&id)
+	err = tx.QueryRowContext(ctx, `INSERT INTO alarms(site, room, device, kind, message, raised)
+		SELECT ?, ?, ?, ?, ?, CAST(? AS BIGINT) WHERE NOT EXISTS (SELECT 1 FROM alarms
+			WHERE cleared IS NULL AND site=? AND room=? AND device=? AND kind=?)
+		RETURNING id`, a.Site, a.Room, a.Device, a.Kind, a.Message, a.Raised.UnixMilli(), a.Site, a.Room, a.Device, a.Kind).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = tx.QueryRowContext(ctx, `SELECT id FROM alarms WHERE cleared IS NULL AND site=? AND room=? AND device=? AND kind=?
+			ORDER BY id LIMIT 1`, a.Site, a.Room, a.Device, a.Kind).Scan(&id)
+	}
+	if err == nil {
+		err = tx.Commit()
+	}
 	if err != nil {
 		return 0, fmt.Errorf("store: raise alarm: %w", err)
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 )
@@ -94,6 +95,10 @@ func testAlarms(t *testing.T, b backend) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Raised again while active (by a second hub sharing the database): the same alarm.
+	if again, err := s.RaiseAlarm(ctx, Alarm{Site: "s", Room: "r", Kind: "agent-offline", Raised: now.Add(time.Millisecond)}); err != nil || again != id1 {
+		t.Fatalf("raised again: %d %v, want %d", again, err, id1)
+	}
 	if err := s.ClearAlarm(ctx, id1, now.Add(time.Second)); err != nil {
 		t.Fatal(err)
 	}
@@ -114,5 +119,54 @@ func testAlarms(t *testing.T, b backend) {
 	all, err := s.Alarms(ctx, false, 100)
 	if err != nil || len(all) != 2 || all[1].Cleared.IsZero() {
 		t.Fatalf("all = %+v, %v", all, err)
+	}
+	// Cleared, it is raised anew.
+	if id3, err := s.RaiseAlarm(ctx, Alarm{Site: "s", Room: "r", Kind: "agent-offline", Raised: now.Add(4 * time.Second)}); err != nil || id3 == id1 || id3 == id2 {
+		t.Fatalf("raised after clearing: %d %v", id3, err)
+	}
+}
+
+// Hubs sharing a database raise the same alarm at once: one alarm is stored, and every hub
+// gets its ID.
+func TestAlarmRaisedByManyAtOnce(t *testing.T) { eachBackend(t, testAlarmRaisedByManyAtOnce) }
+
+func testAlarmRaisedByManyAtOnce(t *testing.T, b backend) {
+	place := b.place(t)
+	var stores []*Store
+	for range 2 {
+		s, err := b.open(place)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		stores = append(stores, s)
+	}
+	ctx := context.Background()
+	ids := make(chan int64, 16)
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id, err := stores[i%2].RaiseAlarm(ctx, Alarm{Site: "s", Room: "r", Kind: "agent-offline", Raised: time.Now()})
+			if err != nil {
+				t.Error(err)
+			}
+			ids <- id
+		}()
+	}
+	wg.Wait()
+	close(ids)
+	first := int64(-1)
+	for id := range ids {
+		if first == -1 {
+			first = id
+		}
+		if id != first {
+			t.Errorf("two alarms raised: %d and %d", first, id)
+		}
+	}
+	if all, err := stores[0].Alarms(ctx, false, 100); err != nil || len(all) != 1 {
+		t.Fatalf("alarms stored: %+v %v", all, err)
 	}
 }
