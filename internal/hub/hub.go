@@ -53,9 +53,6 @@ type Options struct {
 	MQTTListen     string          // host:port of the embedded broker (ignored with External)
 	External       *ExternalBroker // nil: embed the broker
 	DataDir        string          // store and broker state
-	// StoreDriver is store.DriverSQLite ("" too: hub.db in DataDir) or store.DriverPostgres
-	// (StoreDSN), which several hubs may share.
-	StoreDriver, StoreDSN string
 	Rooms          []*config.Room
 	CommandTimeout time.Duration // default 5s
 	Logger         *slog.Logger
@@ -78,6 +75,10 @@ type Options struct {
 	TURN *TURNOptions
 	// TLS, when set, serves HTTPS and MQTT over TLS (tls.go).
 	TLS *TLSOptions
+
+	// StoreDriver is store.DriverSQLite ("" too: hub.db in DataDir) or store.DriverPostgres
+	// (StoreDSN), which several hubs may share.
+	StoreDriver, StoreDSN string
 }
 
 // Hub is a running hub.
