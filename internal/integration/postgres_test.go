@@ -105,3 +105,17 @@ func notesOf(body map[string]any) []any {
 	l, _ := body["notes"].([]any)
 	return l
 }
+
+// BenchmarkCommandRoundTripStore is the one-room command round trip, one client back to back,
+// with its audit entry, on each store: SQLite in the data directory and PostgreSQL.
+func BenchmarkCommandRoundTripStore(b *testing.B) {
+	for _, st := range []string{store.DriverSQLite, store.DriverPostgres} {
+		b.Run("store="+st, func(b *testing.B) {
+			var mod func(*hub.Options)
+			if st == store.DriverPostgres {
+				mod = onPostgres(postgresDSN(b))
+			}
+			benchRoundTripWith(b, 1, 0, false, mod)
+		})
+	}
+}
