@@ -3,8 +3,11 @@ package config
 import (
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 )
+
+var shareGroupRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 // Store drivers (store.driver).
 const (
@@ -27,6 +30,16 @@ type Store struct {
 }
 
 func (h *Hub) storeProblems(p *problems) {
+	if g := h.MQTT.External.ShareGroup; g != "" {
+		switch {
+		case !shareGroupRe.MatchString(g):
+			p.add("mqtt.external.share_group", "%s is not a group name: 1 to 64 letters, digits, '-' or '_'", quote(g))
+		case h.MQTT.External.URL == "":
+			p.add("mqtt.external.share_group", "needs mqtt.external.url: hubs share an external broker (the embedded one serves its own hub only)")
+		case h.Store.Driver != StorePostgres:
+			p.add("mqtt.external.share_group", "needs store.driver: postgres: hubs that share agents share their users, sessions, hearings and audit log in one database")
+		}
+	}
 	s := h.Store
 	p.oneOf("store.driver", "driver", s.Driver, StoreDrivers)
 	if s.Driver != StorePostgres {

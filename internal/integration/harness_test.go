@@ -155,6 +155,16 @@ func (e *env) boot(external bool) {
 func (e *env) startHub() {
 	// Kept-alive connections to a hub that was closed would answer the next request with EOF.
 	http.DefaultClient.CloseIdleConnections()
+	h, err := hub.New(e.hubOptions())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.hub = h
+	e.trustHubCA()
+}
+
+// hubOptions are the options of the env's hub.
+func (e *env) hubOptions() hub.Options {
 	o := hub.Options{HTTPListen: e.httpAddr, MQTTListen: e.mqttAddr, DataDir: filepath.Join(e.dir, "data"),
 		Rooms: e.rooms, CommandTimeout: e.timeout, Logger: testLogger(e.t), Web: e.web,
 		// Media stays on loopback: no packet of a test leaves the machine.
@@ -165,12 +175,7 @@ func (e *env) startHub() {
 	if e.hubOpts != nil {
 		e.hubOpts(&o)
 	}
-	h, err := hub.New(o)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.hub = h
-	e.trustHubCA()
+	return o
 }
 
 func (e *env) startAgent(room string) { e.startAgentCaching(room, "") }
