@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"sync"
@@ -48,9 +49,16 @@ func onPostgres(dsn string) func(*hub.Options) {
 	return func(o *hub.Options) { o.StoreDriver, o.StoreDSN = store.DriverPostgres, dsn }
 }
 
-// The hub runs on PostgreSQL end to end: logins, commands, the audit log, a hearing's notes,
-// the embedded broker's retained state, and all of it again after a restart; no SQLite file
-// is made.
+// stores runs f with the hub's store on each backend: SQLite in the data directory (onStore
+// nil) and PostgreSQL.
+func stores(t *testing.T, f func(t *testing.T, onStore func(*hub.Options))) {
+	t.Run("sqlite", func(t *testing.T) { f(t, nil) })
+	t.Run("postgres", func(t *testing.T) { f(t, onPostgres(postgresDSN(t))) })
+}
+
+// The hub runs on PostgreSQL end to end: logins, a command, a hearing's note and the audit log
+// all there, and no SQLite file made. (TestHubRestart and TestHearingSurvivesRestart run on
+// PostgreSQL too.)
 func TestHubOnPostgres(t *testing.T) {
 	e := newEnvWith(t, 1, false, onPostgres(postgresDSN(t)))
 	judge := e.login("judge")
@@ -61,43 +69,38 @@ func TestHubOnPostgres(t *testing.T) {
 	if st, body := e.command(judge, "r1", "projector", "power", map[string]any{"on": true}); st != 200 || body["ok"] != true {
 		t.Fatalf("power on: %d %v", st, body)
 	}
-	st, h := e.call("POST", "/api/v1/hearings", judge, map[string]any{"case": "PG-1", "site": site, "room": "r1"})
-	if st != 201 {
-		t.Fatalf("hearing: %d %v", st, h)
+	id := e.hearingWithNote(judge, "PG-1", "r1", "kept in PostgreSQL")
+	if st, notes := e.call("GET", "/api/v1/hearings/"+id+"/notes", judge, nil); st != 200 || len(notesOf(notes)) != 1 || notes["verified"] != true {
+		t.Errorf("notes: %d %v", st, notes)
 	}
-	id := h["id"].(string)
-	if st, tr := e.call("POST", "/api/v1/hearings/"+id+"/start", judge, nil); st != 200 {
-		t.Fatalf("start: %d %v", st, tr)
-	}
-	if st, n := e.call("POST", "/api/v1/hearings/"+id+"/notes", judge, map[string]string{"text": "kept in PostgreSQL"}); st != 201 {
-		t.Fatalf("note: %d %v", st, n)
+	tech := e.login("tech")
+	st, v := e.call("GET", "/api/v1/audit/verify", tech, nil)
+	if st != 200 || v["ok"] != true || v["entries"].(float64) < 5 {
+		t.Fatalf("audit: %d %v", st, v)
 	}
 	if _, err := os.Stat(filepath.Join(e.dir, "data", "hub.db")); !os.IsNotExist(err) {
 		t.Errorf("a SQLite file was made beside PostgreSQL: %v", err)
 	}
+	if _, err := e.hub.Store().Hearing(context.Background(), id); err != nil {
+		t.Errorf("the hearing is not in the hub's store: %v", err)
+	}
+}
 
-	e.stopAgent("r1")
-	e.hub.Close()
-	e.startHub()
-	// The session, the embedded broker's retained state, the hearing and its note survived.
-	testutil.Eventually(t, 5*time.Second, "retained projector state after restart", func() bool {
-		d := e.device(judge, "r1", "projector")
-		s, _ := d["state"].(map[string]any)
-		return s != nil && (s["power"] == "warming" || s["power"] == "on")
-	})
-	if st, notes := e.call("GET", "/api/v1/hearings/"+id+"/notes", judge, nil); st != 200 || len(notesOf(notes)) != 1 || notes["verified"] != true {
-		t.Errorf("notes after restart: %d %v", st, notes)
+// hearingWithNote creates a hearing of room, starts it, writes one note and returns its ID.
+func (e *env) hearingWithNote(token, caseNo, room, note string) string {
+	e.t.Helper()
+	st, h := e.call("POST", "/api/v1/hearings", token, map[string]any{"case": caseNo, "site": site, "room": room})
+	if st != 201 {
+		e.t.Fatalf("create: %d %v", st, h)
 	}
-	e.startAgent("r1")
-	testutil.Eventually(t, 5*time.Second, "room online again", func() bool { return e.roomOnline(judge, "r1") })
-	if st, body := e.command(judge, "r1", "projector", "refresh", nil); st != 200 {
-		t.Fatalf("command after restart: %d %v", st, body)
+	id := h["id"].(string)
+	if st, tr := e.call("POST", "/api/v1/hearings/"+id+"/start", token, nil); st != 200 {
+		e.t.Fatalf("start: %d %v", st, tr)
 	}
-	tech := e.login("tech")
-	st, v := e.call("GET", "/api/v1/audit/verify", tech, nil)
-	if st != 200 || v["ok"] != true || v["entries"].(float64) < 6 {
-		t.Fatalf("audit after restart: %d %v", st, v)
+	if st, n := e.call("POST", "/api/v1/hearings/"+id+"/notes", token, map[string]string{"text": note}); st != 201 {
+		e.t.Fatalf("note: %d %v", st, n)
 	}
+	return id
 }
 
 // notesOf returns the notes of a GET …/notes answer.

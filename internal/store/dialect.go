@@ -111,6 +111,24 @@ func (d *db) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Ro
 	return d.DB.QueryRowContext(ctx, d.dialect.bind(q), d.dialect.args(args)...)
 }
 
+// strings returns the first column of a query's rows, as text.
+func (d *db) strings(ctx context.Context, q string, args ...any) ([]string, error) {
+	rows, err := d.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 func (d *db) Exec(q string, args ...any) (sql.Result, error) {
 	return d.ExecContext(context.Background(), q, args...)
 }

@@ -101,20 +101,11 @@ func (s *Store) Hearing(ctx context.Context, id string) (Hearing, error) {
 }
 
 func (s *Store) hearingRecordings(ctx context.Context, id string) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT recording_id FROM hearing_recordings WHERE hearing_id=? ORDER BY added, recording_id`, id)
+	out, err := s.db.strings(ctx, `SELECT recording_id FROM hearing_recordings WHERE hearing_id=? ORDER BY added, recording_id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("store: hearing %s recordings: %w", id, err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var r string
-		if err := rows.Scan(&r); err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // HearingFilter selects hearings; zero fields select everything.

@@ -45,7 +45,7 @@ func describe(ctx context.Context, s *Store) (map[string]string, error) {
 	if pg {
 		tablesQ = `SELECT table_name FROM information_schema.tables WHERE table_schema=current_schema() AND table_name<>'bailiff_schema'`
 	}
-	tables, err := strings1(ctx, s, tablesQ)
+	tables, err := s.db.strings(ctx, tablesQ)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +108,7 @@ func describe(ctx context.Context, s *Store) (map[string]string, error) {
 			out[tb+"/index:"+name] = cols
 		}
 		rows.Close()
-		uniques, err := strings1(ctx, s, uniQ, tb)
+		uniques, err := s.db.strings(ctx, uniQ, tb)
 		if err != nil {
 			return nil, fmt.Errorf("unique keys of %s: %w", tb, err)
 		}
@@ -123,7 +123,7 @@ func describe(ctx context.Context, s *Store) (map[string]string, error) {
 		trQ = `SELECT DISTINCT event_object_table || '/trigger:' || trigger_name FROM information_schema.triggers
 			WHERE trigger_schema=current_schema()`
 	}
-	trs, err := strings1(ctx, s, trQ)
+	trs, err := s.db.strings(ctx, trQ)
 	if err != nil {
 		return nil, err
 	}
@@ -131,22 +131,4 @@ func describe(ctx context.Context, s *Store) (map[string]string, error) {
 		out[tr] = "present"
 	}
 	return out, nil
-}
-
-// strings1 returns the first column of a query's rows.
-func strings1(ctx context.Context, s *Store, q string, args ...any) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
 }
