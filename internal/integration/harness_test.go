@@ -112,11 +112,17 @@ func newEnvWith(t testing.TB, rooms int, external bool, mod func(*hub.Options)) 
 // newEnvRooms starts a world around rooms the test made: the hub (with the broker it embeds,
 // serving the panels) and an agent per room, and the users judge, monitor and tech.
 func newEnvRooms(t testing.TB, rooms ...*config.Room) *env {
+	return newEnvRoomsWith(t, false, nil, rooms...)
+}
+
+// newEnvRoomsWith is newEnvRooms with mosquitto as the broker when external, and the hub's
+// options changed by mod.
+func newEnvRoomsWith(t testing.TB, external bool, mod func(*hub.Options), rooms ...*config.Room) *env {
 	e := &env{t: t, dir: t.TempDir(), sims: map[string]*pjlinksim.Sim{}, agents: map[string]*runningAgent{},
-		creds: map[string]hub.Credentials{}, timeout: 3 * time.Second, rooms: rooms, web: web.Handler()}
+		creds: map[string]hub.Credentials{}, timeout: 3 * time.Second, rooms: rooms, web: web.Handler(), hubOpts: mod}
 	e.httpAddr = testutil.FreePort(t)
 	e.mqttAddr = testutil.FreePort(t)
-	e.boot(false)
+	e.boot(external)
 	return e
 }
 

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -11,17 +12,27 @@ import (
 	"github.com/bailiff/bailiff/internal/testutil"
 )
 
-// twoHubs starts two hubs of one share group on one mosquitto and one PostgreSQL, with rooms
-// r1 and r2 and their agents. The first is e's own hub; the second is reached through the
-// returned env (its API only: the agents, simulators and broker are e's).
-func twoHubs(t *testing.T) (a, b *env) {
-	t.Helper()
-	dsn := postgresDSN(t)
-	share := func(o *hub.Options) {
+// shareGroup makes a hub one of the group "court-hubs" on PostgreSQL at dsn (its broker is
+// the env's mosquitto).
+func shareGroup(dsn string) func(*hub.Options) {
+	return func(o *hub.Options) {
 		onPostgres(dsn)(o)
 		o.External.ShareGroup = "court-hubs"
 	}
-	a = newEnvWith(t, 2, true, share)
+}
+
+// twoHubs starts two hubs of one share group on one mosquitto and one PostgreSQL, with rooms
+// r1 and r2 and their agents. The first is a's own hub; the second is reached through b (its
+// API only: the agents, simulators and broker are a's).
+func twoHubs(t *testing.T) (a, b *env) {
+	t.Helper()
+	a = newEnvWith(t, 2, true, shareGroup(postgresDSN(t)))
+	return a, secondHub(a)
+}
+
+// secondHub starts another hub with a's options, its own HTTP listener and data directory.
+func secondHub(a *env) *env {
+	t := a.t
 	o := a.hubOptions()
 	o.HTTPListen, o.DataDir = testutil.FreePort(t), filepath.Join(t.TempDir(), "data")
 	hb, err := hub.New(o)
@@ -29,8 +40,7 @@ func twoHubs(t *testing.T) (a, b *env) {
 		t.Fatal(err)
 	}
 	t.Cleanup(hb.Close)
-	b = &env{t: t, httpAddr: hb.HTTPAddr(), hub: hb, rooms: a.rooms, sims: a.sims}
-	return a, b
+	return &env{t: t, httpAddr: hb.HTTPAddr(), hub: hb, rooms: a.rooms, sims: a.sims}
 }
 
 // Two hubs share one broker and one database: either answers any API call (a login on one
@@ -90,5 +100,28 @@ func TestTwoHubsShareBrokerAndStore(t *testing.T) {
 		if st != 200 || v["ok"] != true {
 			t.Errorf("audit chain on %s: %d %v", h.httpAddr, st, v)
 		}
+	}
+}
+
+// A kiosk button pressed in a hall served by two hubs issues and prints one ticket: its event
+// reaches the group's queues through the shared subscription, so one hub takes it.
+func TestTwoHubsOneTicketPerPress(t *testing.T) {
+	e := newHallWith(t, true, shareGroup(postgresDSN(t)))
+	b := secondHub(e.env)
+	mon := e.tokens["monitor"]
+	for _, h := range []*env{e.env, b} {
+		testutil.Eventually(t, 10*time.Second, "the hall online on "+h.httpAddr, func() bool { return h.roomOnline(mon, "hall") })
+	}
+	// Both hubs' shared subscriptions are in place before the hub is started (New waits
+	// for its SUBACKs).
+	e.button.Click(30*time.Millisecond, true)
+	e.waitTickets(1)
+	time.Sleep(300 * time.Millisecond) // room for a second ticket, were a hub to print one
+	if n := len(e.printer.Tickets()); n != 1 {
+		t.Fatalf("%d tickets printed for one press, want 1", n)
+	}
+	ts, err := e.hub.Store().QueueTicketsIssued(context.Background(), site, "hall", time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	if err != nil || len(ts) != 1 || ts[0].Source != "button:button" {
+		t.Fatalf("tickets stored: %+v %v", ts, err)
 	}
 }
