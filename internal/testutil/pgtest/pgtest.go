@@ -62,7 +62,13 @@ func Start() (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "bailiff-pg-")
+	// In /tmp rather than $TMPDIR: the postgres user must reach it, and the socket's path
+	// must stay under the 107 bytes a Unix socket address holds.
+	base := ""
+	if fi, err := os.Stat("/tmp"); err == nil && fi.IsDir() {
+		base = "/tmp"
+	}
+	dir, err := os.MkdirTemp(base, "bailiff-pg-")
 	if err != nil {
 		return nil, fmt.Errorf("pgtest: %w", err)
 	}
