@@ -107,6 +107,11 @@ func benchRoundTripWith(b *testing.B, rooms, rate int, external bool, mod func(*
 	}
 	wg.Wait()
 	b.StopTimer()
+	reportLatencies(b, lat)
+}
+
+// reportLatencies reports the commands' p50, p99 and rate.
+func reportLatencies(b *testing.B, lat []time.Duration) {
 	if len(lat) == 0 {
 		return
 	}

@@ -125,3 +125,45 @@ func TestTwoHubsOneTicketPerPress(t *testing.T) {
 		t.Fatalf("tickets stored: %+v %v", ts, err)
 	}
 }
+
+// BenchmarkTwoHubsRoundTrip is the command round trip with two hubs of a share group on
+// mosquitto and PostgreSQL: one client per hub, back to back, each to its own room. Every ack
+// reaches both hubs.
+func BenchmarkTwoHubsRoundTrip(b *testing.B) {
+	a := newEnvWith(b, 2, true, shareGroup(postgresDSN(b)))
+	hb := secondHub(a)
+	judge := a.login("judge")
+	for i, h := range []*env{a, hb} {
+		room := fmt.Sprintf("r%d", i+1)
+		testutil.Eventually(b, 10*time.Second, room+" reachable", func() bool {
+			d := h.device(judge, room, "display")
+			return d != nil && d["reachable"] == true
+		})
+	}
+	var mu sync.Mutex
+	var lat []time.Duration
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for i, h := range []*env{a, hb} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			room := fmt.Sprintf("r%d", i+1)
+			local := make([]time.Duration, 0, b.N/2+1)
+			for n := i; n < b.N; n += 2 {
+				start := time.Now()
+				if st, body := h.command(judge, room, "display", "refresh", nil); st != 200 {
+					b.Errorf("command: %d %v", st, body)
+					return
+				}
+				local = append(local, time.Since(start))
+			}
+			mu.Lock()
+			lat = append(lat, local...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	b.StopTimer()
+	reportLatencies(b, lat)
+}
