@@ -42,6 +42,9 @@ import (
 // ExternalBroker is a broker the hub uses instead of embedding one.
 type ExternalBroker struct {
 	URL, Username, Password string
+	// ShareGroup, when set, makes this hub one of a group sharing the broker and a
+	// PostgreSQL store (shared.go).
+	ShareGroup string
 }
 
 // Options configures a hub.
@@ -75,6 +78,10 @@ type Options struct {
 	TURN *TURNOptions
 	// TLS, when set, serves HTTPS and MQTT over TLS (tls.go).
 	TLS *TLSOptions
+
+	// StoreDriver is store.DriverSQLite ("" too: hub.db in DataDir) or store.DriverPostgres
+	// (StoreDSN), which several hubs may share.
+	StoreDriver, StoreDSN string
 }
 
 // Hub is a running hub.
@@ -84,6 +91,7 @@ type Hub struct {
 	store     *store.Store
 	embedded  *broker.Embedded
 	bus       *broker.Bus
+	shared    *broker.Bus // the shared subscriptions' client; nil unless sharing (shared.go)
 	feed      *registry.Feed
 	reg       *registry.Registry
 	router    *commands.Router
@@ -129,13 +137,21 @@ func OptionsFrom(c *config.Hub, rooms []*config.Room) (Options, error) {
 		CommandTimeout: c.Commands.Timeout.D(),
 		AgentBrokerURL: c.MQTT.AgentURL,
 		LampHours:      c.Alarms.LampHours,
+		StoreDriver:    c.Store.Driver,
+	}
+	if c.Store.Driver == config.StorePostgres {
+		dsn, err := c.StoreDSN()
+		if err != nil {
+			return o, err
+		}
+		o.StoreDSN = dsn
 	}
 	if e := c.MQTT.External; e.URL != "" {
 		pw, err := c.MQTTPassword()
 		if err != nil {
 			return o, err
 		}
-		o.External = &ExternalBroker{URL: e.URL, Username: e.Username, Password: pw}
+		o.External = &ExternalBroker{URL: e.URL, Username: e.Username, Password: pw, ShareGroup: e.ShareGroup}
 	}
 	var err error
 	if o.Media, o.ICEServers, o.TURN, err = MediaFrom(c); err != nil {
@@ -167,7 +183,7 @@ func New(o Options) (h *Hub, err error) {
 	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("hub: data directory: %w", err)
 	}
-	if h.store, err = store.Open(filepath.Join(o.DataDir, "hub.db")); err != nil {
+	if h.store, err = store.OpenDriver(context.Background(), o.StoreDriver, filepath.Join(o.DataDir, "hub.db"), o.StoreDSN); err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
 	if h.recKey, err = RecordingKey(o.DataDir); err != nil {
@@ -212,8 +228,9 @@ func New(o Options) (h *Hub, err error) {
 
 	nodeID := make([]byte, 4)
 	rand.Read(nodeID)
+	node := hex.EncodeToString(nodeID)
 	bus, err := broker.DialBus(broker.BusConfig{
-		URL: h.brokerURL, ClientID: "hub/" + hex.EncodeToString(nodeID),
+		URL: h.brokerURL, ClientID: "hub/" + node,
 		Username: user, Password: password, Logger: h.log, TLS: h.busTLS(),
 	}, 15*time.Second)
 	if err != nil {
@@ -221,6 +238,9 @@ func New(o Options) (h *Hub, err error) {
 	}
 	h.bus = bus
 	h.router = commands.New(bus, o.CommandTimeout, h.log, h.metrics.observeCommand)
+	if h.sharing() {
+		h.router.SetOrigin(node + "-")
+	}
 	if err := h.startQueues(); err != nil {
 		return nil, err
 	}
@@ -242,7 +262,9 @@ func New(o Options) (h *Hub, err error) {
 		{wire.FilterStates, 1, handle},
 		{wire.FilterEvents, 1, func(topic string, payload []byte, retained bool) {
 			handle(topic, payload, retained)
-			h.queueEvent(topic, payload)
+			if !h.sharing() { // else one hub of the group takes it (shared.go)
+				h.queueEvent(topic, payload)
+			}
 		}},
 		{wire.FilterMeters, 0, handle},
 		{wire.FilterAcks, 1, func(topic string, payload []byte, _ bool) {
@@ -252,6 +274,11 @@ func New(o Options) (h *Hub, err error) {
 	} {
 		if err := bus.Subscribe(s.filter, s.qos, s.h); err != nil {
 			return nil, fmt.Errorf("hub: %w", err)
+		}
+	}
+	if h.sharing() {
+		if err := h.startShared(node, user, password); err != nil {
+			return nil, err
 		}
 	}
 
@@ -376,6 +403,9 @@ func (h *Hub) Close() {
 		}
 		if h.sfu != nil {
 			h.sfu.Close()
+		}
+		if h.shared != nil {
+			h.shared.Close()
 		}
 		if h.bus != nil {
 			h.bus.Close()
