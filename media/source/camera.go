@@ -12,6 +12,7 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/bailiff/bailiff/media/pace"
 	"github.com/bailiff/bailiff/media/rtsp"
 )
 
@@ -33,7 +34,7 @@ type CameraOptions struct {
 	// rewriting), from the reading goroutine.
 	OnPacket func(video bool, p *rtp.Packet)
 	// Pace is the multiple of the video's recent bit rate at which its bursts are sent on
-	// (see Pacer): 0 is DefaultPace, below 0 sends every packet as it comes.
+	// (see pace.Pacer): 0 is pace.Default, below 0 sends every packet as it comes.
 	Pace float64
 }
 
@@ -149,9 +150,9 @@ func (c *Camera) publish(ctx context.Context, key string, h264, opus *rtsp.Media
 	pctx, cancel := context.WithCancel(ctx)
 	t.cancel = cancel
 	t.writeVideo = t.video.WriteRTP
-	var pacer *Pacer
+	var pacer *pace.Pacer
 	if c.o.Pace >= 0 {
-		pacer = NewPacer(t.video.WriteRTP, c.o.Pace)
+		pacer = pace.New(t.video.WriteRTP, c.o.Pace)
 		t.writeVideo = pacer.Write
 	}
 	go func() {

@@ -11,6 +11,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/bailiff/bailiff/media/clips"
+	"github.com/bailiff/bailiff/media/pace"
 )
 
 // ClipOptions configure a Clip source.
@@ -23,7 +24,7 @@ type ClipOptions struct {
 	// OnPacket, if set, is called with each packet before it is written.
 	OnPacket func(video bool, p *rtp.Packet)
 	// Pace is the multiple of the video's recent bit rate at which each frame is sent (see
-	// Pacer): 0 is DefaultPace, below 0 sends each frame as one burst.
+	// pace.Pacer): 0 is pace.Default, below 0 sends each frame as one burst.
 	Pace float64
 }
 
@@ -103,7 +104,7 @@ func (c *Clip) Run(ctx context.Context) error {
 	if c.video != nil {
 		write := c.vtrack.WriteRTP
 		if c.o.Pace >= 0 {
-			pacer := NewPacer(c.vtrack.WriteRTP, c.o.Pace)
+			pacer := pace.New(c.vtrack.WriteRTP, c.o.Pace)
 			defer pacer.Close()
 			write = pacer.Write
 		}

@@ -11,7 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/bailiff/bailiff/media/source"
+	"github.com/bailiff/bailiff/media/pace"
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
@@ -103,7 +103,7 @@ type Publisher struct {
 	// OnSend, when set before Run, is called with each packet written.
 	OnSend func(kind string, p *rtp.Packet)
 	// Pace, when set before Run, sends the video through the agent's
-	// pacer (source.Pacer) at Pace times its recent bit rate, as a
+	// pacer (pace.Pacer) at Pace times its recent bit rate, as a
 	// browser's pacer does (2.5). Zero sends each frame as one burst.
 	Pace float64
 
@@ -222,7 +222,7 @@ func (p *Publisher) Run(ctx context.Context, video, audio []Frame) {
 			return err
 		}
 		if p.Pace > 0 && kind == "video" {
-			pacer := source.NewPacer(write, p.Pace) // as the agent paces a camera
+			pacer := pace.New(write, p.Pace) // as the agent paces a camera
 			defer pacer.Close()
 			write = pacer.Write
 		}

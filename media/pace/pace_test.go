@@ -1,4 +1,4 @@
-package source
+package pace
 
 import (
 	"sync"
@@ -37,7 +37,7 @@ func packetOf(seq uint16, size int) *rtp.Packet {
 // packets written are copies (the caller may reuse its own).
 func TestPacerSpreadsABurst(t *testing.T) {
 	var s sink
-	p := NewPacer(s.write, 2.5)
+	p := New(s.write, 2.5)
 	defer p.Close()
 	// A keyframe of 70 packets of 1,200 bytes in one burst, after nothing else: the rate is
 	// the burst itself (84 kB in the last second) times 2.5, so it takes about 0.4 s.
@@ -80,7 +80,7 @@ func TestPacerBehindAndClose(t *testing.T) {
 	var s sink
 	block := make(chan struct{})
 	first := true
-	p := NewPacer(func(pkt *rtp.Packet) error {
+	p := New(func(pkt *rtp.Packet) error {
 		if first {
 			first = false
 			<-block // hold the pacer while the queue fills

@@ -1,4 +1,6 @@
-package source
+// Package pace spreads a video track's bursts over time, as a browser's pacer does: the agent
+// paces what it publishes (cameras, clips), and the SFU's tests pace their publisher with it.
+package pace
 
 import (
 	"context"
@@ -8,9 +10,9 @@ import (
 	"github.com/pion/rtp"
 )
 
-// DefaultPace is the multiple of a video track's recent bit rate at which a Pacer sends, as
+// Default is the multiple of a video track's recent bit rate at which a Pacer sends, as
 // browsers pace what they send (2.5).
-const DefaultPace = 2.5
+const Default = 2.5
 
 // Pacing bounds.
 const (
@@ -39,11 +41,11 @@ type Pacer struct {
 	slot  int64                        // the latest slot written (Unix time / paceSlot)
 }
 
-// NewPacer paces the packets given to Write into write, at factor times the recent bit rate
-// (factor ≤ 0: DefaultPace). Close stops it.
-func NewPacer(write func(*rtp.Packet) error, factor float64) *Pacer {
+// New paces the packets given to Write into write, at factor times the recent bit rate
+// (factor ≤ 0: Default). Close stops it.
+func New(write func(*rtp.Packet) error, factor float64) *Pacer {
 	if factor <= 0 {
-		factor = DefaultPace
+		factor = Default
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &Pacer{write: write, factor: factor, q: make(chan *rtp.Packet, paceQueue), stop: cancel, done: make(chan struct{})}
