@@ -26,6 +26,10 @@ type Session struct {
 	log     *slog.Logger
 	stream  *Stream // the stream it publishes or views
 	viewer  *viewer // a viewer's forwarding state
+	// upstream: the session is a replica's pull, a viewer of the origin hub;
+	// sources are the origin's tracks it receives (under mu).
+	upstream bool
+	sources  []*Track
 
 	negMu sync.Mutex // one negotiation (answer, ICE restart) at a time
 
@@ -182,9 +186,15 @@ func (s *Session) Close() error {
 		if err := s.pc.GracefulClose(); err != nil {
 			s.log.Debug("sfu: close peer connection", "error", err)
 		}
+		s.mu.Lock()
+		sources := s.sources
+		s.mu.Unlock()
+		for _, t := range sources {
+			t.end()
+		}
 		s.wg.Wait()
 		if !s.publish && s.stream != nil {
-			s.stream.viewers.Add(-1)
+			s.stream.viewerGone()
 		}
 		s.sfu.sessionEnded(s)
 		s.log.Info("sfu: session ended")

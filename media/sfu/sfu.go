@@ -30,6 +30,15 @@ type SFU struct {
 	watchers map[int]func(*Stream)
 	nextW    int
 	muted    map[[2]string]map[string]bool // site, room → stream names whose audio is silenced
+
+	pullMu  sync.Mutex
+	pulling map[Key]*pulling // pulls being started
+}
+
+// pulling is a pull being started: viewers that ask meanwhile wait for it.
+type pulling struct {
+	done chan struct{}
+	err  error
 }
 
 // Stats counts what the SFU holds.
@@ -37,6 +46,7 @@ type Stats struct {
 	Streams         int
 	Publishers      int
 	Viewers         int
+	Pulls           int // sessions with origin hubs (a replica's pulls)
 	PeerConnections int // not yet fully closed
 }
 
@@ -96,7 +106,7 @@ func (s *SFU) Publish(ctx context.Context, key Key, offer string) (*Session, str
 	if _, err := checkOffer(offer, true); err != nil {
 		return nil, "", err
 	}
-	if st := s.Stream(key); st != nil && st.pub == nil {
+	if st := s.Stream(key); st != nil && st.pub == nil && st.pull == nil {
 		return nil, "", fmt.Errorf("%w: %s is the hub's program", ErrBadKey, key)
 	}
 	sess, err := s.newSession(s.apis.publish, key, true)
@@ -149,6 +159,13 @@ func (s *SFU) register(st *Stream) error {
 		if old.pub != nil {
 			old.pub.closeAsync()
 		}
+		if old.pull != nil {
+			go old.pull.stop("a publisher here replaces it")
+		}
+	}
+	if st.pull != nil {
+		// A copy of the origin's stream: the origin records it and makes its program.
+		return nil
 	}
 	st.log.Info("sfu: stream published")
 	for _, f := range watchers {
@@ -241,10 +258,13 @@ func (s *SFU) View(ctx context.Context, key Key, offer string) (*Session, string
 	}
 	st := s.Stream(key)
 	if st == nil {
-		return nil, "", fmt.Errorf("%w: %s", ErrNoStream, key)
+		var err error
+		if st, err = s.pullStream(ctx, key); err != nil {
+			return nil, "", err
+		}
 	}
 	if int(st.viewers.Add(1)) > s.o.MaxViewers {
-		st.viewers.Add(-1)
+		st.viewerGone()
 		return nil, "", fmt.Errorf("%w: %s has %d", ErrTooManyViewers, key, s.o.MaxViewers)
 	}
 	tracks, err := st.waitTracks(ctx, s.o.TrackWait)
@@ -252,12 +272,12 @@ func (s *SFU) View(ctx context.Context, key Key, offer string) (*Session, string
 		err = fmt.Errorf("%w: %s", ErrNotReady, key)
 	}
 	if err != nil {
-		st.viewers.Add(-1)
+		st.viewerGone()
 		return nil, "", err
 	}
 	sess, err := s.newSession(s.apis.view, key, false)
 	if err != nil {
-		st.viewers.Add(-1)
+		st.viewerGone()
 		return nil, "", err
 	}
 	sess.stream = st // from here sess.Close gives the viewer's place back
@@ -338,9 +358,9 @@ func (s *SFU) Streams() []StreamInfo {
 	return out
 }
 
-// Watch calls f with every stream published now and, until cancel is
+// Watch calls f with every stream published here now and, until cancel is
 // called, with each stream published later (a new publisher of a key is a
-// new stream). f runs on the publishing goroutine: it should attach what
+// new stream); not with a replica's pulled streams, which its origin records. f runs on the publishing goroutine: it should attach what
 // it needs (the recorder) and return.
 func (s *SFU) Watch(f func(*Stream)) (cancel func()) {
 	s.mu.Lock()
@@ -387,6 +407,8 @@ func (s *SFU) Stats() Stats {
 	for sess := range s.sessions {
 		if sess.publish {
 			st.Publishers++
+		} else if sess.upstream {
+			st.Pulls++
 		} else {
 			st.Viewers++
 		}
