@@ -69,7 +69,7 @@ func (h *Hub) startPrograms(ctx context.Context, rooms []*config.Room) error {
 		ps.privacy[p.Site+"/"+p.Room] = p
 	}
 	for _, r := range rooms {
-		if r.Media.Program != nil {
+		if r.Media.Program != nil && h.mediaOrigin(r.Site, r.Room) == "" { // a replica pulls the origin's
 			if err := ps.add(ctx, r); err != nil {
 				return err
 			}

@@ -232,16 +232,7 @@ func SendingSections(answer string) int {
 // onTrack takes one of the origin's tracks: the first session's make the stream's tracks;
 // a later session's take the place of the earlier one's of the same ID.
 func (p *pull) onTrack(sess *Session, remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
-	index := 0
-	for _, tr := range sess.pc.GetTransceivers() {
-		if tr.Receiver() == recv {
-			break
-		}
-		if tr.Kind() == remote.Kind() {
-			index++
-		}
-	}
-	info := trackInfo(remote, index)
+	info := trackInfo(remote, receiverIndex(sess.pc, remote, recv))
 	src := newTrack(p.st, info, remote, sess.pc)
 	p.mu.Lock()
 	if p.stopped || p.up != sess {

@@ -222,16 +222,7 @@ func (s *SFU) isMuted(k Key) bool {
 // onTrack adds a publisher's remote track to its stream and starts
 // forwarding it.
 func (sess *Session) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
-	index := 0
-	for _, tr := range sess.pc.GetTransceivers() {
-		if tr.Receiver() == recv {
-			break
-		}
-		if tr.Kind() == remote.Kind() {
-			index++
-		}
-	}
-	t := newTrack(sess.stream, trackInfo(remote, index), remote, sess.pc)
+	t := newTrack(sess.stream, trackInfo(remote, receiverIndex(sess.pc, remote, recv)), remote, sess.pc)
 	if !sess.stream.addTrack(t) {
 		return
 	}
@@ -242,6 +233,21 @@ func (sess *Session) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceive
 	if t.info.Kind == "video" {
 		sess.spawn(func() { t.keyframeLoop(sess.sfu.o.KeyframeInterval) })
 	}
+}
+
+// receiverIndex is the place of a remote track's receiver among the peer connection's
+// transceivers of its kind.
+func receiverIndex(pc *webrtc.PeerConnection, remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) int {
+	index := 0
+	for _, tr := range pc.GetTransceivers() {
+		if tr.Receiver() == recv {
+			break
+		}
+		if tr.Kind() == remote.Kind() {
+			index++
+		}
+	}
+	return index
 }
 
 // View answers a viewer's offer (WHEP) for a published stream: the viewer
