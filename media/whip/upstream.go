@@ -118,20 +118,34 @@ func (u *Upstream) Exchange(ctx context.Context, k sfu.Key, offer string) (strin
 	if err != nil {
 		return "", nil, fmt.Errorf("%w: %s: the origin %s: reading its answer: %w", sfu.ErrUpstream, k, o.URL, err)
 	}
-	if resp.StatusCode != http.StatusCreated {
-		return "", nil, OriginError(o.URL, k, resp.StatusCode, body)
+	answer, loc, err := ReadAnswer(o.URL, k, req.URL, resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Location"), body)
+	if err != nil {
+		return "", nil, err
 	}
-	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	return answer, func() { u.hangup(loc.String(), o.Token) }, nil
+}
+
+// ReadAnswer checks an origin's reply to a replica's WHEP POST to endpoint: a 201 with an SDP
+// answer (at most sfu.MaxSDP bytes, with media the origin sends) and a session URL on the
+// origin's own host; anything else is an error that says what the origin said.
+func ReadAnswer(origin string, k sfu.Key, endpoint *url.URL, status int, ctype, location string, body []byte) (string, *url.URL, error) {
+	if status != http.StatusCreated {
+		return "", nil, OriginError(origin, k, status, body)
+	}
+	mt, _, _ := mime.ParseMediaType(ctype)
 	if mt != ContentTypeSDP || len(body) > sfu.MaxSDP {
 		return "", nil, fmt.Errorf("%w: %s: the origin %s answered with %q of %d bytes, not an SDP answer",
-			sfu.ErrUpstream, k, o.URL, resp.Header.Get("Content-Type"), len(body))
+			sfu.ErrUpstream, k, origin, ctype, len(body))
 	}
-	loc, err := req.URL.Parse(resp.Header.Get("Location"))
-	if err != nil || resp.Header.Get("Location") == "" || loc.Host != req.URL.Host {
+	if sfu.SendingSections(string(body)) == 0 {
+		return "", nil, fmt.Errorf("%w: %s: the origin %s sends no media in its answer", sfu.ErrUpstream, k, origin)
+	}
+	loc, err := endpoint.Parse(location)
+	if err != nil || location == "" || loc.Host != endpoint.Host || (loc.Scheme != "http" && loc.Scheme != "https") {
 		return "", nil, fmt.Errorf("%w: %s: the origin %s gave no session URL of its own (Location %q)",
-			sfu.ErrUpstream, k, o.URL, resp.Header.Get("Location"))
+			sfu.ErrUpstream, k, origin, location)
 	}
-	return string(body), func() { u.hangup(loc.String(), o.Token) }, nil
+	return string(body), loc, nil
 }
 
 // hangup ends the session at the origin (WHEP DELETE); the origin ends it anyway when the
