@@ -3,6 +3,7 @@ package sfu
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -79,12 +80,25 @@ func (s *SFU) Close() error {
 		return nil
 	}
 	s.closed = true
+	var pulls []*pull
+	for _, st := range s.streams {
+		if st.pull != nil {
+			pulls = append(pulls, st.pull)
+		}
+	}
 	sessions := make([]*Session, 0, len(s.sessions))
 	for sess := range s.sessions {
 		sessions = append(sessions, sess)
 	}
 	s.mu.Unlock()
 	var wg sync.WaitGroup
+	for _, p := range pulls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.stop("the SFU is closing") // hangs up at the origin
+		}()
+	}
 	for _, sess := range sessions {
 		wg.Add(1)
 		go func() {
@@ -262,23 +276,8 @@ func (s *SFU) View(ctx context.Context, key Key, offer string) (*Session, string
 	if _, err := checkOffer(offer, false); err != nil {
 		return nil, "", err
 	}
-	st := s.Stream(key)
-	if st == nil {
-		var err error
-		if st, err = s.pullStream(ctx, key); err != nil {
-			return nil, "", err
-		}
-	}
-	if int(st.viewers.Add(1)) > s.o.MaxViewers {
-		st.viewerGone()
-		return nil, "", fmt.Errorf("%w: %s has %d", ErrTooManyViewers, key, s.o.MaxViewers)
-	}
-	tracks, err := st.waitTracks(ctx, s.o.TrackWait)
-	if err == nil && len(tracks) == 0 {
-		err = fmt.Errorf("%w: %s", ErrNotReady, key)
-	}
+	st, tracks, err := s.join(ctx, key)
 	if err != nil {
-		st.viewerGone()
 		return nil, "", err
 	}
 	sess, err := s.newSession(s.apis.view, key, false)
@@ -295,6 +294,36 @@ func (s *SFU) View(ctx context.Context, key Key, offer string) (*Session, string
 		return nil, "", err
 	}
 	return sess, answer, nil
+}
+
+// join takes a viewer's place in the stream of key (pulling it from its origin when this SFU
+// is a replica of it) and returns the stream's tracks once they are here.
+func (s *SFU) join(ctx context.Context, key Key) (*Stream, []*Track, error) {
+	for try := 0; ; try++ {
+		st := s.Stream(key)
+		if st == nil {
+			var err error
+			if st, err = s.pullStream(ctx, key); err != nil {
+				return nil, nil, err
+			}
+		}
+		if int(st.viewers.Add(1)) > s.o.MaxViewers {
+			st.viewerGone()
+			return nil, nil, fmt.Errorf("%w: %s has %d", ErrTooManyViewers, key, s.o.MaxViewers)
+		}
+		tracks, err := st.waitTracks(ctx, s.o.TrackWait)
+		if err == nil && len(tracks) == 0 {
+			err = fmt.Errorf("%w: %s", ErrNotReady, key)
+		}
+		if err == nil {
+			return st, tracks, nil
+		}
+		st.viewerGone()
+		if st.pull == nil || try > 0 || !errors.Is(err, ErrNoStream) {
+			return nil, nil, err
+		}
+		// The pull stopped (its linger ran out) just as this viewer came: start another.
+	}
 }
 
 // addTracks adds to the viewer's peer connection each track whose kind
