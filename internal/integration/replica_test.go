@@ -134,13 +134,16 @@ func TestReplicaHub(t *testing.T) {
 		return replica.hub.SFU().Stats().Pulls == 0 && len(replica.hub.SFU().Streams()) == 0 &&
 			origin.hub.SFU().Stats().Viewers == 0
 	})
+	// Every video frame the viewer got decodes, across the origin's restart too (a re-pull
+	// starts the replica's video at a keyframe), and so does its audio.
+	got := int(v.Frames())
 	for _, f := range []struct {
 		name string
 		min  int
-	}{{"video.ivf", 90}, {"audio.ogg", 150}} {
+	}{{"video.ivf", max(got-3, 85)}, {"audio.ogg", 140}} {
 		n, err := sfutest.CountFrames(filepath.Join(dir, f.name))
 		if err != nil || n < f.min {
-			t.Errorf("%s saved on the replica: %d frames decode (%v), want ≥ %d", f.name, n, err, f.min)
+			t.Errorf("%s saved on the replica: %d frames decode (%v), want ≥ %d (%d video frames received)", f.name, n, err, f.min, got)
 		}
 	}
 

@@ -59,6 +59,9 @@ type pulledTrack struct {
 	mu  sync.Mutex // orders the packets of an old and a new source
 	src *Track     // the origin's track in the session now
 	rw  rewriter
+	// gate: a new session's video is held back until a keyframe starts, so
+	// that viewers never get frames they cannot decode across a re-pull.
+	gate bool
 }
 
 // pullStream returns the replicated stream of key, starting a pull from its origin when
@@ -260,6 +263,7 @@ func (p *pull) onTrack(sess *Session, remote *webrtc.TrackRemote, recv *webrtc.R
 	sess.sources = append(sess.sources, src)
 	sess.mu.Unlock()
 	pt.mu.Lock()
+	pt.gate = pt.src != nil && info.Kind == "video"
 	pt.src = src
 	pt.mu.Unlock()
 	if add && !p.st.addTrack(pt.t) {
@@ -278,12 +282,19 @@ func (p *pull) onTrack(sess *Session, remote *webrtc.TrackRemote, recv *webrtc.R
 	}
 }
 
-// forward hands a packet of the origin's track src on, as the replicated track's.
+// forward hands a packet of the origin's track src on, as the replicated track's (after a
+// re-pull, video from the first keyframe on).
 func (pt *pulledTrack) forward(src *Track, pkt *rtp.Packet) {
 	pt.mu.Lock()
 	defer pt.mu.Unlock()
 	if pt.src != src {
 		return
+	}
+	if pt.gate {
+		if !keyframeStart(pt.t.info.MimeType, pkt.Payload) {
+			return
+		}
+		pt.gate = false
 	}
 	pt.t.forward(pt.rw.rewrite(pkt, src, time.Now()))
 }
