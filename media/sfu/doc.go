@@ -102,7 +102,8 @@
 // ends the session (its publisher went or was replaced), the SFU pulls
 // again for up to Options.PullRetry, its viewers staying connected: the new
 // session's packets continue the same tracks, sequence numbers and
-// timestamps rewritten to follow on, and a keyframe is asked for. Watch
+// timestamps rewritten to follow on, its video from the first keyframe
+// (asked for at once). Watch
 // does not show pulled streams (the origin records them and makes its
 // program); StreamInfo.Origin names the origin; Stats counts Pulls.
 //
