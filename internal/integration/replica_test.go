@@ -106,6 +106,7 @@ func TestReplicaHub(t *testing.T) {
 	if s := origin.hub.SFU().Streams(); len(s) != 1 || s[0].Origin != "" || s[0].Viewers != 1 {
 		t.Errorf("origin's streams %+v", s)
 	}
+	replica.waitMetric("bailiff_media_pulls", 5*time.Second, func(v float64) bool { return v == 1 })
 	// Recording stays with the origin.
 	if st, body := replica.call("POST", "/api/v1/recordings", judge, map[string]string{"site": "court", "room": "r1"}); st != 409 ||
 		!strings.Contains(body["error"].(map[string]any)["message"].(string), origin.url("")) {
