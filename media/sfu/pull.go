@@ -116,7 +116,10 @@ func (s *SFU) pullStream(ctx context.Context, key Key) (*Stream, error) {
 	p.st.pull = p
 	if _, err := p.connect(ctx); err != nil {
 		w.err = err
-		p.stop("the first pull failed")
+		p.mu.Lock()
+		p.stopped = true // never registered, nothing to end
+		p.mu.Unlock()
+		close(p.ended)
 		return nil, err
 	}
 	if err := s.register(p.st); err != nil {
@@ -132,12 +135,10 @@ func (s *SFU) pullStream(ctx context.Context, key Key) (*Stream, error) {
 // connect opens a session with the origin and returns how many tracks the origin sends.
 func (p *pull) connect(ctx context.Context) (int, error) {
 	s := p.s
-	sess, err := s.newSession(s.apis.publish, p.key, false)
+	sess, err := s.newSession(s.apis.publish, p.key, roleUpstream)
 	if err != nil {
 		return 0, err
 	}
-	sess.upstream = true
-	sess.log = sess.log.With("role", "upstream", "origin", p.origin)
 	fail := func(err error) (int, error) {
 		_ = sess.Close()
 		return 0, err

@@ -52,7 +52,15 @@ type SessionStats struct {
 	Queued  int   // packets waiting in the queue now
 }
 
-func (s *SFU) newSession(api *webrtc.API, key Key, publish bool) (*Session, error) {
+// Session roles (newSession, logs).
+const (
+	rolePublisher = "publisher"
+	roleViewer    = "viewer"
+	roleUpstream  = "upstream" // a replica's pull: a viewer of the origin hub
+)
+
+func (s *SFU) newSession(api *webrtc.API, key Key, role string) (*Session, error) {
+	publish := role == rolePublisher
 	pc, err := api.NewPeerConnection(webrtc.Configuration{
 		BundlePolicy:  webrtc.BundlePolicyMaxBundle,
 		RTCPMuxPolicy: webrtc.RTCPMuxPolicyRequire,
@@ -60,12 +68,8 @@ func (s *SFU) newSession(api *webrtc.API, key Key, publish bool) (*Session, erro
 	if err != nil {
 		return nil, fmt.Errorf("sfu: new peer connection: %w", err)
 	}
-	role := "viewer"
-	if publish {
-		role = "publisher"
-	}
 	sess := &Session{
-		sfu: s, key: key, publish: publish, pc: pc,
+		sfu: s, key: key, publish: publish, upstream: role == roleUpstream, pc: pc,
 		log:       s.log.With("site", key.Site, "room", key.Room, "stream", key.Name, "role", role),
 		connected: make(chan struct{}), done: make(chan struct{}),
 	}

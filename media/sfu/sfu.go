@@ -123,7 +123,7 @@ func (s *SFU) Publish(ctx context.Context, key Key, offer string) (*Session, str
 	if st := s.Stream(key); st != nil && st.pub == nil && st.pull == nil {
 		return nil, "", fmt.Errorf("%w: %s is the hub's program", ErrBadKey, key)
 	}
-	sess, err := s.newSession(s.apis.publish, key, true)
+	sess, err := s.newSession(s.apis.publish, key, rolePublisher)
 	if err != nil {
 		return nil, "", err
 	}
@@ -280,7 +280,7 @@ func (s *SFU) View(ctx context.Context, key Key, offer string) (*Session, string
 	if err != nil {
 		return nil, "", err
 	}
-	sess, err := s.newSession(s.apis.view, key, false)
+	sess, err := s.newSession(s.apis.view, key, roleViewer)
 	if err != nil {
 		st.viewerGone()
 		return nil, "", err
