@@ -3,6 +3,7 @@ package whip
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"path/filepath"
 	"runtime"
@@ -226,4 +227,72 @@ func (h *testHub) postOffer(t testing.TB, api *webrtc.API) (int, string) {
 	}
 	resp := h.do(t, http.MethodPost, whepPath, viewToken, ContentTypeSDP, offer)
 	return resp.StatusCode, readBody(t, resp)
+}
+
+// TestReplicaConcurrentViewers: viewers who come at once while no pull runs share the one
+// pull the first of them starts.
+func TestReplicaConcurrentViewers(t *testing.T) {
+	sfutest.Load(t, sfutest.Small)
+	origin, replica := newPair(t, replicaToken, time.Second)
+	origin.startPublisher(t, whipPath, webrtc.MimeTypeVP8)
+	api := clientAPI(t, true)
+	const n = 4
+	viewers := make([]*sfutest.Viewer, n)
+	offers := make([]string, n)
+	for i := range viewers {
+		v, err := sfutest.NewViewer(api, sfutest.ViewerOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = v.Close() })
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		offers[i], err = v.Offer(ctx)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		viewers[i] = v
+	}
+	type result struct {
+		status int
+		body   string
+	}
+	results := make(chan result, n)
+	for i := range viewers {
+		go func() {
+			req, _ := http.NewRequest(http.MethodPost, replica.http.URL+whepPath, strings.NewReader(offers[i]))
+			req.Header.Set("Authorization", "Bearer "+viewToken)
+			req.Header.Set("Content-Type", ContentTypeSDP)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				results <- result{0, err.Error()}
+				return
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusCreated {
+				if err := viewers[i].SetAnswer(string(b)); err != nil {
+					results <- result{0, err.Error()}
+					return
+				}
+			}
+			results <- result{resp.StatusCode, string(b)}
+		}()
+	}
+	for range n {
+		if r := <-results; r.status != http.StatusCreated {
+			t.Errorf("a viewer: %d %s", r.status, r.body)
+		}
+	}
+	for _, v := range viewers {
+		if !sfutest.WaitFor(10*time.Second, func() bool { return v.Frames() > 10 }) {
+			t.Errorf("a viewer got %d frames", v.Frames())
+		}
+	}
+	if st := origin.sfu.Stats(); st.Viewers != 1 {
+		t.Errorf("the origin has %d viewers, want the one pull", st.Viewers)
+	}
+	if st := replica.sfu.Stats(); st.Pulls != 1 || st.Viewers != n {
+		t.Errorf("the replica: %+v", st)
+	}
 }
