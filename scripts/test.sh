@@ -12,6 +12,7 @@ command -v socat >/dev/null || need+=(socat)
 command -v ffmpeg >/dev/null || need+=(ffmpeg)   # decodes recorded segments in the recorder's tests
 command -v chromium >/dev/null || need+=(chromium)   # the real browser of the WHIP/WHEP and panel tests
 pkg-config --exists opus 2>/dev/null || need+=(libopus-dev pkg-config)   # the agent's microphone path (cgo)
+compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || need+=(postgresql)   # the store on PostgreSQL
 if [ ${#need[@]} -gt 0 ]; then
   echo "== installing ${need[*]}"
   if [ "$(id -u)" != 0 ]; then sudo=sudo; else sudo=; fi
@@ -19,6 +20,8 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 # mosquitto is started by the tests themselves, on free loopback ports; none runs as a service.
+# So is PostgreSQL (internal/testutil/pgtest): initdb in a temporary directory, a Unix socket
+# there only, as the postgres user when the tests run as root.
 # The agent's Opus path (media/source, cgo) is built only with this tag: Debian has libopus but
 # not libopusfile, which the Opus package's stream reader would otherwise need.
 export GOFLAGS="${GOFLAGS:-} -tags=nolibopusfile"

@@ -213,8 +213,15 @@ func TestFirmwareUpdate(t *testing.T) {
 	if err := drivers.Do(ctx, dev, wire.ActFirmwareUpdate, &args); err != nil {
 		t.Fatal(err)
 	}
-	if err := drivers.Do(ctx, dev, wire.ActFirmwareUpdate, &args); drivers.Code(err) != wire.CodeBusy {
-		t.Fatalf("second update at once: %v", err)
+	other2 := args
+	other2.Rollout = "ro-2"
+	if err := drivers.Do(ctx, dev, wire.ActFirmwareUpdate, &other2); drivers.Code(err) != wire.CodeBusy {
+		t.Fatalf("another rollout's update at once: %v", err)
+	}
+	// The same rollout asked again (a hub that restarted before it learned of the first
+	// ask) is taken as the one under way: nothing starts twice.
+	if err := drivers.Do(ctx, dev, wire.ActFirmwareUpdate, &args); err != nil {
+		t.Fatalf("the same rollout's update again: %v", err)
 	}
 	waitFor(t, "confirmed", func() bool {
 		n.mu.Lock()
@@ -244,6 +251,10 @@ func TestFirmwareUpdate(t *testing.T) {
 	}
 	if sim.Firmware() != (frame.Version{Major: 1, Minor: 1}) || fetched != 1 {
 		t.Fatalf("device runs %s, fetched %d", sim.Firmware(), fetched)
+	}
+	// Asked again once done, it starts nothing either: the state says confirmed.
+	if err := drivers.Do(ctx, dev, wire.ActFirmwareUpdate, &args); err != nil || fetched != 1 {
+		t.Fatalf("the done rollout's update again: %v (fetched %d)", err, fetched)
 	}
 	waitFor(t, "new version in the state", func() bool {
 		st, err := dev.Poll(ctx)

@@ -45,14 +45,38 @@ func (d *Device) UpdateFirmware(ctx context.Context, u wire.FirmwareUpdateArgs) 
 		return fmt.Errorf("fwbridge: firmware.update: no hub to fetch the image from: %w", drivers.ErrUnsupported)
 	}
 	d.mu.Lock()
+	if u.Rollout != "" && d.progress != nil && d.progress["rollout"] == u.Rollout && d.progress["image"] == u.Image {
+		// The hub asks again for the update of a rollout this device has begun (the hub
+		// restarted before it knew the first ask arrived): it is under way or done, and the
+		// state says which.
+		d.mu.Unlock()
+		d.report()
+		return nil
+	}
 	if d.updating {
 		d.mu.Unlock()
 		return fmt.Errorf("fwbridge: firmware.update: an update is already running: %w", drivers.ErrBusy)
 	}
 	d.updating = true
+	d.progress = progressFields(u, m, bridge.Progress{Step: bridge.StepDownloading}) // a repeated ask sees it at once
 	d.mu.Unlock()
 	go d.runUpdate(u, m)
 	return nil
+}
+
+// progressFields is a firmware event's fields (and the state's "firmware_update") for a step.
+func progressFields(u wire.FirmwareUpdateArgs, m ota.Manifest, p bridge.Progress) map[string]any {
+	f := map[string]any{"step": p.Step, "percent": p.Percent, "image": u.Image, "version": m.Version.String()}
+	if p.Reason != "" {
+		f["reason"] = p.Reason
+	}
+	if u.Rollout != "" {
+		f["rollout"] = u.Rollout
+	}
+	if p.Resumed {
+		f["resumed"] = true
+	}
+	return f
 }
 
 func (d *Device) runUpdate(u wire.FirmwareUpdateArgs, m ota.Manifest) {
@@ -71,16 +95,7 @@ func (d *Device) runUpdate(u wire.FirmwareUpdateArgs, m ota.Manifest) {
 			return
 		}
 		last = p
-		f := map[string]any{"step": p.Step, "percent": p.Percent, "image": u.Image, "version": m.Version.String()}
-		if p.Reason != "" {
-			f["reason"] = p.Reason
-		}
-		if u.Rollout != "" {
-			f["rollout"] = u.Rollout
-		}
-		if p.Resumed {
-			f["resumed"] = true
-		}
+		f := progressFields(u, m, p)
 		d.mu.Lock()
 		d.progress = maps.Clone(f)
 		d.mu.Unlock()

@@ -82,7 +82,9 @@ type Agent struct {
 	retry   time.Duration      // first-connect retry interval
 	devices []*device          // guarded by mu (a pushed config changes them)
 	byID    map[string]*device // guarded by mu
-	media   []mediaSource
+	mediaMu  sync.Mutex
+	media    []*mediaSource // the room's media sources, as the running config has them
+	mediaRun sync.WaitGroup // running sources
 	// built is set when New has made everything: a driver that reports from its own goroutine
 	// while New is still making the other devices is dropped until then (device.ready).
 	built    atomic.Bool
@@ -200,7 +202,7 @@ func New(o Options) (*Agent, error) {
 		a.devices = append(a.devices, d)
 		a.byID[d.id] = d
 	}
-	if a.media, err = a.newMedia(); err != nil {
+	if a.media, err = a.newMedia(a.o.Room, nil); err != nil {
 		for _, made := range a.devices {
 			_ = made.dev.Close()
 		}
@@ -313,9 +315,10 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	configDone := a.push.run(ctx, devCtx)
 
-	var media sync.WaitGroup
-	a.runMedia(devCtx, &media)
-	defer media.Wait()
+	a.mediaMu.Lock()
+	a.startMedia(devCtx, a.media)
+	a.mediaMu.Unlock()
+	defer a.mediaRun.Wait()
 
 	a.log.Info("agent starting", "broker", a.brokerLG, "client", a.o.ClientID, "user", a.o.Username,
 		"version", a.o.Version, "devices", len(a.devices))

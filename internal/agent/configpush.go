@@ -127,6 +127,14 @@ func (p *configPush) apply(devCtx context.Context, b []byte) {
 		stopped []*device
 	)
 	keep := map[string]bool{}
+	// refuse undoes what was made and refuses the config: nothing has changed yet.
+	refuse := func(err error) {
+		for _, m := range made {
+			_ = m.dev.Close()
+		}
+		log.Warn("room config from the hub refused; keeping the running config", "error", err)
+		p.refuse(msg.Revision, err)
+	}
 	for i := range r.Devices {
 		dc := &r.Devices[i]
 		if d := oldByID[dc.ID]; d != nil && d.key == deviceKey(r, dc) {
@@ -136,11 +144,7 @@ func (p *configPush) apply(devCtx context.Context, b []byte) {
 		}
 		d, err := a.newDevice(r, dc)
 		if err != nil {
-			for _, m := range made {
-				_ = m.dev.Close()
-			}
-			log.Warn("room config from the hub refused; keeping the running config", "error", err)
-			p.refuse(msg.Revision, err)
+			refuse(err)
 			return
 		}
 		made = append(made, d)
@@ -150,6 +154,16 @@ func (p *configPush) apply(devCtx context.Context, b []byte) {
 		if !keep[d.id] {
 			stopped = append(stopped, d)
 		}
+	}
+	// The media sources likewise: a stream or speaker whose config (or hub) changed is made
+	// anew, the others run on untouched.
+	a.mediaMu.Lock()
+	defer a.mediaMu.Unlock()
+	oldMedia := a.media
+	nextMedia, err := a.newMedia(r, oldMedia)
+	if err != nil {
+		refuse(err)
+		return
 	}
 
 	// Swap: from here commands go to the new devices (they queue until those start).
@@ -180,6 +194,15 @@ func (p *configPush) apply(devCtx context.Context, b []byte) {
 	for _, d := range made {
 		d.start(devCtx)
 	}
+	mediaStopped := stopMedia(oldMedia, nextMedia)
+	a.media = nextMedia
+	mediaStarted := []string{}
+	for _, m := range nextMedia {
+		if m.done == nil {
+			mediaStarted = append(mediaStarted, m.name)
+		}
+	}
+	a.startMedia(devCtx, nextMedia)
 
 	p.mu.Lock()
 	p.body = msg.Body
@@ -202,7 +225,7 @@ func (p *configPush) apply(devCtx context.Context, b []byte) {
 		}
 	}
 	log.Info("room config applied", "started", strings.Join(restarted, ","), "removed", strings.Join(removed, ","),
-		"unchanged", len(keep))
+		"unchanged", len(keep), "media_started", strings.Join(mediaStarted, ","), "media_stopped", strings.Join(mediaStopped, ","))
 	a.republishStatus()
 }
 

@@ -5,7 +5,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/bailiff/bailiff/internal/config"
 )
@@ -57,5 +59,47 @@ func TestFetch(t *testing.T) {
 	}
 	if gotAuth != "" {
 		t.Fatal("the credentials went to another host")
+	}
+}
+
+// A hub that is away for a moment (it answers 503, or not at all) is tried again until it
+// serves; one that refuses (404) is asked once; past FetchRetryFor the last error is given.
+func TestFetchRetries(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := calls.Add(1)
+		switch {
+		case r.URL.Path == "/none":
+			http.Error(w, "no such image", http.StatusNotFound)
+		case r.URL.Path == "/down" || n <= 2:
+			http.Error(w, "starting", http.StatusServiceUnavailable)
+		default:
+			w.Write([]byte("image"))
+		}
+	}))
+	defer srv.Close()
+	a, err := New(Options{Room: &config.Room{Site: "court", Room: "r1", Kind: config.KindTechCourtroom}, Broker: "tcp://127.0.0.1:1883", Password: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if b, err := a.fetch(ctx, srv.URL+"/img", 100); err != nil || string(b) != "image" || calls.Load() != 3 {
+		t.Fatalf("fetch through two 503s: %q, %v, %d calls", b, err, calls.Load())
+	}
+	calls.Store(10)
+	if _, err := a.fetch(ctx, srv.URL+"/none", 100); err == nil || calls.Load() != 11 {
+		t.Fatalf("404: %v after %d calls, want 1", err, calls.Load()-10)
+	}
+	old := FetchRetryFor
+	FetchRetryFor = 2 * time.Second
+	defer func() { FetchRetryFor = old }()
+	if _, err := a.fetch(ctx, srv.URL+"/down", 100); err == nil || !strings.Contains(err.Error(), "503") {
+		t.Fatalf("a hub down past the retry time: %v", err)
+	}
+	// Nothing listens: the connection is refused, and tried again until the time is up.
+	ln := srv.Listener.Addr().String()
+	srv.Close()
+	if _, err := a.fetch(ctx, "http://"+ln+"/img", 100); err == nil || !strings.Contains(err.Error(), "refused") {
+		t.Fatalf("no hub: %v", err)
 	}
 }

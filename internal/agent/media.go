@@ -2,11 +2,12 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/bailiff/bailiff/internal/config"
 	"github.com/bailiff/bailiff/media/clips"
@@ -19,19 +20,24 @@ func MediaToken(site, room, secret string) string {
 	return "agent." + site + "." + room + "." + secret
 }
 
-// mediaSource is one source the agent runs, for logs and tests.
+// mediaSource is one source the agent runs.
 type mediaSource struct {
 	name string // stream name, or "speaker:{room}/{stream}"
 	kind string
+	key  string // what it was made from (its config and hub URL): equal keys, same source
 	src  source.Source
+
+	cancel context.CancelFunc // set while it runs
+	done   chan struct{}      // closed when Run returns
 }
 
-// newMedia makes the room's media sources: each stream published to
+// newMedia makes room r's media sources: each stream published to
 // {hub}/whip/{site}/{room}/{name}, each speaker fed from {hub}/whep/{site}/{room}/{stream}.
 // A source this build cannot run (a microphone or speaker without cgo) is left out with an
-// error in the log: the room's devices and its other streams still run.
-func (a *Agent) newMedia() ([]mediaSource, error) {
-	m := a.o.Room.Media
+// error in the log: the room's devices and its other streams still run. A source of keep
+// whose key is unchanged is taken over instead of made anew.
+func (a *Agent) newMedia(r *config.Room, keep []*mediaSource) ([]*mediaSource, error) {
+	m := r.Media
 	if len(m.Streams) == 0 && len(m.Speakers) == 0 {
 		return nil, nil
 	}
@@ -49,8 +55,21 @@ func (a *Agent) newMedia() ([]mediaSource, error) {
 		e.Token = token
 		return e
 	}
-	var out []mediaSource
+	running := map[string]*mediaSource{}
+	for _, ms := range keep {
+		running[ms.key] = ms
+	}
+	keyOf := func(what string, v any) string {
+		b, _ := json.Marshal(v)
+		return what + " " + hub + " " + string(b)
+	}
+	var out []*mediaSource
 	for _, s := range m.Streams {
+		key := keyOf("stream", s)
+		if ms := running[key]; ms != nil {
+			out = append(out, ms)
+			continue
+		}
 		log := a.log.With("stream", s.Name)
 		var src source.Source
 		var err error
@@ -83,9 +102,14 @@ func (a *Agent) newMedia() ([]mediaSource, error) {
 		if err != nil {
 			return nil, fmt.Errorf("agent: media stream %q: %w", s.Name, err)
 		}
-		out = append(out, mediaSource{name: s.Name, kind: s.Kind(), src: src})
+		out = append(out, &mediaSource{name: s.Name, kind: s.Kind(), key: key, src: src})
 	}
 	for _, sp := range m.Speakers {
+		key := keyOf("speaker", sp)
+		if ms := running[key]; ms != nil {
+			out = append(out, ms)
+			continue
+		}
 		room := sp.Room
 		if room == "" {
 			room = a.room
@@ -101,7 +125,7 @@ func (a *Agent) newMedia() ([]mediaSource, error) {
 		if err != nil {
 			return nil, fmt.Errorf("agent: media speaker for %s/%s: %w", room, sp.Stream, err)
 		}
-		out = append(out, mediaSource{name: "speaker:" + room + "/" + sp.Stream, kind: "speaker", src: src})
+		out = append(out, &mediaSource{name: "speaker:" + room + "/" + sp.Stream, kind: "speaker", key: key, src: src})
 	}
 	return out, nil
 }
@@ -121,16 +145,41 @@ func clipCodec(v, def string) string {
 	return clips.Opus
 }
 
-// runMedia runs every media source until ctx ends.
-func (a *Agent) runMedia(ctx context.Context, wg *sync.WaitGroup) {
-	for _, m := range a.media {
-		wg.Add(1)
+// startMedia runs every source of list that is not running yet, until ctx ends or it is
+// stopped (stopMedia); a.mediaRun counts them.
+func (a *Agent) startMedia(ctx context.Context, list []*mediaSource) {
+	for _, m := range list {
+		if m.done != nil {
+			continue
+		}
+		mctx, cancel := context.WithCancel(ctx)
+		m.cancel, m.done = cancel, make(chan struct{})
+		a.mediaRun.Add(1)
 		go func() {
-			defer wg.Done()
+			defer a.mediaRun.Done()
+			defer close(m.done)
 			a.log.Info("media source starting", "stream", m.name, "kind", m.kind)
-			if err := m.src.Run(ctx); err != nil {
+			if err := m.src.Run(mctx); err != nil {
 				a.log.Error("media source stopped", "stream", m.name, "error", err)
 			}
 		}()
 	}
+}
+
+// stopMedia stops the running sources of old that next does not hold, and waits for them
+// (a publisher deletes its session on the hub as it stops). It returns their names.
+func stopMedia(old, next []*mediaSource) []string {
+	var stopped []*mediaSource
+	for _, m := range old {
+		if m.done != nil && !slices.Contains(next, m) {
+			m.cancel()
+			stopped = append(stopped, m)
+		}
+	}
+	names := []string{}
+	for _, m := range stopped {
+		<-m.done
+		names = append(names, m.name)
+	}
+	return names
 }

@@ -43,7 +43,8 @@ func DefaultHub() Hub {
 		Alarms:   Alarms{LampHours: DefaultLampHours},
 		Media: Media{UDP: DefaultMediaUDP, TURN: TURN{Realm: DefaultTURNRealm,
 			RelayPorts: DefaultTURNRelayPorts, CredentialTTL: Duration(DefaultTURNTTL)}, PullLinger: Duration(DefaultPullLinger)},
-		TLS: TLS{Mode: TLSOff, MQTTListen: DefaultTLSMQTTListen},
+		TLS:   TLS{Mode: TLSOff, MQTTListen: DefaultTLSMQTTListen},
+		Store: Store{Driver: StoreSQLite},
 	}
 }
 
@@ -257,6 +258,7 @@ func (h *Hub) problems() problems {
 	}
 	h.Media.problems(&p)
 	h.tlsProblems(&p)
+	h.storeProblems(&p)
 	return p
 }
 

@@ -80,7 +80,7 @@ mqtt:
 					MQTT: config.MQTT{Listen: "127.0.0.1:1883", External: config.ExternalMQTT{URL: "mqtt://emqx:1883", Password: "pw"}},
 					Data: "/srv/data", Rooms: "/srv/rooms",
 					Commands: config.Commands{Timeout: config.Duration(30 * time.Second)},
-					Log:      config.Log{Level: "warn"}, Alarms: config.Alarms{LampHours: config.DefaultLampHours}, Media: config.DefaultHub().Media, TLS: config.DefaultHub().TLS, File: f,
+					Log:      config.Log{Level: "warn"}, Alarms: config.Alarms{LampHours: config.DefaultLampHours}, Media: config.DefaultHub().Media, TLS: config.DefaultHub().TLS, Store: config.DefaultHub().Store, File: f,
 				}
 				if !reflect.DeepEqual(*h, want) {
 					t.Errorf("got  %+v\nwant %+v", *h, want)
@@ -157,7 +157,7 @@ logging: {}
 			f + `:2: htp: unknown key; did you mean "http"?`,
 			f + `:5: mqtt.listen: want a string, got a list`,
 			f + `:7: commands.timeout: want a duration such as "5s", got a mapping`,
-			f + `:8: logging: unknown key; known keys: http, mqtt, data, rooms, commands, log, alarms, media, tls`,
+			f + `:8: logging: unknown key; known keys: http, mqtt, data, rooms, commands, log, alarms, media, tls, store`,
 		}},
 		{name: "yaml syntax", yaml: "http:\n  listen: [\n", want: []string{f + ":2: invalid YAML: did not find expected node content"}},
 	}

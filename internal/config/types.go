@@ -16,6 +16,7 @@ type Hub struct {
 	Alarms   Alarms   `yaml:"alarms" json:"alarms"`
 	Media    Media    `yaml:"media" json:"media"`
 	TLS      TLS      `yaml:"tls" json:"tls"`
+	Store    Store    `yaml:"store" json:"store"`
 
 	// File is the path the config was loaded from ("" for defaults only).
 	File string `yaml:"-" json:"-"`
@@ -44,6 +45,10 @@ type ExternalMQTT struct {
 	Username     string `yaml:"username" json:"username"`
 	Password     string `yaml:"password" json:"-"`
 	PasswordFile string `yaml:"password_file" json:"password_file"`
+	// ShareGroup names the group of hubs sharing this broker and one PostgreSQL store
+	// (several hubs): the work each message asks of one hub only comes through
+	// $share/<group>/… subscriptions. Empty: this hub is alone.
+	ShareGroup string `yaml:"share_group" json:"share_group"`
 }
 
 // Commands tunes the command router.

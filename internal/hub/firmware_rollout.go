@@ -30,6 +30,10 @@ const (
 // RolloutDeviceTimeout bounds how long a rollout waits for one device to end its update.
 var RolloutDeviceTimeout = 30 * time.Minute
 
+// RolloutResumeWait bounds how long a resumed rollout waits for its rooms' agents to come
+// back before it sends to the devices still queued (one whose agent is away then fails).
+var RolloutResumeWait = time.Minute
+
 // RolloutRequest is the body of POST /api/v1/firmware/{id}/rollouts: a site, optionally a room,
 // and either one device of it or all devices of the image's type in the room (or site).
 type RolloutRequest struct {
@@ -199,14 +203,23 @@ func (f *firmware) targets(m ota.Manifest, req RolloutRequest) []RolloutDevice {
 }
 
 // run sends the update to the first device, waits for it to confirm, then to the rest at once.
+// It goes on from where a rollout stands: a device already sent to is waited for, not sent to
+// again, so a rollout the hub resumes after a restart (resumeRollouts) picks up its course.
+// When the hub closes, run stops without recording anything: the rollout stays running in
+// the store for the next start to resume.
 func (f *firmware) run(id string, m ota.Manifest, row store.FirmwareImage, force bool, by string) {
 	ctx := f.ctx
 	mj, _ := json.Marshal(m)
 	args, _ := json.Marshal(wire.FirmwareUpdateArgs{Image: row.ID, URL: f.imageURL(row.ID), Manifest: mj, Force: force, Rollout: id})
 	send := func(i int) {
 		d := f.device(id, i)
+		if d.Step != StepQueued {
+			return // sent before the hub restarted: its steps come as events and states
+		}
 		ack, err := f.h.router.Send(ctx, d.Site, d.Room, d.Device, wire.ActFirmwareUpdate, args, by)
 		switch {
+		case ctx.Err() != nil:
+			return // the hub is closing: whether it went out is for the next start to learn
 		case err != nil:
 			f.setStep(id, d.Site, d.Room, d.Device, "failed", 0, "not started: "+err.Error())
 		case !ack.OK && ack.Error != nil:
@@ -219,6 +232,9 @@ func (f *firmware) run(id string, m ota.Manifest, row store.FirmwareImage, force
 	}
 	send(0)
 	f.wait(ctx, id, []int{0})
+	if ctx.Err() != nil {
+		return
+	}
 	n := f.count(id)
 	if first := f.device(id, 0); first.Step != "confirmed" {
 		for i := 1; i < n; i++ {
@@ -234,6 +250,9 @@ func (f *firmware) run(id string, m ota.Manifest, row store.FirmwareImage, force
 		rest = append(rest, i)
 	}
 	f.wait(ctx, id, rest)
+	if ctx.Err() != nil {
+		return
+	}
 	failed := 0
 	for i := 0; i < n; i++ {
 		if f.device(id, i).Step != "confirmed" {
@@ -245,6 +264,50 @@ func (f *firmware) run(id string, m ota.Manifest, row store.FirmwareImage, force
 		return
 	}
 	f.finish(id, RolloutDone, "")
+}
+
+// resumeRollouts takes up the rollouts the store holds as running: the hub stopped during
+// them. Each goes on from where it stood (run); one whose image is gone ends failed. It
+// returns how many it resumed.
+func (f *firmware) resumeRollouts(ctx context.Context) (int, error) {
+	rows, err := f.h.store.FirmwareRollouts(ctx, "")
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	rs := f.rolloutState()
+	for _, r := range rows {
+		var v RolloutView
+		if err := json.Unmarshal([]byte(r.Body), &v); err != nil || v.State != RolloutRunning || len(v.Devices) == 0 {
+			continue
+		}
+		rs.mu.Lock()
+		_, running := rs.active[v.ID]
+		if !running {
+			rs.active[v.ID] = &v
+		}
+		rs.mu.Unlock()
+		if running {
+			continue
+		}
+		row, err := f.row(ctx, v.Image)
+		var m ota.Manifest
+		if err == nil {
+			err = json.Unmarshal([]byte(row.Manifest), &m)
+		}
+		if err != nil {
+			f.finish(v.ID, RolloutFailed, "not resumed after the hub restarted: firmware "+v.Image+": "+err.Error())
+			continue
+		}
+		f.h.log.Info("firmware rollout resumed after the hub restarted", "rollout", v.ID, "firmware", v.Image, "devices", len(v.Devices))
+		devs := slices.Clone(v.Devices)
+		go func() {
+			f.awaitRooms(ctx, devs, RolloutResumeWait)
+			f.run(v.ID, m, row, v.Request.Force, v.By)
+		}()
+		n++
+	}
+	return n, nil
 }
 
 // wait waits until each device of idx is in a terminal step, or failed for want of news.
@@ -413,7 +476,7 @@ func (f *firmware) GetRollout(ctx context.Context, id string) (any, error) {
 		return nil, fmt.Errorf("rollout %s: stored record: %w", id, err)
 	}
 	if v.State == RolloutRunning {
-		v.State, v.Error = RolloutFailed, "the hub stopped during the rollout"
+		v.State, v.Error = RolloutFailed, "the hub stopped during the rollout and did not resume it"
 	}
 	return v, nil
 }
@@ -458,6 +521,29 @@ func (f *firmware) watchFeed(ctx context.Context, ch <-chan registryEvent) {
 				continue
 			}
 			f.setStep(de.Event.Rollout, de.Site, de.Room, de.Device, de.Event.Step, de.Event.Percent, de.Event.Reason)
+		}
+	}
+}
+
+// awaitRooms waits until the agent of every room with a device still queued is online, for
+// at most d.
+func (f *firmware) awaitRooms(ctx context.Context, devs []RolloutDevice, d time.Duration) {
+	deadline := time.Now().Add(d)
+	for ctx.Err() == nil && time.Now().Before(deadline) {
+		online := true
+		for _, dv := range devs {
+			if dv.Step != StepQueued {
+				continue
+			}
+			rv, ok := f.h.reg.Room(dv.Site, dv.Room)
+			online = online && ok && rv.Online
+		}
+		if online {
+			return
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(200 * time.Millisecond):
 		}
 	}
 }

@@ -42,6 +42,9 @@ import (
 // ExternalBroker is a broker the hub uses instead of embedding one.
 type ExternalBroker struct {
 	URL, Username, Password string
+	// ShareGroup, when set, makes this hub one of a group sharing the broker and a
+	// PostgreSQL store (shared.go).
+	ShareGroup string
 }
 
 // Options configures a hub.
@@ -78,6 +81,10 @@ type Options struct {
 	// Pull makes the hub a media origin for replica hubs and a replica of origin hubs
 	// (media_pull.go).
 	Pull PullOptions
+
+	// StoreDriver is store.DriverSQLite ("" too: hub.db in DataDir) or store.DriverPostgres
+	// (StoreDSN), which several hubs may share.
+	StoreDriver, StoreDSN string
 }
 
 // Hub is a running hub.
@@ -87,6 +94,7 @@ type Hub struct {
 	store     *store.Store
 	embedded  *broker.Embedded
 	bus       *broker.Bus
+	shared    *broker.Bus // the shared subscriptions' client; nil unless sharing (shared.go)
 	feed      *registry.Feed
 	reg       *registry.Registry
 	router    *commands.Router
@@ -133,13 +141,21 @@ func OptionsFrom(c *config.Hub, rooms []*config.Room) (Options, error) {
 		CommandTimeout: c.Commands.Timeout.D(),
 		AgentBrokerURL: c.MQTT.AgentURL,
 		LampHours:      c.Alarms.LampHours,
+		StoreDriver:    c.Store.Driver,
+	}
+	if c.Store.Driver == config.StorePostgres {
+		dsn, err := c.StoreDSN()
+		if err != nil {
+			return o, err
+		}
+		o.StoreDSN = dsn
 	}
 	if e := c.MQTT.External; e.URL != "" {
 		pw, err := c.MQTTPassword()
 		if err != nil {
 			return o, err
 		}
-		o.External = &ExternalBroker{URL: e.URL, Username: e.Username, Password: pw}
+		o.External = &ExternalBroker{URL: e.URL, Username: e.Username, Password: pw, ShareGroup: e.ShareGroup}
 	}
 	var err error
 	if o.Media, o.ICEServers, o.TURN, err = MediaFrom(c); err != nil {
@@ -172,7 +188,7 @@ func New(o Options) (h *Hub, err error) {
 	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("hub: data directory: %w", err)
 	}
-	if h.store, err = store.Open(filepath.Join(o.DataDir, "hub.db")); err != nil {
+	if h.store, err = store.OpenDriver(context.Background(), o.StoreDriver, filepath.Join(o.DataDir, "hub.db"), o.StoreDSN); err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
 	if h.recKey, err = RecordingKey(o.DataDir); err != nil {
@@ -217,8 +233,9 @@ func New(o Options) (h *Hub, err error) {
 
 	nodeID := make([]byte, 4)
 	rand.Read(nodeID)
+	node := hex.EncodeToString(nodeID)
 	bus, err := broker.DialBus(broker.BusConfig{
-		URL: h.brokerURL, ClientID: "hub/" + hex.EncodeToString(nodeID),
+		URL: h.brokerURL, ClientID: "hub/" + node,
 		Username: user, Password: password, Logger: h.log, TLS: h.busTLS(),
 	}, 15*time.Second)
 	if err != nil {
@@ -226,6 +243,9 @@ func New(o Options) (h *Hub, err error) {
 	}
 	h.bus = bus
 	h.router = commands.New(bus, o.CommandTimeout, h.log, h.metrics.observeCommand)
+	if h.sharing() {
+		h.router.SetOrigin(node + "-")
+	}
 	if err := h.startQueues(); err != nil {
 		return nil, err
 	}
@@ -247,7 +267,9 @@ func New(o Options) (h *Hub, err error) {
 		{wire.FilterStates, 1, handle},
 		{wire.FilterEvents, 1, func(topic string, payload []byte, retained bool) {
 			handle(topic, payload, retained)
-			h.queueEvent(topic, payload)
+			if !h.sharing() { // else one hub of the group takes it (shared.go)
+				h.queueEvent(topic, payload)
+			}
 		}},
 		{wire.FilterMeters, 0, handle},
 		{wire.FilterAcks, 1, func(topic string, payload []byte, _ bool) {
@@ -257,6 +279,11 @@ func New(o Options) (h *Hub, err error) {
 	} {
 		if err := bus.Subscribe(s.filter, s.qos, s.h); err != nil {
 			return nil, fmt.Errorf("hub: %w", err)
+		}
+	}
+	if h.sharing() {
+		if err := h.startShared(node, user, password); err != nil {
+			return nil, err
 		}
 	}
 
@@ -279,7 +306,7 @@ func New(o Options) (h *Hub, err error) {
 		Timeout: o.CommandTimeout, Report: h.sceneReport, Log: h.log}
 	h.hearings = &hearings.Service{Store: h.store, Scenes: h.scenes, Recorder: recorder{h.recs}, Audit: h.audit,
 		RoomKnown: func(site, room string) bool { _, ok := h.prov.room(site, room); return ok },
-		Publish:   h.feed.Publish, Log: h.log}
+		Publish:   h.feed.Publish, Log: h.log, Ended: h.invites.hearingEnded}
 	if _, err := h.hearings.RestoreRecordings(context.Background()); err != nil {
 		h.log.Error("hearings in session", "error", err)
 	}
@@ -313,6 +340,12 @@ func New(o Options) (h *Hub, err error) {
 	baseCtx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	h.fw.ctx = baseCtx // before the first request: rollouts run until the hub closes
+	// Rollouts the last run left running go on, known before the first request asks.
+	if n, err := h.fw.resumeRollouts(baseCtx); err != nil {
+		h.log.Error("firmware rollouts to resume", "error", err)
+	} else if n > 0 {
+		h.log.Info("firmware rollouts resumed", "count", n)
+	}
 	h.http = &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -331,6 +364,7 @@ func New(o Options) (h *Hub, err error) {
 	go h.housekeeping(baseCtx)
 	go h.alarms.Run(baseCtx)
 	go h.fw.watch(baseCtx)
+
 	go h.queues.Run(baseCtx, 30*time.Second)
 	go h.sweepRevoked(baseCtx)
 	h.log.Info("hub started", "http", h.HTTPAddr(), "public_http", h.PublicAddr(), "mqtt", h.brokerURL, "rooms", len(rooms), "embedded_broker", h.embedded != nil)
@@ -374,6 +408,9 @@ func (h *Hub) Close() {
 		}
 		if h.sfu != nil {
 			h.sfu.Close()
+		}
+		if h.shared != nil {
+			h.shared.Close()
 		}
 		if h.bus != nil {
 			h.bus.Close()

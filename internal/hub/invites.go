@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bailiff/bailiff/internal/hub/api"
+	"github.com/bailiff/bailiff/internal/hub/hearings"
 	"github.com/bailiff/bailiff/internal/hub/invite"
 	"github.com/bailiff/bailiff/internal/store"
 	"github.com/bailiff/bailiff/media/record"
@@ -49,7 +50,7 @@ type InviteView struct {
 	Created time.Time  `json:"created"`
 	Expires time.Time  `json:"expires"`
 	Revoked *time.Time `json:"revoked,omitempty"`
-	State   string     `json:"state"` // valid, expired or revoked
+	State   string     `json:"state"` // valid, expired, revoked or ended (its hearing has)
 	Token   string     `json:"token,omitempty"`
 	Link    string     `json:"link,omitempty"`
 }
@@ -69,6 +70,11 @@ func viewInvite(in store.Invite, now time.Time) InviteView {
 
 // Create issues an invite.
 func (s *invites) Create(ctx context.Context, by string, req api.InviteRequest) (any, error) {
+	if ended, err := s.ended(ctx, req.Hearing); err != nil {
+		return nil, err
+	} else if ended {
+		return nil, fmt.Errorf("%w: hearing %s has ended: no one can be invited to it", api.ErrConflict, req.Hearing)
+	}
 	now := time.Now().UTC().Truncate(time.Second)
 	c := invite.Claims{ID: invite.NewID(), Site: req.Site, Room: req.Room, Hearing: req.Hearing, Name: req.Name,
 		Expires: now.Add(req.ExpiresIn)}
@@ -95,10 +101,38 @@ func (s *invites) List(ctx context.Context, site, room string) (any, error) {
 	}
 	now := time.Now()
 	out := make([]InviteView, 0, len(list))
+	ended := map[string]bool{}
 	for _, in := range list {
-		out = append(out, viewInvite(in, now))
+		v := viewInvite(in, now)
+		e, seen := ended[in.Hearing]
+		if !seen {
+			if e, err = s.ended(ctx, in.Hearing); err != nil {
+				return nil, err
+			}
+			ended[in.Hearing] = e
+		}
+		if e && v.State == "valid" {
+			v.State = "ended"
+		}
+		out = append(out, v)
 	}
 	return out, nil
+}
+
+// ended reports whether hearing id has ended (false for none, or one the store does not
+// hold: an invite may name a hearing kept elsewhere).
+func (s *invites) ended(ctx context.Context, id string) (bool, error) {
+	if id == "" {
+		return false, nil
+	}
+	hr, err := s.h.store.Hearing(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("the hearing of an invite: %w", err)
+	}
+	return hr.State == hearings.Ended, nil
 }
 
 // Revoke revokes an invite and closes its live WHIP/WHEP sessions.
@@ -133,7 +167,30 @@ func (h *Hub) checkInvite(ctx context.Context, token string) (invite.Claims, err
 	case !in.Revoked.IsZero():
 		return c, fmt.Errorf("invite %s is revoked: %w", c.ID, whip.ErrUnauthorized)
 	}
+	if ended, err := h.invites.ended(ctx, c.Hearing); err != nil {
+		return c, fmt.Errorf("invite %s: %w", c.ID, err)
+	} else if ended {
+		return c, fmt.Errorf("invite %s: hearing %s has ended: %w", c.ID, c.Hearing, whip.ErrUnauthorized)
+	}
 	return c, nil
+}
+
+// hearingEnded closes the live WHIP/WHEP sessions of the hearing's invites: an invite is
+// for one hearing, and its visitor leaves when it ends (checkInvite refuses it from then on).
+func (s *invites) hearingEnded(ctx context.Context, hr store.Hearing) {
+	list, err := s.h.store.Invites(ctx, hr.Site, hr.Room)
+	if err != nil {
+		s.h.log.Error("invites of an ended hearing", "hearing", hr.ID, "error", err)
+		return
+	}
+	for _, in := range list {
+		if in.Hearing != hr.ID {
+			continue
+		}
+		if n := s.h.whip.CloseOwner("invite:" + in.ID); n > 0 {
+			s.h.log.Info("hearing ended: visitor sessions closed", "hearing", hr.ID, "invite", in.ID, "sessions_closed", n)
+		}
+	}
 }
 
 // authorizeInviteMedia lets a visitor publish under its own stream name and watch, in its

@@ -46,6 +46,8 @@ func newMetrics(h *Hub) *metrics {
 			func() float64 { return float64(h.router.Pending()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "bailiff_acks_late_total", Help: "Acks that came for no pending command."},
 			func() float64 { return float64(h.router.LateAcks()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "bailiff_acks_other_hubs_total", Help: "Acks for commands other hubs of the share group sent."},
+			func() float64 { return float64(h.router.OtherAcks()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "bailiff_mqtt_bad_messages_total", Help: "Agent messages that failed to decode."},
 			func() float64 { return float64(h.reg.BadMessages()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "bailiff_alarms_active", Help: "Alarms raised and not cleared."},

@@ -255,6 +255,9 @@ func (rs *recordings) recoverAll(ctx context.Context) {
 		return
 	}
 	for _, r := range open {
+		if _, err := os.Stat(filepath.Join(rs.h.opts.DataDir, r.Dir)); err != nil && rs.h.sharing() {
+			continue // another hub of the share group is recording it, in its own data directory
+		}
 		rep, err := record.Recover(filepath.Join(rs.h.opts.DataDir, r.Dir), rs.h.recKey)
 		r.Stopped = time.Now().UTC()
 		r.State = store.RecordingRecovered

@@ -266,7 +266,12 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "hub:", err)
 		return 1
 	}
-	st, err := store.Open(filepath.Join(dir, "hub.db"))
+	dsn, err := cfg.StoreDSN()
+	if err != nil {
+		fmt.Fprintln(stderr, "hub:", err)
+		return 1
+	}
+	st, err := store.OpenDriver(context.Background(), cfg.Store.Driver, filepath.Join(dir, "hub.db"), dsn)
 	if err != nil {
 		fmt.Fprintln(stderr, "hub:", err)
 		return 1

@@ -9,6 +9,7 @@ import (
 
 	"github.com/bailiff/bailiff/drivers/pjlink/pjlinksim"
 	"github.com/bailiff/bailiff/internal/config"
+	"github.com/bailiff/bailiff/internal/hub"
 	"github.com/bailiff/bailiff/internal/testutil"
 )
 
@@ -34,7 +35,12 @@ func BenchmarkCommandRoundTrip(b *testing.B) {
 }
 
 func benchRoundTrip(b *testing.B, rooms, rate int, external bool) {
-	e := newEnv(b, rooms, external)
+	benchRoundTripWith(b, rooms, rate, external, nil)
+}
+
+// benchRoundTripWith is benchRoundTrip with the hub's options changed by mod.
+func benchRoundTripWith(b *testing.B, rooms, rate int, external bool, mod func(*hub.Options)) {
+	e := newEnvWith(b, rooms, external, mod)
 	token := e.login("judge")
 	testutil.Eventually(b, 20*time.Second, "every display reachable", func() bool {
 		for i := 1; i <= rooms; i++ {
@@ -101,6 +107,11 @@ func benchRoundTrip(b *testing.B, rooms, rate int, external bool) {
 	}
 	wg.Wait()
 	b.StopTimer()
+	reportLatencies(b, lat)
+}
+
+// reportLatencies reports the commands' p50, p99 and rate.
+func reportLatencies(b *testing.B, lat []time.Duration) {
 	if len(lat) == 0 {
 		return
 	}

@@ -35,11 +35,7 @@ func pageDo(t *testing.T, b *browser.Browser, js string) {
 // pageLogin logs in through the page's form. An exception thrown in the page fails the test.
 func pageLogin(t *testing.T, b *browser.Browser, user, password string) {
 	t.Helper()
-	t.Cleanup(func() {
-		if log := b.Log(); strings.Contains(log, "exception:") {
-			t.Errorf("the page threw:\n%s", log)
-		}
-	})
+	b.FailOnExceptions(t)
 	waitPage(t, b, 10*time.Second, "the login form", `document.querySelector("#login") && !document.querySelector("#login").hidden`)
 	pageDo(t, b, `const f = document.querySelector("#login");
 		f.querySelector("[name=user]").value = `+js(user)+`;

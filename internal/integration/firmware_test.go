@@ -110,6 +110,50 @@ func steps(ro map[string]any) map[string]string {
 	return out
 }
 
+// waitTallies waits until both tally lights are reachable and have said what they are.
+func (e *env) waitTallies(token string) {
+	e.t.Helper()
+	for _, d := range []string{"tally-1", "tally-2"} {
+		testutil.Eventually(e.t, 10*time.Second, d+" reachable", func() bool {
+			dv := e.device(token, "fw", d)
+			st, _ := dv["state"].(map[string]any)
+			return dv != nil && dv["reachable"] == true && st["device_type"] == "tally-light"
+		})
+	}
+}
+
+// A hub that stops during a rollout takes it up again when it starts: the devices already
+// asked are not asked to start again, the others are, and the rollout ends done with every
+// device on the new firmware.
+func TestFirmwareRolloutResumesAfterHubRestart(t *testing.T) {
+	e, sims := newFirmwareEnv(t)
+	tech := e.login("tech")
+	e.waitTallies(tech)
+	st, img := e.upload(tech, "tally-light", "1.1.0", bytes.Repeat([]byte("resumed firmware "), 700))
+	if st != 201 {
+		t.Fatalf("upload: %d %v", st, img)
+	}
+	st, ro := e.call("POST", "/api/v1/firmware/"+img["id"].(string)+"/rollouts", tech, map[string]any{"site": site, "room": "fw", "all": true})
+	if st != 201 {
+		t.Fatalf("rollout: %d %v", st, ro)
+	}
+	id := ro["id"].(string)
+	if _, now := e.call("GET", "/api/v1/firmware/rollouts/"+id, tech, nil); now["state"] != "running" {
+		t.Fatalf("the rollout ended before the hub could stop during it: %v", now)
+	}
+	e.hub.Close()
+	e.startHub()
+	done := e.waitRollout(tech, id)
+	if s := steps(done); done["state"] != "done" || s["tally-1"] != "confirmed" || s["tally-2"] != "confirmed" {
+		t.Fatalf("the resumed rollout: %v", done)
+	}
+	for i, s := range sims {
+		if s.Firmware() != (frame.Version{Major: 1, Minor: 1}) {
+			t.Errorf("device %d runs %s", i+1, s.Firmware())
+		}
+	}
+}
+
 // A technician uploads an image and rolls it out to the room: the first device is updated
 // alone, then the other; each step reaches the API and the event stream; both run the new
 // firmware. A rollout whose first device fails stops there, and both keep their firmware.
@@ -117,21 +161,7 @@ func TestFirmwareRolloutEndToEnd(t *testing.T) {
 	e, sims := newFirmwareEnv(t)
 	tech := e.login("tech")
 	events := e.openEvents(tech)
-	for _, d := range []string{"tally-1", "tally-2"} {
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			dv := e.device(tech, "fw", d)
-			if dv != nil && dv["reachable"] == true {
-				if st, _ := dv["state"].(map[string]any); st["device_type"] == "tally-light" {
-					break
-				}
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s not reachable: %v", d, dv)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
+	e.waitTallies(tech)
 
 	image := bytes.Repeat([]byte("new firmware "), 800)
 	st, img := e.upload(tech, "tally-light", "1.1.0", image)

@@ -112,11 +112,17 @@ func newEnvWith(t testing.TB, rooms int, external bool, mod func(*hub.Options)) 
 // newEnvRooms starts a world around rooms the test made: the hub (with the broker it embeds,
 // serving the panels) and an agent per room, and the users judge, monitor and tech.
 func newEnvRooms(t testing.TB, rooms ...*config.Room) *env {
+	return newEnvRoomsWith(t, false, nil, rooms...)
+}
+
+// newEnvRoomsWith is newEnvRooms with mosquitto as the broker when external, and the hub's
+// options changed by mod.
+func newEnvRoomsWith(t testing.TB, external bool, mod func(*hub.Options), rooms ...*config.Room) *env {
 	e := &env{t: t, dir: t.TempDir(), sims: map[string]*pjlinksim.Sim{}, agents: map[string]*runningAgent{},
-		creds: map[string]hub.Credentials{}, timeout: 3 * time.Second, rooms: rooms, web: web.Handler()}
+		creds: map[string]hub.Credentials{}, timeout: 3 * time.Second, rooms: rooms, web: web.Handler(), hubOpts: mod}
 	e.httpAddr = testutil.FreePort(t)
 	e.mqttAddr = testutil.FreePort(t)
-	e.boot(false)
+	e.boot(external)
 	return e
 }
 
@@ -155,6 +161,16 @@ func (e *env) boot(external bool) {
 func (e *env) startHub() {
 	// Kept-alive connections to a hub that was closed would answer the next request with EOF.
 	http.DefaultClient.CloseIdleConnections()
+	h, err := hub.New(e.hubOptions())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.hub = h
+	e.trustHubCA()
+}
+
+// hubOptions are the options of the env's hub.
+func (e *env) hubOptions() hub.Options {
 	o := hub.Options{HTTPListen: e.httpAddr, MQTTListen: e.mqttAddr, DataDir: filepath.Join(e.dir, "data"),
 		Rooms: e.rooms, CommandTimeout: e.timeout, Logger: testLogger(e.t), Web: e.web,
 		// Media stays on loopback: no packet of a test leaves the machine.
@@ -165,12 +181,7 @@ func (e *env) startHub() {
 	if e.hubOpts != nil {
 		e.hubOpts(&o)
 	}
-	h, err := hub.New(o)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.hub = h
-	e.trustHubCA()
+	return o
 }
 
 func (e *env) startAgent(room string) { e.startAgentCaching(room, "") }
@@ -187,7 +198,7 @@ func (e *env) startAgentCaching(room, cache string) {
 	c := e.creds[room]
 	a, err := agent.New(agent.Options{Room: r, Broker: c.Broker, Username: c.Username, Password: c.Password, ClientID: c.Username,
 		Version: "test", Logger: testLogger(e.t).With("room", room), MaxBackoff: 500 * time.Millisecond, ConfigCache: cache,
-		TLS: e.agentTLS})
+		TLS: e.agentTLS, MediaEndpoint: loopbackMedia(e.t)})
 	if err != nil {
 		e.t.Fatal(err)
 	}

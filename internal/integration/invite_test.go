@@ -217,3 +217,90 @@ func errMessage(body map[string]any) string {
 	s, _ := m["message"].(string)
 	return s
 }
+
+// An invite is for one hearing: when the hearing ends the visitor's live sessions close, the
+// token is refused from then on and the list shows the invite ended; no one can be invited
+// to an ended hearing.
+func TestInviteEndsWithItsHearing(t *testing.T) {
+	clips := sfutest.Load(t, sfutest.Small)
+	e := newEnv(t, 1, false)
+	judge := e.login("judge")
+	api, err := sfutest.NewAPI(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	st, h := e.call("POST", "/api/v1/hearings", judge, map[string]any{"case": "INV-1", "site": site, "room": "r1"})
+	hid, _ := h["id"].(string)
+	if st != 201 || hid == "" {
+		t.Fatalf("create hearing: %d %v", st, h)
+	}
+	if st, tr := e.call("POST", "/api/v1/hearings/"+hid+"/start", judge, nil); st != 200 {
+		t.Fatalf("start: %d %v", st, tr)
+	}
+	st, inv := e.call("POST", "/api/v1/invites", judge, map[string]any{"site": site, "room": "r1", "hearing": hid, "name": "B. Witness"})
+	token, _ := inv["token"].(string)
+	if st != 201 || token == "" {
+		t.Fatalf("invite: %d %v", st, inv)
+	}
+	// Another hearing's invite in the same room outlives this one.
+	_, other := e.call("POST", "/api/v1/invites", judge, map[string]any{"site": site, "room": "r1", "hearing": "later", "name": "C. Expert"})
+	otherToken, _ := other["token"].(string)
+
+	agent := "agent." + site + ".r1." + e.creds["r1"].Password
+	pub, err := sfutest.NewPublisher(api, webrtc.MimeTypeVP8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	e.connect(ctx, pub, "/whip/court/r1/cam", agent)
+	go pub.Run(ctx, clips.VP8, clips.Opus)
+	v, err := sfutest.NewViewer(api, sfutest.ViewerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	e.connect(ctx, v, "/whep/court/r1/cam", token)
+	testutil.Eventually(t, 15*time.Second, "the visitor sees video", func() bool { return v.Frames() > 5 })
+
+	if st, tr := e.call("POST", "/api/v1/hearings/"+hid+"/end", judge, nil); st != 200 {
+		t.Fatalf("end: %d %v", st, tr)
+	}
+	select {
+	case <-v.Ended():
+	case <-time.After(10 * time.Second):
+		t.Error("the visitor's viewer still runs after the hearing ended")
+	}
+	v2, err := sfutest.NewViewer(api, sfutest.ViewerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v2.Close()
+	offer, err := v2.Offer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, body, _ := e.whipPost("/whep/court/r1/cam", token, offer); st != 401 {
+		t.Errorf("the ended hearing's invite watches: %d %s", st, body)
+	}
+	if st, resp := e.call("GET", "/api/v1/invite", token, nil); st != 401 || !strings.Contains(errMessage(resp), "ended") {
+		t.Errorf("the ended hearing's invite reads its invite: %d %v", st, resp)
+	}
+	if st, resp := e.call("GET", "/api/v1/invite", otherToken, nil); st != 200 {
+		t.Errorf("another hearing's invite: %d %v", st, resp)
+	}
+	_, list := e.call("GET", "/api/v1/invites?site=court&room=r1", judge, nil)
+	states := map[string]any{}
+	for _, x := range list["list"].([]any) {
+		m := x.(map[string]any)
+		states[m["id"].(string)] = m["state"]
+	}
+	if states[inv["id"].(string)] != "ended" || states[other["id"].(string)] != "valid" {
+		t.Errorf("invite states: %v", states)
+	}
+	if st, resp := e.call("POST", "/api/v1/invites", judge, map[string]any{"site": site, "room": "r1", "hearing": hid, "name": "D. Late"}); st != 409 || !strings.Contains(errMessage(resp), "ended") {
+		t.Errorf("invite to an ended hearing: %d %v", st, resp)
+	}
+}

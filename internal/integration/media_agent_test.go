@@ -81,15 +81,9 @@ func newMediaRoom(t *testing.T, e *env) *mediaRoom {
 	if m.cred, err = hub.AddAgent(context.Background(), e.hub.Store(), e.hub.BrokerURL(), site, m.room.Room); err != nil {
 		t.Fatal(err)
 	}
-	se := webrtc.SettingEngine{}
-	sfutest.LoopbackOnly(&se)
-	api, err := source.NewAPI(&se)
-	if err != nil {
-		t.Fatal(err)
-	}
 	a, err := agent.New(agent.Options{Room: m.room, Broker: m.cred.Broker, Username: m.cred.Username, Password: m.cred.Password,
 		Version: "test", Logger: testLogger(t), MaxBackoff: 500 * time.Millisecond, HubURL: e.url(""),
-		MediaEndpoint: source.Endpoint{API: api, MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Second}})
+		MediaEndpoint: loopbackMedia(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,4 +215,17 @@ func TestAgentPublishesCameraAndClip(t *testing.T) {
 	})
 	v2 := e.view(t, judge, "/whep/court/media/bench-cam", sfutest.ViewerOptions{NoAudio: true})
 	testutil.Eventually(t, 15*time.Second, "the camera at a viewer after the restart", func() bool { return v2.Packets("video") > 30 })
+}
+
+// loopbackMedia is an agent's media endpoint settings for tests: peer connections on
+// loopback only, quick reconnects.
+func loopbackMedia(t testing.TB) source.Endpoint {
+	t.Helper()
+	se := webrtc.SettingEngine{}
+	sfutest.LoopbackOnly(&se)
+	api, err := source.NewAPI(&se)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return source.Endpoint{API: api, MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Second}
 }

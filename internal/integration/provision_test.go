@@ -2,6 +2,7 @@ package integration
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"github.com/bailiff/bailiff/drivers/pjlink/pjlinksim"
 	"github.com/bailiff/bailiff/internal/testutil"
 	"github.com/bailiff/bailiff/internal/wire"
+	"github.com/bailiff/bailiff/media/sfu"
 )
 
 // sendYAML sends a YAML body and decodes the JSON answer.
@@ -308,4 +310,67 @@ func BenchmarkConfigPush(b *testing.B) {
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+}
+
+// A pushed config's media is applied by difference too: streams it adds start publishing, a
+// changed stream is published anew, one it drops stops, and an unchanged one runs on
+// untouched (its stream on the hub is the same one).
+func TestConfigPushMedia(t *testing.T) {
+	e := newEnv(t, 1, false)
+	tech := e.login("tech")
+	testutil.Eventually(t, 10*time.Second, "agent online, running revision 1", func() bool {
+		rev, _, _ := e.agentConfig(tech, "r1")
+		return rev == 1 && e.roomOnline(tech, "r1")
+	})
+	_, cur := e.call("GET", "/api/v1/rooms/"+site+"/r1/config", tech, nil)
+	base := cur["yaml"].(string)
+	push := func(rev float64, media string) {
+		t.Helper()
+		if st, body := e.sendYAML("PUT", "/api/v1/rooms/"+site+"/r1/config", tech, base+"media:\n  hub: "+e.url("")+"\n  streams:\n"+media); st != 200 {
+			t.Fatalf("push revision %v: %d %v", rev, st, body)
+		}
+		testutil.Eventually(t, 10*time.Second, fmt.Sprintf("agent runs revision %v", rev), func() bool {
+			r, _, _ := e.agentConfig(tech, "r1")
+			return r == rev
+		})
+	}
+	streams := func() map[string]sfu.StreamInfo {
+		out := map[string]sfu.StreamInfo{}
+		for _, s := range e.hub.SFU().Streams() {
+			if s.Room == "r1" {
+				out[s.Name] = s
+			}
+		}
+		return out
+	}
+	video := func(s sfu.StreamInfo) string {
+		for _, tr := range s.Tracks {
+			if tr.Kind == "video" {
+				return tr.MimeType
+			}
+		}
+		return ""
+	}
+	push(2, "    - name: cam-a\n      clip: {}\n    - name: cam-b\n      clip: {}\n")
+	testutil.Eventually(t, 15*time.Second, "cam-a and cam-b published", func() bool {
+		s := streams()
+		return len(s) == 2 && len(s["cam-a"].Tracks) == 2 && len(s["cam-b"].Tracks) == 2
+	})
+	since := streams()["cam-a"].Since
+
+	push(3, "    - name: cam-a\n      clip: {}\n    - name: cam-b\n      clip: {video: vp8}\n    - name: cam-c\n      clip: {audio: none}\n")
+	testutil.Eventually(t, 15*time.Second, "cam-b republished as VP8 and cam-c added", func() bool {
+		s := streams()
+		return strings.Contains(strings.ToLower(video(s["cam-b"])), "vp8") && len(s["cam-c"].Tracks) == 1
+	})
+	if s := streams()["cam-a"]; !s.Since.Equal(since) {
+		t.Errorf("the unchanged cam-a was published anew: since %v, was %v", s.Since, since)
+	}
+
+	push(4, "    - name: cam-b\n      clip: {video: vp8}\n")
+	testutil.Eventually(t, 15*time.Second, "cam-a and cam-c stopped, cam-b left", func() bool {
+		s := streams()
+		_, b := s["cam-b"]
+		return len(s) == 1 && b
+	})
 }

@@ -7,38 +7,25 @@ import (
 	"time"
 
 	"github.com/bailiff/bailiff/internal/testutil/browser"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
 
-// tab opens a new tab on url and logs in there as user.
-func (e *hallEnv) tab(t *testing.T, bctx context.Context, url, user string) context.Context {
+// tab opens a new tab of b on url and logs in there as user. An exception the page throws
+// fails the test.
+func (e *hallEnv) tab(t *testing.T, b *browser.Browser, url, user string) context.Context {
 	t.Helper()
-	ctx, cancel := chromedp.NewContext(bctx)
-	t.Cleanup(cancel)
-	// The page's console and uncaught errors go to the test log.
-	if err := chromedp.Listen(ctx, func(ev any) {
-		switch ev := ev.(type) {
-		case *runtime.EventConsoleAPICalled:
-			for _, a := range ev.Args {
-				t.Logf("%s console.%s: %s", url, ev.Type, a.Value)
-			}
-		case *runtime.EventExceptionThrown:
-			t.Errorf("%s: uncaught %s (line %d)", url, ev.ExceptionDetails.Text, ev.ExceptionDetails.LineNumber)
-		}
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if err := chromedp.Do(ctx,
+	tab := b.Tab(t)
+	tab.FailOnExceptions(t)
+	if err := chromedp.Do(tab.Context(),
 		chromedp.Navigate(e.url(url)),
 		chromedp.WaitVisible(css(`#login input[name=user]`)),
 		chromedp.SendKeys(css(`#login input[name=user]`), user),
 		chromedp.SendKeys(css(`#login input[name=password]`), "pw-"+user),
 		chromedp.Click(css(`#login button[type=submit]`)),
 	); err != nil {
-		t.Fatalf("%s as %s: %v", url, user, err)
+		t.Fatalf("%s as %s: %v\n%s", url, user, err, tab.Log())
 	}
-	return ctx
+	return tab.Context()
 }
 
 type css = chromedp.CSS
@@ -80,18 +67,18 @@ func waitText(t *testing.T, ctx context.Context, sel, want string) string {
 // display shows and announces it, and the statistics page charts it.
 func TestQueuePages(t *testing.T) {
 	e := newHall(t)
-	bctx := browser.Start(t, browser.Options{Timeout: time.Minute}).Context()
+	br := browser.Start(t, browser.Options{Timeout: time.Minute})
 
-	display := e.tab(t, bctx, "/queue/display.html?lang=zh", "monitor")
+	display := e.tab(t, br, "/queue/display.html?lang=zh", "monitor")
 	do(t, display, chromedp.Click(css(`#start-sound`)))
 
-	kiosk := e.tab(t, bctx, "/queue/kiosk.html?printer=printer", "kiosk")
+	kiosk := e.tab(t, br, "/queue/kiosk.html?printer=printer", "kiosk")
 	do(t, kiosk, chromedp.WaitVisible(css(`button[data-service="A"]`)), chromedp.Click(css(`button[data-service="A"]`)))
 	waitText(t, kiosk, `#ticket-number`, "A001")
 	waitText(t, kiosk, `#ahead`, "0 waiting before you")
 	checkPrinted(t, e.waitTickets(1)[0], "A001", "Filing", 0)
 
-	win := e.tab(t, bctx, "/queue/window.html?window=w1", "clerk")
+	win := e.tab(t, br, "/queue/window.html?window=w1", "clerk")
 	do(t, win, chromedp.WaitVisible(css(`#call-next`)), chromedp.Click(css(`#call-next`)))
 	waitText(t, win, `#current`, "A001")
 
@@ -107,7 +94,7 @@ func TestQueuePages(t *testing.T) {
 	do(t, win, chromedp.Click(css(`#complete`)))
 	waitText(t, win, `#current`, "—")
 
-	stats := e.tab(t, bctx, "/queue/stats.html", "monitor")
+	stats := e.tab(t, br, "/queue/stats.html", "monitor")
 	do(t, stats, chromedp.WaitVisible(css(`#by-service svg rect`)))
 	tickets, err := chromedp.Run(stats, chromedp.AttributeValue(css(`#by-service svg rect[data-value]`), "data-value"))
 	if err != nil {
@@ -118,8 +105,8 @@ func TestQueuePages(t *testing.T) {
 	}
 	waitText(t, stats, `#by-window`, "Window 1")
 
-	// The status page shares the pages' script library (lib.js): it still logs in and lists
+	// The status page shares the pages' script library (lib/api.js): it still logs in and lists
 	// the hall.
-	status := e.tab(t, bctx, "/", "monitor")
+	status := e.tab(t, br, "/", "monitor")
 	do(t, status, chromedp.WaitVisible(css(`article.room[data-room="court/hall"]`)))
 }

@@ -29,7 +29,11 @@ type hallEnv struct {
 
 var hallPin int
 
-func newHall(t testing.TB) *hallEnv {
+func newHall(t testing.TB) *hallEnv { return newHallWith(t, false, nil) }
+
+// newHallWith is newHall with mosquitto as the broker when external, and the hub's options
+// changed by mod.
+func newHallWith(t testing.TB, external bool, mod func(*hub.Options)) *hallEnv {
 	t.Helper()
 	pr := escpossim.New(escpossim.Config{})
 	addr, err := pr.Listen("127.0.0.1:0")
@@ -68,7 +72,7 @@ queue:
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &hallEnv{env: newEnvRooms(t, r), printer: pr, button: btn, tokens: map[string]string{}}
+	e := &hallEnv{env: newEnvRoomsWith(t, external, mod, r), printer: pr, button: btn, tokens: map[string]string{}}
 	ctx := context.Background()
 	for _, u := range [][2]string{{"clerk", "clerk"}, {"kiosk", "kiosk"}} {
 		if err := hub.AddUser(ctx, e.hub.Store(), u[0], u[1], "pw-"+u[0]); err != nil {

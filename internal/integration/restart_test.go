@@ -4,13 +4,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bailiff/bailiff/internal/hub"
 	"github.com/bailiff/bailiff/internal/testutil"
 )
 
 // A restart of the hub keeps users, API sessions, agent credentials, retained state and the
 // agents' broker sessions; agents come back by themselves.
-func TestHubRestart(t *testing.T) {
-	e := newEnv(t, 1, false)
+func TestHubRestart(t *testing.T) { stores(t, testHubRestart) }
+
+func testHubRestart(t *testing.T, onStore func(*hub.Options)) {
+	e := newEnvWith(t, 1, false, onStore)
 	judge := e.login("judge")
 	testutil.Eventually(t, 5*time.Second, "projector reachable", func() bool {
 		d := e.device(judge, "r1", "projector")
@@ -88,23 +91,15 @@ func TestBrokerRestartUnderAgent(t *testing.T) {
 // A hearing in session when the hub stops is still in session after the restart: its notes
 // and their chain survive, its recording is sealed, and a new
 // recording of the room starts and joins the hearing.
-func TestHearingSurvivesRestart(t *testing.T) {
-	e := newEnv(t, 1, false)
+func TestHearingSurvivesRestart(t *testing.T) { stores(t, testHearingSurvivesRestart) }
+
+func testHearingSurvivesRestart(t *testing.T, onStore func(*hub.Options)) {
+	e := newEnvWith(t, 1, false, onStore)
 	judge := e.login("judge")
-	st, h := e.call("POST", "/api/v1/hearings", judge, map[string]any{"case": "R-1", "site": site, "room": "r1"})
-	if st != 201 {
-		t.Fatalf("create: %d %v", st, h)
-	}
-	id := h["id"].(string)
-	if st, tr := e.call("POST", "/api/v1/hearings/"+id+"/start", judge, nil); st != 200 {
-		t.Fatalf("start: %d %v", st, tr)
-	}
-	if st, n := e.call("POST", "/api/v1/hearings/"+id+"/notes", judge, map[string]string{"text": "before the restart"}); st != 201 {
-		t.Fatalf("note: %d %v", st, n)
-	}
+	id := e.hearingWithNote(judge, "R-1", "r1", "before the restart")
 	e.hub.Close()
 	e.startHub()
-	st, h = e.call("GET", "/api/v1/hearings/"+id, judge, nil)
+	st, h := e.call("GET", "/api/v1/hearings/"+id, judge, nil)
 	recs, _ := h["recordings"].([]any)
 	if st != 200 || h["state"] != "in-session" || len(recs) != 2 {
 		t.Fatalf("after the restart: %d %v", st, h)

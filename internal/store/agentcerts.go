@@ -70,18 +70,9 @@ func (s *Store) RevokeAgent(ctx context.Context, site, room string, at time.Time
 
 // RevokedAgentCerts lists the serials of every revoked agent certificate (for a CRL).
 func (s *Store) RevokedAgentCerts(ctx context.Context) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT serial FROM agent_certs WHERE revoked IS NOT NULL ORDER BY revoked, serial`)
+	out, err := s.db.strings(ctx, `SELECT serial FROM agent_certs WHERE revoked IS NOT NULL ORDER BY revoked, serial`)
 	if err != nil {
 		return nil, fmt.Errorf("store: revoked agent certificates: %w", err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return out, nil
 }

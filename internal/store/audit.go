@@ -59,10 +59,10 @@ func (s *Store) AppendAudit(ctx context.Context, e AuditEntry) (AuditEntry, erro
 		e.At = time.Now()
 	}
 	e.At = e.At.UTC().Truncate(time.Millisecond)
-	err := s.appendChained(ctx, `SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1`, nil, func(tx execer, seq int64, prev string) error {
+	err := s.appendChained(ctx, "audit", `SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1`, nil, func(tx execer, seq int64, prev string) error {
 		e.Seq, e.Prev = seq, prev
 		e.Hash = e.hash()
-		_, err := tx.ExecContext(ctx, `INSERT INTO audit(seq, at, user, role, action, target, result, detail, prev, hash) VALUES(?,?,?,?,?,?,?,?,?,?)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO audit(seq, at, "user", role, action, target, result, detail, prev, hash) VALUES(?,?,?,?,?,?,?,?,?,?)`,
 			e.Seq, e.At.UnixMilli(), e.User, e.Role, e.Action, e.Target, e.Result, e.Detail, e.Prev, e.Hash)
 		return err
 	})
@@ -72,15 +72,23 @@ func (s *Store) AppendAudit(ctx context.Context, e AuditEntry) (AuditEntry, erro
 	return e, nil
 }
 
-// appendChained appends one entry to a hash chain: last selects the chain's last (seq, hash)
-// and insert writes the entry that follows it, both inside one BEGIN IMMEDIATE transaction,
-// so another writer — in this process or another, such as an admin command — waits for the
-// write lock (busy_timeout) instead of reading the same head and forking the chain. Should a
-// fork be attempted all the same, the unique seq and prev refuse it and the append is retried.
-func (s *Store) appendChained(ctx context.Context, last string, args []any, insert func(x execer, seq int64, prev string) error) error {
+// appendChained appends one entry to the hash chain named chain: last selects the chain's
+// last (seq, hash) and insert writes the entry that follows it, both inside one transaction
+// that holds the chain's write lock, so another writer — in this process or another, an admin
+// command or a second hub — waits for it instead of reading the same head and forking the
+// chain. In SQLite the lock is the database's (BEGIN IMMEDIATE, waiting through
+// busy_timeout); in PostgreSQL it is a transaction-level advisory lock on the chain, taken
+// before the head is read (see dialect.go). Should a fork be attempted all the same, the
+// unique seq and prev refuse it and the append is retried.
+func (s *Store) appendChained(ctx context.Context, chain, last string, args []any, insert func(x execer, seq int64, prev string) error) error {
 	var err error
 	for range 20 {
-		if err = s.appendOnce(ctx, last, args, insert); err == nil || !isConflict(err) {
+		if s.db.dialect == postgresDialect {
+			err = s.appendLocked(ctx, chain, last, args, insert)
+		} else {
+			err = s.appendOnce(ctx, last, args, insert)
+		}
+		if err == nil || !isConflict(err) {
 			return err
 		}
 	}
@@ -92,6 +100,26 @@ type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
+// rowQuerier is what an append reads the chain's head through.
+type rowQuerier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// chainHead returns the seq and prev of the entry that follows the chain's head.
+func chainHead(ctx context.Context, q rowQuerier, last string, args []any) (int64, string, error) {
+	var n int64
+	var h string
+	switch err := q.QueryRowContext(ctx, last, args...).Scan(&n, &h); {
+	case err == nil:
+		return n + 1, h, nil
+	case errors.Is(err, sql.ErrNoRows):
+		return 1, GenesisHash, nil
+	default:
+		return 0, "", err
+	}
+}
+
+// appendOnce is one SQLite append.
 func (s *Store) appendOnce(ctx context.Context, last string, args []any, insert func(x execer, seq int64, prev string) error) (err error) {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
@@ -111,14 +139,9 @@ func (s *Store) appendOnce(ctx context.Context, last string, args []any, insert 
 			}
 		}
 	}()
-	seq, prev := int64(1), GenesisHash
-	var n int64
-	var h string
-	switch qerr := conn.QueryRowContext(ctx, last, args...).Scan(&n, &h); {
-	case qerr == nil:
-		seq, prev = n+1, h
-	case !errors.Is(qerr, sql.ErrNoRows):
-		return qerr
+	seq, prev, err := chainHead(ctx, conn, last, args)
+	if err != nil {
+		return err
 	}
 	if err := insert(conn, seq, prev); err != nil {
 		return err
@@ -127,10 +150,30 @@ func (s *Store) appendOnce(ctx context.Context, last string, args []any, insert 
 	return err
 }
 
+// appendLocked is one PostgreSQL append, under the chain's advisory lock.
+func (s *Store) appendLocked(ctx context.Context, chain, last string, args []any, insert func(x execer, seq int64, prev string) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := tx.lock(ctx, chain); err != nil {
+		return err
+	}
+	seq, prev, err := chainHead(ctx, tx, last, args)
+	if err != nil {
+		return err
+	}
+	if err := insert(tx, seq, prev); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
 // isConflict tells an error another writer caused (a taken seq or prev, a locked database).
 func isConflict(err error) bool {
 	s := err.Error()
-	return strings.Contains(s, "UNIQUE constraint") || strings.Contains(s, "SQLITE_BUSY") || strings.Contains(s, "database is locked")
+	return isUnique(err) || strings.Contains(s, "SQLITE_BUSY") || strings.Contains(s, "database is locked")
 }
 
 // AuditFilter selects audit entries. Zero fields select everything.
@@ -146,10 +189,10 @@ func (s *Store) Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, error) 
 	if f.Limit <= 0 || f.Limit > 1000 {
 		f.Limit = 100
 	}
-	q := `SELECT seq, at, user, role, action, target, result, detail, prev, hash FROM audit WHERE 1=1`
+	q := `SELECT seq, at, "user", role, action, target, result, detail, prev, hash FROM audit WHERE 1=1`
 	var args []any
 	if f.User != "" {
-		q += ` AND user=?`
+		q += ` AND "user"=?`
 		args = append(args, f.User)
 	}
 	if f.Action != "" {
@@ -217,7 +260,7 @@ type AuditReport struct {
 // VerifyAudit walks the whole audit log in order and checks every entry's hash and link. It
 // returns a *ChainError naming the first entry that was changed, removed or inserted.
 func (s *Store) VerifyAudit(ctx context.Context) (AuditReport, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT seq, at, user, role, action, target, result, detail, prev, hash FROM audit ORDER BY seq`)
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, at, "user", role, action, target, result, detail, prev, hash FROM audit ORDER BY seq`)
 	if err != nil {
 		return AuditReport{}, fmt.Errorf("store: audit: %w", err)
 	}

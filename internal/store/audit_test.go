@@ -4,20 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 )
 
-func TestAuditChain(t *testing.T) {
+func TestAuditChain(t *testing.T) { eachBackend(t, testAuditChain) }
+
+func testAuditChain(t *testing.T, b backend) {
 	ctx := context.Background()
-	s, err := Open(filepath.Join(t.TempDir(), "hub.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := b.store(t)
 	if rep, err := s.VerifyAudit(ctx); err != nil || rep.Entries != 0 || rep.Head != GenesisHash {
 		t.Fatalf("empty log: %+v %v", rep, err)
 	}
@@ -67,7 +64,8 @@ func TestAuditChain(t *testing.T) {
 		t.Fatal("delete went through")
 	}
 	// Someone with the file drops the guard and edits: verification names the entry.
-	if _, err := s.db.Exec(`DROP TRIGGER audit_no_update; UPDATE audit SET result='forbidden' WHERE seq=7`); err != nil {
+	dropTrigger(t, s, "audit_no_update", "audit")
+	if _, err := s.db.Exec(`UPDATE audit SET result='forbidden' WHERE seq=7`); err != nil {
 		t.Fatal(err)
 	}
 	_, err = s.VerifyAudit(ctx)
@@ -77,24 +75,29 @@ func TestAuditChain(t *testing.T) {
 	}
 }
 
-func TestAuditChainRemoval(t *testing.T) {
+func TestAuditChainRemoval(t *testing.T) { eachBackend(t, testAuditChainRemoval) }
+
+func testAuditChainRemoval(t *testing.T, b backend) {
 	ctx := context.Background()
-	s, _ := Open(":memory:")
-	defer s.Close()
+	s := b.store(t)
 	for i := range 5 {
 		s.AppendAudit(ctx, AuditEntry{User: "u", Action: "login", Target: "u", Result: fmt.Sprint(i)})
 	}
-	s.db.Exec(`DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq=3`)
+	dropTrigger(t, s, "audit_no_delete", "audit")
+	if _, err := s.db.Exec(`DELETE FROM audit WHERE seq=3`); err != nil {
+		t.Fatal(err)
+	}
 	var ce *ChainError
 	if _, err := s.VerifyAudit(ctx); !errors.As(err, &ce) || ce.Seq != 3 {
 		t.Fatalf("after a removal: %v", err)
 	}
 }
 
-func TestHearingsAndNotes(t *testing.T) {
+func TestHearingsAndNotes(t *testing.T) { eachBackend(t, testHearingsAndNotes) }
+
+func testHearingsAndNotes(t *testing.T, b backend) {
 	ctx := context.Background()
-	s, _ := Open(":memory:")
-	defer s.Close()
+	s := b.store(t)
 	day := time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)
 	for i, c := range []string{"CR-1", "CR-2", "CV-3"} {
 		h := Hearing{ID: fmt.Sprintf("h%d", i), Case: c, Site: "court", Room: "r1", Judge: "judge", Access: "public", State: "scheduled",
@@ -145,24 +148,29 @@ func TestHearingsAndNotes(t *testing.T) {
 	if _, err := s.db.Exec(`UPDATE hearing_notes SET text='x' WHERE seq=2`); err == nil {
 		t.Fatal("a note was changed")
 	}
-	s.db.Exec(`DROP TRIGGER hearing_notes_no_update; UPDATE hearing_notes SET text='Witness not sworn' WHERE hearing_id='h1' AND seq=2`)
+	dropTrigger(t, s, "hearing_notes_no_update", "hearing_notes")
+	if _, err := s.db.Exec(`UPDATE hearing_notes SET text='Witness not sworn' WHERE hearing_id='h1' AND seq=2`); err != nil {
+		t.Fatal(err)
+	}
 	var ce *ChainError
 	if notes, _, err = s.Notes(ctx, "h1"); !errors.As(err, &ce) || ce.Seq != 2 || len(notes) != 3 {
 		t.Fatalf("after an edit: %v", err)
 	}
 }
 
-// Two processes' worth of writers (the hub and an admin command, each with its own
-// connection to the file) append to one chain without forking it.
-func TestAuditTwoWriters(t *testing.T) {
+// Two processes' worth of writers (the hub and an admin command, or two hubs, each with its
+// own connections to the database) append to one chain without forking it.
+func TestAuditTwoWriters(t *testing.T) { eachBackend(t, testAuditTwoWriters) }
+
+func testAuditTwoWriters(t *testing.T, be backend) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "hub.db")
-	a, err := Open(path)
+	path := be.place(t)
+	a, err := be.open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	b, err := Open(path)
+	b, err := be.open(path)
 	if err != nil {
 		t.Fatal(err)
 	}

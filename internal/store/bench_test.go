@@ -3,18 +3,21 @@ package store
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 )
 
-// BenchmarkAppendAudit appends entries to the hash-chained audit log in a file database (WAL),
-// as the hub does for every login, command and hearing event.
-func BenchmarkAppendAudit(b *testing.B) {
-	s, err := Open(filepath.Join(b.TempDir(), "hub.db"))
-	if err != nil {
-		b.Fatal(err)
+// eachBackendB runs f as a sub-benchmark per backend, on a new, empty database.
+func eachBackendB(b *testing.B, f func(b *testing.B, s *Store)) {
+	for _, be := range backends {
+		b.Run("store="+be.name, func(b *testing.B) { f(b, be.store(b)) })
 	}
-	defer s.Close()
+}
+
+// BenchmarkAppendAudit appends entries to the hash-chained audit log, as the hub does for
+// every login, command and hearing event: in a SQLite file (WAL) and in PostgreSQL.
+func BenchmarkAppendAudit(b *testing.B) { eachBackendB(b, benchAppendAudit) }
+
+func benchAppendAudit(b *testing.B, s *Store) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
@@ -25,12 +28,9 @@ func BenchmarkAppendAudit(b *testing.B) {
 }
 
 // BenchmarkVerifyAudit checks the whole chain of a log of 10,000 entries.
-func BenchmarkVerifyAudit(b *testing.B) {
-	s, err := Open(filepath.Join(b.TempDir(), "hub.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
+func BenchmarkVerifyAudit(b *testing.B) { eachBackendB(b, benchVerifyAudit) }
+
+func benchVerifyAudit(b *testing.B, s *Store) {
 	ctx := context.Background()
 	const n = 10000
 	for i := range n {
@@ -50,12 +50,9 @@ func BenchmarkVerifyAudit(b *testing.B) {
 }
 
 // BenchmarkAddNote appends a note to a hearing's chain.
-func BenchmarkAddNote(b *testing.B) {
-	s, err := Open(filepath.Join(b.TempDir(), "hub.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
+func BenchmarkAddNote(b *testing.B) { eachBackendB(b, benchAddNote) }
+
+func benchAddNote(b *testing.B, s *Store) {
 	ctx := context.Background()
 	if err := s.PutHearing(ctx, Hearing{ID: "h1", Case: "C", Site: "court", Room: "r1", Judge: "judge", Access: "public", State: "in-session", CreatedBy: "judge"}); err != nil {
 		b.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -28,7 +27,7 @@ func (s *Store) PutFirmwareImage(ctx context.Context, f FirmwareImage) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO firmware_images(id, device_type, version, manifest, file, uploaded_by, created)
 		VALUES(?,?,?,?,?,?,?)`, f.ID, f.DeviceType, f.Version, f.Manifest, f.File, f.UploadedBy, f.Created.UnixMilli())
 	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") {
+		if isUnique(err) {
 			return fmt.Errorf("store: firmware %s %s: %w", f.DeviceType, f.Version, ErrExists)
 		}
 		return fmt.Errorf("store: put firmware %s: %w", f.ID, err)

@@ -7,12 +7,10 @@ import (
 	"time"
 )
 
-func TestFirmwareRows(t *testing.T) {
-	s, err := Open(":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+func TestFirmwareRows(t *testing.T) { eachBackend(t, testFirmwareRows) }
+
+func testFirmwareRows(t *testing.T, b backend) {
+	s := b.store(t)
 	ctx := context.Background()
 	img := FirmwareImage{ID: "fw-1", DeviceType: "tally-light", Version: "1.0.0", Manifest: "{}", File: "firmware/fw-1.bin", UploadedBy: "tech", Created: time.UnixMilli(1000).UTC()}
 	if err := s.PutFirmwareImage(ctx, img); err != nil {

@@ -101,20 +101,11 @@ func (s *Store) Hearing(ctx context.Context, id string) (Hearing, error) {
 }
 
 func (s *Store) hearingRecordings(ctx context.Context, id string) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT recording_id FROM hearing_recordings WHERE hearing_id=? ORDER BY added, recording_id`, id)
+	out, err := s.db.strings(ctx, `SELECT recording_id FROM hearing_recordings WHERE hearing_id=? ORDER BY added, recording_id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("store: hearing %s recordings: %w", id, err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var r string
-		if err := rows.Scan(&r); err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // HearingFilter selects hearings; zero fields select everything.
@@ -223,11 +214,11 @@ func (s *Store) AddNote(ctx context.Context, n Note) (Note, error) {
 		n.At = time.Now()
 	}
 	n.At = n.At.UTC().Truncate(time.Millisecond)
-	err := s.appendChained(ctx, `SELECT seq, hash FROM hearing_notes WHERE hearing_id=? ORDER BY seq DESC LIMIT 1`, []any{n.Hearing},
+	err := s.appendChained(ctx, "notes/"+n.Hearing, `SELECT seq, hash FROM hearing_notes WHERE hearing_id=? ORDER BY seq DESC LIMIT 1`, []any{n.Hearing},
 		func(tx execer, seq int64, prev string) error {
 			n.Seq, n.Prev = seq, prev
 			n.Hash = n.hash()
-			_, err := tx.ExecContext(ctx, `INSERT INTO hearing_notes(hearing_id, seq, at, user, role, text, recording, offset_ms, prev, hash) VALUES(?,?,?,?,?,?,?,?,?,?)`,
+			_, err := tx.ExecContext(ctx, `INSERT INTO hearing_notes(hearing_id, seq, at, "user", role, text, recording, offset_ms, prev, hash) VALUES(?,?,?,?,?,?,?,?,?,?)`,
 				n.Hearing, n.Seq, n.At.UnixMilli(), n.User, n.Role, n.Text, n.Recording, n.OffsetMS, n.Prev, n.Hash)
 			return err
 		})
@@ -240,7 +231,7 @@ func (s *Store) AddNote(ctx context.Context, n Note) (Note, error) {
 // Notes returns a hearing's notes in order, and checks their chain: a *ChainError names the
 // first note that was changed, removed or inserted (the notes are returned all the same).
 func (s *Store) Notes(ctx context.Context, hearingID string) ([]Note, string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT seq, at, user, role, text, recording, offset_ms, prev, hash FROM hearing_notes WHERE hearing_id=? ORDER BY seq`, hearingID)
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, at, "user", role, text, recording, offset_ms, prev, hash FROM hearing_notes WHERE hearing_id=? ORDER BY seq`, hearingID)
 	if err != nil {
 		return nil, "", fmt.Errorf("store: notes: %w", err)
 	}

@@ -2,15 +2,18 @@ package store
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 )
 
 func TestPrivacyAndProgramSurviveReopen(t *testing.T) {
+	eachBackend(t, testPrivacyAndProgramSurviveReopen)
+}
+
+func testPrivacyAndProgramSurviveReopen(t *testing.T, b backend) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "hub.db")
-	s, err := Open(path)
+	path := b.place(t)
+	s, err := b.open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +34,7 @@ func TestPrivacyAndProgramSurviveReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	if s, err = Open(path); err != nil {
+	if s, err = b.open(path); err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()

@@ -32,12 +32,20 @@ func (s *Store) AddRoomConfig(ctx context.Context, c RoomConfig) (int64, error) 
 		c.Created = time.Now()
 	}
 	// One statement, so the revision is taken and used atomically (a read-then-write
-	// transaction could not upgrade its lock while the broker's writer holds it).
+	// transaction could not upgrade its lock while the broker's writer holds it). In
+	// PostgreSQL two hubs may take the same revision at once: the primary key refuses the
+	// second, which tries again with the next.
 	var rev int64
-	err := s.db.QueryRowContext(ctx, `INSERT INTO room_configs(site, room, revision, yaml, source, author, created)
-		SELECT ?, ?, COALESCE(MAX(revision), 0) + 1, ?, ?, ?, ? FROM room_configs WHERE site=? AND room=?
-		RETURNING revision`,
-		c.Site, c.Room, c.YAML, c.Source, c.Author, c.Created.UnixMilli(), c.Site, c.Room).Scan(&rev)
+	var err error
+	for range 10 {
+		err = s.db.QueryRowContext(ctx, `INSERT INTO room_configs(site, room, revision, yaml, source, author, created)
+			SELECT ?, ?, COALESCE(MAX(revision), 0) + 1, ?, ?, ?, CAST(? AS BIGINT) FROM room_configs WHERE site=? AND room=?
+			RETURNING revision`,
+			c.Site, c.Room, c.YAML, c.Source, c.Author, c.Created.UnixMilli(), c.Site, c.Room).Scan(&rev)
+		if !isUnique(err) {
+			break
+		}
+	}
 	if err != nil {
 		return 0, fmt.Errorf("store: add room config %s/%s: %w", c.Site, c.Room, err)
 	}
@@ -187,13 +195,34 @@ type Alarm struct {
 }
 
 // RaiseAlarm stores a new active alarm and returns its ID. a.ID, Cleared and Acked are ignored.
+// When an alarm of the same site, room, device and kind is already active — another hub
+// sharing the database raised it — that alarm's ID is returned and nothing is stored. (In
+// PostgreSQL an advisory lock on the alarm's key keeps two hubs from both finding none.)
 func (s *Store) RaiseAlarm(ctx context.Context, a Alarm) (int64, error) {
-	res, err := s.db.ExecContext(ctx, `INSERT INTO alarms(site, room, device, kind, message, raised) VALUES(?,?,?,?,?,?)`,
-		a.Site, a.Room, a.Device, a.Kind, a.Message, a.Raised.UnixMilli())
+	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("store: raise alarm: %w", err)
 	}
-	return res.LastInsertId()
+	defer tx.Rollback()
+	if err := tx.lock(ctx, "alarm/"+a.Site+"/"+a.Room+"/"+a.Device+"/"+a.Kind); err != nil {
+		return 0, fmt.Errorf("store: raise alarm: %w", err)
+	}
+	var id int64
+	err = tx.QueryRowContext(ctx, `INSERT INTO alarms(site, room, device, kind, message, raised)
+		SELECT ?, ?, ?, ?, ?, CAST(? AS BIGINT) WHERE NOT EXISTS (SELECT 1 FROM alarms
+			WHERE cleared IS NULL AND site=? AND room=? AND device=? AND kind=?)
+		RETURNING id`, a.Site, a.Room, a.Device, a.Kind, a.Message, a.Raised.UnixMilli(), a.Site, a.Room, a.Device, a.Kind).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = tx.QueryRowContext(ctx, `SELECT id FROM alarms WHERE cleared IS NULL AND site=? AND room=? AND device=? AND kind=?
+			ORDER BY id LIMIT 1`, a.Site, a.Room, a.Device, a.Kind).Scan(&id)
+	}
+	if err == nil {
+		err = tx.Commit()
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: raise alarm: %w", err)
+	}
+	return id, nil
 }
 
 // ClearAlarm marks an active alarm cleared at t. Clearing a cleared alarm changes nothing.

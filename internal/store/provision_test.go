@@ -3,13 +3,15 @@ package store
 import (
 	"context"
 	"errors"
-	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 )
 
-func TestRoomConfigRevisions(t *testing.T) {
-	s := openTest(t)
+func TestRoomConfigRevisions(t *testing.T) { eachBackend(t, testRoomConfigRevisions) }
+
+func testRoomConfigRevisions(t *testing.T, b backend) {
+	s := b.store(t)
 	ctx := context.Background()
 	if _, err := s.RoomConfigRevision(ctx, "s", "r", 0); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("no config: %v", err)
@@ -52,8 +54,10 @@ func TestRoomConfigRevisions(t *testing.T) {
 	}
 }
 
-func TestEnrollmentOnce(t *testing.T) {
-	s := openTest(t)
+func TestEnrollmentOnce(t *testing.T) { eachBackend(t, testEnrollmentOnce) }
+
+func testEnrollmentOnce(t *testing.T, b backend) {
+	s := b.store(t)
 	ctx := context.Background()
 	now := time.Now()
 	if err := s.PutEnrollment(ctx, Enrollment{TokenHash: "h1", Site: "s", Room: "r", Created: now, Expires: now.Add(time.Minute)}); err != nil {
@@ -77,8 +81,10 @@ func TestEnrollmentOnce(t *testing.T) {
 	}
 }
 
-func TestAlarms(t *testing.T) {
-	s := openTest(t)
+func TestAlarms(t *testing.T) { eachBackend(t, testAlarms) }
+
+func testAlarms(t *testing.T, b backend) {
+	s := b.store(t)
 	ctx := context.Background()
 	now := time.Now()
 	id1, err := s.RaiseAlarm(ctx, Alarm{Site: "s", Room: "r", Kind: "agent-offline", Raised: now})
@@ -88,6 +94,10 @@ func TestAlarms(t *testing.T) {
 	id2, err := s.RaiseAlarm(ctx, Alarm{Site: "s", Room: "r", Device: "p", Kind: "device-error", Message: "lamp", Raised: now})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Raised again while active (by a second hub sharing the database): the same alarm.
+	if again, err := s.RaiseAlarm(ctx, Alarm{Site: "s", Room: "r", Kind: "agent-offline", Raised: now.Add(time.Millisecond)}); err != nil || again != id1 {
+		t.Fatalf("raised again: %d %v, want %d", again, err, id1)
 	}
 	if err := s.ClearAlarm(ctx, id1, now.Add(time.Second)); err != nil {
 		t.Fatal(err)
@@ -110,14 +120,53 @@ func TestAlarms(t *testing.T) {
 	if err != nil || len(all) != 2 || all[1].Cleared.IsZero() {
 		t.Fatalf("all = %+v, %v", all, err)
 	}
+	// Cleared, it is raised anew.
+	if id3, err := s.RaiseAlarm(ctx, Alarm{Site: "s", Room: "r", Kind: "agent-offline", Raised: now.Add(4 * time.Second)}); err != nil || id3 == id1 || id3 == id2 {
+		t.Fatalf("raised after clearing: %d %v", id3, err)
+	}
 }
 
-func openTest(t *testing.T) *Store {
-	t.Helper()
-	s, err := Open(filepath.Join(t.TempDir(), "hub.db"))
-	if err != nil {
-		t.Fatal(err)
+// Hubs sharing a database raise the same alarm at once: one alarm is stored, and every hub
+// gets its ID.
+func TestAlarmRaisedByManyAtOnce(t *testing.T) { eachBackend(t, testAlarmRaisedByManyAtOnce) }
+
+func testAlarmRaisedByManyAtOnce(t *testing.T, b backend) {
+	place := b.place(t)
+	var stores []*Store
+	for range 2 {
+		s, err := b.open(place)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		stores = append(stores, s)
 	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	ctx := context.Background()
+	ids := make(chan int64, 16)
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id, err := stores[i%2].RaiseAlarm(ctx, Alarm{Site: "s", Room: "r", Kind: "agent-offline", Raised: time.Now()})
+			if err != nil {
+				t.Error(err)
+			}
+			ids <- id
+		}()
+	}
+	wg.Wait()
+	close(ids)
+	first := int64(-1)
+	for id := range ids {
+		if first == -1 {
+			first = id
+		}
+		if id != first {
+			t.Errorf("two alarms raised: %d and %d", first, id)
+		}
+	}
+	if all, err := stores[0].Alarms(ctx, false, 100); err != nil || len(all) != 1 {
+		t.Fatalf("alarms stored: %+v %v", all, err)
+	}
 }

@@ -46,9 +46,14 @@ func fromMS(ms int64) time.Time {
 
 // PutQueueTicket creates or replaces a ticket.
 func (s *Store) PutQueueTicket(ctx context.Context, t QueueTicket) error {
-	_, err := s.db.ExecContext(ctx, `INSERT OR REPLACE INTO queue_tickets(site, room, day, number, seq, origin,
+	_, err := s.db.ExecContext(ctx, `INSERT INTO queue_tickets(site, room, day, number, seq, origin,
 		service, priority, state, source, win, issued, first_called, called, finished, transferred, from_service,
-		calls, call_seq) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		calls, call_seq) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+		ON CONFLICT(site, room, day, number) DO UPDATE SET seq=excluded.seq, origin=excluded.origin,
+		service=excluded.service, priority=excluded.priority, state=excluded.state, source=excluded.source,
+		win=excluded.win, issued=excluded.issued, first_called=excluded.first_called, called=excluded.called,
+		finished=excluded.finished, transferred=excluded.transferred, from_service=excluded.from_service,
+		calls=excluded.calls, call_seq=excluded.call_seq`,
 		t.Site, t.Room, t.Day, t.Number, t.Seq, t.Origin, t.Service, t.Priority, t.State, t.Source, t.Window,
 		unixMS(t.Issued), unixMS(t.FirstCalled), unixMS(t.Called), unixMS(t.Finished), unixMS(t.Transferred),
 		t.FromService, t.Calls, t.CallSeq)

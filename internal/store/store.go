@@ -1,6 +1,7 @@
 // Package store keeps what the hub must remember across restarts: users, agent credentials, API
-// sessions and MQTT users. It is embedded SQLite (modernc.org/sqlite, pure Go) with numbered
-// schema migrations. Secrets are stored only as hashes, made by the caller.
+// sessions and MQTT users. It is embedded SQLite (modernc.org/sqlite, pure Go) or, for several
+// hubs sharing one database, PostgreSQL (pgx), with numbered schema migrations and one set of
+// SQL (dialect.go). Secrets are stored only as hashes, made by the caller.
 package store
 
 import (
@@ -8,6 +9,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,18 +21,21 @@ var ErrNotFound = errors.New("store: not found")
 
 // Store is the hub's database. It is safe for concurrent use.
 type Store struct {
-	db *sql.DB
+	db *db
 	// wmu queues this process's writers of multi-statement transactions (the broker's
 	// persistence, chained appends). Without it they meet SQLite's lock and wait in its busy
 	// handler, which sleeps 1, 2, 5, 10 … 100ms between tries instead of waking when the lock
 	// is free; under load that made the slowest API commands ten times slower. Other
-	// processes (admin commands) still wait through busy_timeout.
+	// processes (admin commands) still wait through busy_timeout. SQLite only: PostgreSQL
+	// locks rows and chains itself (dialect.go).
 	wmu sync.Mutex
 
 	ckStop, ckDone chan struct{} // the checkpointer (checkpoint.go); nil in memory
 }
 
-// migrations are applied in order; the schema version is their count (PRAGMA user_version).
+// migrations are applied in order; the schema version is their count (PRAGMA user_version, or
+// bailiff_schema in PostgreSQL). They are written for SQLite; pgMigration translates them for
+// PostgreSQL, to the same tables, columns, keys, indexes and triggers (schema_test.go checks).
 // Never edit a migration that has shipped: add a new one.
 var migrations = []string{
 	// 1: users, agents, sessions, MQTT users.
@@ -255,30 +260,63 @@ var migrations = []string{
 	) WITHOUT ROWID;`,
 }
 
-// Open opens (creating if needed) the database at path and migrates it to the current schema.
-// path ":memory:" gives a private in-memory database (tests).
+// Open opens (creating if needed) the SQLite database at path and migrates it to the current
+// schema. path ":memory:" gives a private in-memory database (tests).
 func Open(path string) (*Store, error) {
 	dsn := "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
 		"&_pragma=wal_autocheckpoint(" + fmt.Sprint(autoCheckpointPages) + ")" // see checkpoint.go
 	if path == ":memory:" {
 		dsn = "file::memory:?_pragma=foreign_keys(1)"
 	}
-	db, err := sql.Open("sqlite", dsn)
+	sdb, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	if path == ":memory:" {
-		db.SetMaxOpenConns(1) // every connection would be a new empty database
+		sdb.SetMaxOpenConns(1) // every connection would be a new empty database
 	}
-	s := &Store{db: db}
+	s := &Store{db: &db{DB: sdb, dialect: sqliteDialect}}
 	if err := s.migrate(context.Background()); err != nil {
-		db.Close()
+		sdb.Close()
 		return nil, fmt.Errorf("store: %s: %w", path, err)
 	}
 	if path != ":memory:" {
 		s.startCheckpoints(checkpointEvery)
 	}
 	return s, nil
+}
+
+// OpenPostgres connects to the PostgreSQL database of dsn (a URL, postgres://user@host/db, or
+// key=value pairs, as libpq takes them) and migrates it to the current schema. Several hubs
+// may share it. Errors never repeat the DSN, which may hold a password.
+func OpenPostgres(ctx context.Context, dsn string) (*Store, error) {
+	sdb, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: postgres: %w", err)
+	}
+	sdb.SetMaxOpenConns(16)
+	sdb.SetMaxIdleConns(8)
+	s := &Store{db: &db{DB: sdb, dialect: postgresDialect}}
+	if err := s.Ping(ctx); err != nil {
+		sdb.Close()
+		return nil, fmt.Errorf("store: postgres: %w", err)
+	}
+	if err := s.migrate(ctx); err != nil {
+		sdb.Close()
+		return nil, fmt.Errorf("store: postgres: %w", err)
+	}
+	return s, nil
+}
+
+// OpenDriver opens the store of driver (DriverSQLite: the file at path; DriverPostgres: dsn).
+func OpenDriver(ctx context.Context, driver, path, dsn string) (*Store, error) {
+	switch driver {
+	case "", DriverSQLite:
+		return Open(path)
+	case DriverPostgres:
+		return OpenPostgres(ctx, dsn)
+	}
+	return nil, fmt.Errorf("store: unknown driver %q (want one of %s)", driver, strings.Join(Drivers, ", "))
 }
 
 // Close closes the database.
@@ -295,37 +333,59 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Version returns the schema version.
 func (s *Store) Version(ctx context.Context) (int, error) {
-	var v int
-	err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v)
-	return v, err
+	return s.db.schemaVersion(ctx, s.db)
 }
 
+// migrate applies the migrations the database lacks, each in a transaction with its version.
+// In PostgreSQL the whole run holds an advisory lock, so hubs starting together migrate once.
 func (s *Store) migrate(ctx context.Context) error {
-	v, err := s.Version(ctx)
-	if err != nil {
-		return fmt.Errorf("read schema version: %w", err)
+	if s.db.dialect == postgresDialect {
+		if _, err := s.db.ExecContext(ctx, pgPrelude); err != nil {
+			return fmt.Errorf("schema prelude: %w", err)
+		}
 	}
-	if v > len(migrations) {
-		return fmt.Errorf("schema version %d is newer than this hub knows (%d): refusing to touch it", v, len(migrations))
-	}
-	for i := v; i < len(migrations); i++ {
-		tx, err := s.db.BeginTx(ctx, nil)
-		if err != nil {
+	for {
+		done, err := s.migrateOne(ctx)
+		if err != nil || done {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migration %d: %w", i+1, err)
-		}
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1)); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migration %d: %w", i+1, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("migration %d: %w", i+1, err)
-		}
 	}
-	return nil
+}
+
+// migrateOne applies the next migration; done is true when there was none.
+func (s *Store) migrateOne(ctx context.Context) (done bool, err error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	if err := tx.lock(ctx, "migrate"); err != nil {
+		return false, err
+	}
+	v, err := s.db.schemaVersion(ctx, tx)
+	if err != nil {
+		return false, fmt.Errorf("read schema version: %w", err)
+	}
+	if v > len(migrations) {
+		return false, fmt.Errorf("schema version %d is newer than this hub knows (%d): refusing to touch it", v, len(migrations))
+	}
+	if v == len(migrations) {
+		return true, nil
+	}
+	m := migrations[v]
+	if s.db.dialect == postgresDialect {
+		m = pgMigration(m)
+	}
+	if _, err := tx.ExecContext(ctx, m); err != nil {
+		return false, fmt.Errorf("migration %d: %w", v+1, err)
+	}
+	if err := tx.setVersion(ctx, v+1); err != nil {
+		return false, fmt.Errorf("migration %d: %w", v+1, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("migration %d: %w", v+1, err)
+	}
+	return false, nil
 }
 
 // User is a person who logs in to the API.
@@ -423,7 +483,7 @@ type Session struct {
 
 // PutSession stores a new session.
 func (s *Store) PutSession(ctx context.Context, se Session) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO sessions(token_hash, user, role, expires) VALUES(?,?,?,?)`,
+	_, err := s.db.ExecContext(ctx, `INSERT INTO sessions(token_hash, "user", role, expires) VALUES(?,?,?,?)`,
 		se.TokenHash, se.User, se.Role, se.Expires.UnixMilli())
 	if err != nil {
 		return fmt.Errorf("store: put session for %q: %w", se.User, err)
@@ -435,7 +495,7 @@ func (s *Store) PutSession(ctx context.Context, se Session) error {
 func (s *Store) Session(ctx context.Context, tokenHash string, now time.Time) (Session, error) {
 	se := Session{TokenHash: tokenHash}
 	var exp int64
-	err := s.db.QueryRowContext(ctx, `SELECT user, role, expires FROM sessions WHERE token_hash=? AND expires>?`,
+	err := s.db.QueryRowContext(ctx, `SELECT "user", role, expires FROM sessions WHERE token_hash=? AND expires>?`,
 		tokenHash, now.UnixMilli()).Scan(&se.User, &se.Role, &exp)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Session{}, ErrNotFound
@@ -508,8 +568,10 @@ type KVOp struct {
 
 // KVApply applies ops in order, in one transaction.
 func (s *Store) KVApply(ops []KVOp) error {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
+	if s.db.dialect == sqliteDialect {
+		s.wmu.Lock()
+		defer s.wmu.Unlock()
+	}
 	tx, err := s.db.Begin()
 	if err != nil {
 		return fmt.Errorf("store: kv apply: %w", err)

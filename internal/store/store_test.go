@@ -3,15 +3,16 @@ package store
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 )
 
-func TestMigrateAndReopen(t *testing.T) {
+func TestMigrateAndReopen(t *testing.T) { eachBackend(t, testMigrateAndReopen) }
+
+func testMigrateAndReopen(t *testing.T, b backend) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "hub.db")
-	s, err := Open(path)
+	path := b.place(t)
+	s, err := b.open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +31,7 @@ func TestMigrateAndReopen(t *testing.T) {
 	}
 	s.Close()
 
-	s, err = Open(path)
+	s, err = b.open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,13 +55,11 @@ func TestMigrateAndReopen(t *testing.T) {
 	}
 }
 
-func TestNotFoundAndDelete(t *testing.T) {
+func TestNotFoundAndDelete(t *testing.T) { eachBackend(t, testNotFoundAndDelete) }
+
+func testNotFoundAndDelete(t *testing.T, b backend) {
 	ctx := context.Background()
-	s, err := Open(":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := b.store(t)
 	if _, err := s.User(ctx, "nobody"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("User: %v", err)
 	}
@@ -85,26 +84,33 @@ func TestNotFoundAndDelete(t *testing.T) {
 	}
 }
 
-func TestNewerSchemaRefused(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "hub.db")
-	s, err := Open(path)
+func TestNewerSchemaRefused(t *testing.T) { eachBackend(t, testNewerSchemaRefused) }
+
+func testNewerSchemaRefused(t *testing.T, b backend) {
+	path := b.place(t)
+	s, err := b.open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.db.Exec("PRAGMA user_version = 99")
+	tx, err := s.db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.setVersion(context.Background(), 99); err != nil {
+		t.Fatal(err)
+	}
+	tx.Commit()
 	s.Close()
-	if _, err := Open(path); err == nil {
+	if _, err := b.open(path); err == nil {
 		t.Fatal("opened a database with a newer schema")
 	}
 }
 
-func TestKV(t *testing.T) {
-	s, err := Open(":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	err = s.KVApply([]KVOp{
+func TestKV(t *testing.T) { eachBackend(t, testKV) }
+
+func testKV(t *testing.T, b backend) {
+	s := b.store(t)
+	err := s.KVApply([]KVOp{
 		{Bucket: "b", Key: "c1|a", Value: []byte("1")},
 		{Bucket: "b", Key: "c1|b", Value: []byte("2")},
 		{Bucket: "b", Key: "c2|a", Value: []byte("3")},
@@ -126,12 +132,10 @@ func TestKV(t *testing.T) {
 	}
 }
 
-func TestInvites(t *testing.T) {
-	s, err := Open(":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+func TestInvites(t *testing.T) { eachBackend(t, testInvites) }
+
+func testInvites(t *testing.T, b backend) {
+	s := b.store(t)
 	ctx := context.Background()
 	now := time.Unix(1_800_000_000, 0).UTC()
 	for i, in := range []Invite{
@@ -167,12 +171,10 @@ func TestInvites(t *testing.T) {
 	}
 }
 
-func TestQueueTickets(t *testing.T) {
-	s, err := Open(":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+func TestQueueTickets(t *testing.T) { eachBackend(t, testQueueTickets) }
+
+func testQueueTickets(t *testing.T, be backend) {
+	s := be.store(t)
 	ctx := context.Background()
 	at := time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)
 	a := QueueTicket{Site: "s", Room: "r", Day: "2026-03-02", Number: "A001", Seq: 1, Origin: "A", Service: "A", State: "waiting", Issued: at}

@@ -213,7 +213,7 @@ func settingEngine(o *Options) (*webrtc.SettingEngine, io.Closer, []net.Addr, er
 	_ = conn.SetWriteBuffer(4 << 20)
 	var pc net.PacketConn = conn
 	if o.WriteBatch > 1 {
-		pc = newBatchConn(conn, o.WriteBatch)
+		pc = newBatchConn(conn, o.WriteBatch, o.WriteWorkers)
 	}
 	mux := ice.NewUDPMuxDefault(ice.UDPMuxParams{Logger: logger, UDPConn: pc})
 	se.SetICEUDPMux(mux)

@@ -13,10 +13,13 @@ import (
 
 // batchConn is the socket under the shared UDP port. Every session's
 // goroutine writes to it; a write copies the packet into a queue and
-// returns, and one writer sends what has queued up in one sendmmsg system
+// returns, and a writer sends what has queued up in one sendmmsg system
 // call (up to max packets). A keyframe fanned out to hundreds of viewers
 // then costs a few system calls instead of one per packet, and an idle
-// port sends each packet at once, alone.
+// port sends each packet at once, alone. There is a writer per processor,
+// each with its own queue, so the kernel's work of sending (on loopback
+// or a fast LAN most of a send's cost) runs on every core; a destination
+// always goes to the same writer, so its packets keep their order.
 //
 // Reads go straight to the socket. It implements ice.AddrPortReaderWriter,
 // which is how the ICE UDP mux writes.
@@ -25,7 +28,7 @@ type batchConn struct {
 	bw interface {
 		WriteBatch(ms []ipv4.Message, flags int) (int, error)
 	}
-	q    chan *outPacket
+	qs   []chan *outPacket // one per writer
 	max  int
 	pool sync.Pool
 
@@ -33,7 +36,7 @@ type batchConn struct {
 
 	closeOnce sync.Once
 	done      chan struct{}
-	closed    chan struct{}
+	writers   sync.WaitGroup
 }
 
 type outPacket struct {
@@ -50,9 +53,8 @@ const maxPacket = 1500
 // it full waits (as sendto waits for a full socket buffer).
 const batchQueue = 4096
 
-func newBatchConn(c *net.UDPConn, max int) *batchConn {
-	b := &batchConn{UDPConn: c, q: make(chan *outPacket, batchQueue), max: max,
-		done: make(chan struct{}), closed: make(chan struct{})}
+func newBatchConn(c *net.UDPConn, max, writers int) *batchConn {
+	b := &batchConn{UDPConn: c, max: max, done: make(chan struct{})}
 	b.pool.New = func() any { return new(outPacket) }
 	b.gso.Store(gsoAvailable)
 	if a, ok := c.LocalAddr().(*net.UDPAddr); ok && a.IP.To4() == nil {
@@ -60,8 +62,26 @@ func newBatchConn(c *net.UDPConn, max int) *batchConn {
 	} else {
 		b.bw = ipv4.NewPacketConn(c)
 	}
-	go b.writer()
+	if writers < 1 {
+		writers = 1
+	}
+	b.qs = make([]chan *outPacket, writers)
+	for i := range b.qs {
+		b.qs[i] = make(chan *outPacket, batchQueue)
+		b.writers.Add(1)
+		go b.writer(b.qs[i])
+	}
 	return b
+}
+
+// queueOf is the queue of the writer that sends to addr.
+func (b *batchConn) queueOf(addr netip.AddrPort) chan *outPacket {
+	if len(b.qs) == 1 {
+		return b.qs[0]
+	}
+	a := addr.Addr().As16()
+	h := uint(addr.Port()) ^ uint(a[15])<<16 ^ uint(a[14])<<24
+	return b.qs[h%uint(len(b.qs))]
 }
 
 // WriteToAddrPort queues a copy of p for addr.
@@ -78,7 +98,7 @@ func (b *batchConn) WriteToAddrPort(p []byte, addr netip.AddrPort) (int, error) 
 	o.n = copy(o.buf[:], p)
 	o.addr = addr
 	select {
-	case b.q <- o:
+	case b.queueOf(addr) <- o:
 		return len(p), nil
 	case <-b.done:
 		b.pool.Put(o)
@@ -104,17 +124,17 @@ func (b *batchConn) ReadFromAddrPort(p []byte) (int, netip.AddrPort, error) {
 // socket.
 func (b *batchConn) Close() error {
 	b.closeOnce.Do(func() { close(b.done) })
-	<-b.closed
+	b.writers.Wait()
 	return b.UDPConn.Close()
 }
 
-func (b *batchConn) writer() {
-	defer close(b.closed)
+func (b *batchConn) writer(q chan *outPacket) {
+	defer b.writers.Done()
 	batch := make([]*outPacket, 0, b.max)
 	w := newBatchWriter(b.max)
 	for {
 		select {
-		case o := <-b.q:
+		case o := <-q:
 			batch = append(batch[:0], o)
 		case <-b.done:
 			return
@@ -122,7 +142,7 @@ func (b *batchConn) writer() {
 	fill:
 		for len(batch) < b.max {
 			select {
-			case o := <-b.q:
+			case o := <-q:
 				batch = append(batch, o)
 			default:
 				break fill

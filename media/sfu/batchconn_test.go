@@ -17,7 +17,7 @@ func TestBatchConn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bc := newBatchConn(c, 16)
+	bc := newBatchConn(c, 16, 2)
 	const writers, per = 4, 300
 	var dests []*net.UDPConn
 	for range writers {
@@ -108,7 +108,7 @@ func BenchmarkBatchConn(b *testing.B) {
 				c.Close()
 				return
 			}
-			bc := newBatchConn(c, max)
+			bc := newBatchConn(c, max, 1)
 			for range b.N {
 				bc.WriteToAddrPort(p, to)
 			}

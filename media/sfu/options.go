@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime"
 	"time"
 )
 
@@ -50,6 +51,10 @@ type Options struct {
 	// writer sends them with sendmmsg. 1 sends every packet with its own
 	// sendto, from the writing goroutine. Default DefaultWriteBatch.
 	WriteBatch int
+	// WriteWorkers is how many writers send the shared port's batches,
+	// each for its own share of the destinations. Default: one per
+	// processor (GOMAXPROCS).
+	WriteWorkers int
 	// Upstream, when set, makes this SFU a replica for the streams whose
 	// origin it names: a viewer of such a stream that is not here starts a
 	// pull from the origin, which this SFU forwards to any number of its own
@@ -122,6 +127,9 @@ func (o *Options) setDefaults() error {
 	}
 	if o.WriteBatch <= 0 {
 		o.WriteBatch = DefaultWriteBatch
+	}
+	if o.WriteWorkers <= 0 {
+		o.WriteWorkers = runtime.GOMAXPROCS(0)
 	}
 	if o.NACKBuffer == 0 {
 		o.NACKBuffer = DefaultNACKBuffer

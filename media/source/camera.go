@@ -32,6 +32,9 @@ type CameraOptions struct {
 	// OnPacket, if set, is called with each RTP packet read from the camera (before any
 	// rewriting), from the reading goroutine.
 	OnPacket func(video bool, p *rtp.Packet)
+	// Pace is the multiple of the video's recent bit rate at which its bursts are sent on
+	// (see Pacer): 0 is DefaultPace, below 0 sends every packet as it comes.
+	Pace float64
 }
 
 // Camera pulls an IP camera's H.264 (and Opus, if it has it) over RTSP and publishes it to
@@ -81,6 +84,7 @@ func (c *Camera) Publisher() *Publisher {
 type cameraTracks struct {
 	key          string // what the tracks were made for: profile, audio
 	video, audio *webrtc.TrackLocalStaticRTP
+	writeVideo   func(*rtp.Packet) error // through the pacer, if any
 	cancel       context.CancelFunc
 	done         chan struct{}
 }
@@ -112,7 +116,7 @@ func (c *Camera) Run(ctx context.Context) error {
 		}, func(video bool, p *rtp.Packet) {
 			if video {
 				for _, q := range fix.push(p) {
-					_ = cur.video.WriteRTP(q)
+					_ = cur.writeVideo(q)
 				}
 			} else if cur.audio != nil {
 				audioNum.begin(p)
@@ -144,9 +148,18 @@ func (c *Camera) publish(ctx context.Context, key string, h264, opus *rtsp.Media
 	c.mu.Unlock()
 	pctx, cancel := context.WithCancel(ctx)
 	t.cancel = cancel
+	t.writeVideo = t.video.WriteRTP
+	var pacer *Pacer
+	if c.o.Pace >= 0 {
+		pacer = NewPacer(t.video.WriteRTP, c.o.Pace)
+		t.writeVideo = pacer.Write
+	}
 	go func() {
 		defer close(t.done)
 		pub.Run(pctx)
+		if pacer != nil {
+			pacer.Close()
+		}
 	}()
 	return t
 }

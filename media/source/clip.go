@@ -22,6 +22,9 @@ type ClipOptions struct {
 	Logger  *slog.Logger
 	// OnPacket, if set, is called with each packet before it is written.
 	OnPacket func(video bool, p *rtp.Packet)
+	// Pace is the multiple of the video's recent bit rate at which each frame is sent (see
+	// Pacer): 0 is DefaultPace, below 0 sends each frame as one burst.
+	Pace float64
 }
 
 // Clip publishes looping bundled clips to the hub over WHIP, in real time: the demo's and
@@ -85,25 +88,31 @@ func (c *Clip) Publisher() *Publisher { return c.pub }
 // Run plays and publishes until ctx ends.
 func (c *Clip) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
-	play := func(p *clips.Player, t *webrtc.TrackLocalStaticRTP, video bool) {
+	play := func(p *clips.Player, write func(*rtp.Packet) error, video bool) {
 		defer wg.Done()
 		_ = p.Run(ctx, func(pkts []*rtp.Packet) error {
 			for _, pk := range pkts {
 				if c.o.OnPacket != nil {
 					c.o.OnPacket(video, pk)
 				}
-				_ = t.WriteRTP(pk)
+				_ = write(pk)
 			}
 			return nil
 		})
 	}
 	if c.video != nil {
+		write := c.vtrack.WriteRTP
+		if c.o.Pace >= 0 {
+			pacer := NewPacer(c.vtrack.WriteRTP, c.o.Pace)
+			defer pacer.Close()
+			write = pacer.Write
+		}
 		wg.Add(1)
-		go play(c.video, c.vtrack, true)
+		go play(c.video, write, true)
 	}
 	if c.audio != nil {
 		wg.Add(1)
-		go play(c.audio, c.atrack, false)
+		go play(c.audio, c.atrack.WriteRTP, false)
 	}
 	c.pub.Run(ctx)
 	wg.Wait()

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,7 +35,19 @@ type Router struct {
 	pending map[string]chan wire.Ack
 
 	lateAcks atomic.Int64
+
+	// origin starts every command ID of this router ("" none): hubs sharing a broker each
+	// receive every ack, and tell one for another hub's command by it (otherAcks).
+	origin    string
+	otherAcks atomic.Int64
 }
+
+// SetOrigin makes every command ID this router makes start with origin, and counts an ack
+// whose ID does not as another hub's (OtherAcks) rather than late. Call it before Send.
+func (r *Router) SetOrigin(origin string) { r.origin = origin }
+
+// OtherAcks counts acks for commands other hubs sent (see SetOrigin).
+func (r *Router) OtherAcks() int64 { return r.otherAcks.Load() }
 
 // New returns a router that publishes with pub and gives up on an ack after timeout.
 func New(pub Publisher, timeout time.Duration, log *slog.Logger, observe Observer) *Router {
@@ -85,7 +98,7 @@ func (r *Router) SendWithin(ctx context.Context, timeout time.Duration, site, ro
 		r.observe(label, wire.CodeOf(err), time.Since(start))
 		return wire.Ack{}, err
 	}
-	cmd := wire.Command{ID: newID(), Action: action, Args: args, By: by, Expires: start.Add(timeout).UTC()}
+	cmd := wire.Command{ID: r.origin + newID(), Action: action, Args: args, By: by, Expires: start.Add(timeout).UTC()}
 	ch := make(chan wire.Ack, 1)
 	r.mu.Lock()
 	r.pending[cmd.ID] = ch
@@ -133,6 +146,10 @@ func (r *Router) HandleAck(topic string, payload []byte) {
 	}
 	r.mu.Unlock()
 	if !ok {
+		if r.origin != "" && !strings.HasPrefix(a.ID, r.origin) {
+			r.otherAcks.Add(1)
+			return
+		}
 		r.lateAcks.Add(1)
 		return
 	}

@@ -104,3 +104,39 @@ func TestRouterConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// Two routers (two hubs) on one broker each receive every ack: each completes its own
+// commands once, and counts the other's acks as the other's, not as late.
+func TestRoutersSharingAcks(t *testing.T) {
+	pubA, pubB := &echo{}, &echo{}
+	a, b := New(pubA, time.Second, nil, nil), New(pubB, time.Second, nil, nil)
+	a.SetOrigin("hub-a-")
+	b.SetOrigin("hub-b-")
+	// The broker hands every ack to both hubs.
+	both := func(c wire.Command) []byte {
+		p := wire.Encode(wire.Ack{ID: c.ID, OK: true})
+		go func() { a.HandleAck("bailiff/v1/s/r/d/p/ack", p); b.HandleAck("bailiff/v1/s/r/d/p/ack", p) }()
+		return nil
+	}
+	pubA.r, pubB.r, pubA.reply, pubB.reply = a, b, both, both
+	for i := range 6 {
+		r := a
+		if i%2 == 1 {
+			r = b
+		}
+		if ack, err := r.Send(context.Background(), "s", "r", "p", "refresh", nil, "judge"); err != nil || !ack.OK {
+			t.Fatalf("command %d: %+v %v", i, ack, err)
+		}
+	}
+	// The other hub's copy of the last ack may still be on its way.
+	for deadline := time.Now().Add(5 * time.Second); a.OtherAcks()+b.OtherAcks() < 6 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if a.LateAcks() != 0 || b.LateAcks() != 0 || a.OtherAcks() != 3 || b.OtherAcks() != 3 {
+		t.Errorf("late %d/%d, other %d/%d; want 0/0, 3/3", a.LateAcks(), b.LateAcks(), a.OtherAcks(), b.OtherAcks())
+	}
+	a.HandleAck("t", []byte(`{"id":"hub-a-gone","ok":true}`))
+	if a.LateAcks() != 1 {
+		t.Errorf("an ack of a's own unknown command: late %d", a.LateAcks())
+	}
+}

@@ -98,8 +98,10 @@ type Service struct {
 	RoomKnown func(site, room string) bool
 	// Publish sends an event to the event stream; may be nil.
 	Publish func(typ string, data any)
-	Log     *slog.Logger
-	Now     func() time.Time
+	// Ended is called when a hearing has ended (after it is stored); may be nil.
+	Ended func(ctx context.Context, h store.Hearing)
+	Log   *slog.Logger
+	Now   func() time.Time
 
 	mu    sync.Mutex
 	rooms map[string]*sync.Mutex // site/room → serialises that room's transitions
@@ -543,6 +545,9 @@ func (s *Service) transition(ctx context.Context, c Caller, id, action string, f
 	}
 	s.record(ctx, c, action, h, result, audit.Detail(map[string]any{"room": h.Site + "/" + h.Room, "state": h.State, "recordings": h.Recordings, "warnings": t.Warnings}))
 	s.publish(h)
+	if h.State == Ended && s.Ended != nil {
+		s.Ended(ctx, h)
+	}
 	t.Hearing = view(h)
 	return t, nil
 }

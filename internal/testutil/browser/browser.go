@@ -42,9 +42,10 @@ func Find() (string, error) {
 
 // Browser is one headless Chromium process.
 type Browser struct {
-	ctx    context.Context // the browser's first tab
-	cancel context.CancelFunc
-	logs   *logBuffer
+	ctx        context.Context // the browser's first tab
+	cancel     context.CancelFunc
+	logs       *logBuffer
+	exceptions *logBuffer // the uncaught exceptions of this tab
 }
 
 // Options tune Start.
@@ -85,7 +86,7 @@ func Start(t testing.TB, o Options) *Browser {
 	base, cancelTimeout := context.WithTimeout(context.Background(), o.Timeout)
 	actx, cancelAlloc := chromedp.NewExecAllocator(base, opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx)
-	b := &Browser{ctx: ctx, logs: logs, cancel: func() { cancelCtx(); cancelAlloc(); cancelTimeout() }}
+	b := &Browser{ctx: ctx, logs: logs, exceptions: &logBuffer{}, cancel: func() { cancelCtx(); cancelAlloc(); cancelTimeout() }}
 	// The first action starts the process and its first tab, which live as long as the
 	// context of that action: ctx itself (bounded by o.Timeout), not a shorter one.
 	if err := chromedp.Do(ctx); err != nil {
@@ -168,6 +169,18 @@ func (b *Browser) listen() error {
 				msg += " " + d.Exception.Description
 			}
 			b.logs.add("exception: " + msg)
+			b.exceptions.add(msg)
+		}
+	})
+}
+
+// FailOnExceptions makes an exception the tab's page throws and does not catch fail t, with
+// the exceptions and the browser's log, when t ends.
+func (b *Browser) FailOnExceptions(t testing.TB) {
+	t.Helper()
+	t.Cleanup(func() {
+		if ex := b.exceptions.String(); ex != "" {
+			t.Errorf("the page threw:\n%s\nbrowser log:\n%s", ex, b.logs.String())
 		}
 	})
 }

@@ -23,7 +23,7 @@ func (b *Browser) Tab(t testing.TB) *Browser {
 		t.Fatalf("browser: new tab: %v", err)
 	}
 	t.Cleanup(cancel)
-	tab := &Browser{ctx: ctx, cancel: cancel, logs: b.logs}
+	tab := &Browser{ctx: ctx, cancel: cancel, logs: b.logs, exceptions: &logBuffer{}}
 	if err := tab.listen(); err != nil {
 		t.Fatalf("browser: listen: %v", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/bailiff/bailiff/media/source"
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
@@ -28,6 +29,12 @@ import (
 // (NACKs, reports, TWCC sequence numbers and feedback); without, it costs
 // less CPU (benchmarks).
 func NewAPI(interceptors bool) (*webrtc.API, error) {
+	return NewAPIWith(interceptors, nil)
+}
+
+// NewAPIWith is NewAPI with tune applied to the setting engine last (e.g.
+// to give the peer a socket of its own with SetICEUDPMux).
+func NewAPIWith(interceptors bool, tune func(*webrtc.SettingEngine)) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
 		return nil, err
@@ -44,6 +51,9 @@ func NewAPI(interceptors bool) (*webrtc.API, error) {
 	}
 	se := webrtc.SettingEngine{}
 	LoopbackOnly(&se)
+	if tune != nil {
+		tune(&se)
+	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
 }
 
@@ -92,10 +102,9 @@ type Publisher struct {
 
 	// OnSend, when set before Run, is called with each packet written.
 	OnSend func(kind string, p *rtp.Packet)
-	// Pace, when set before Run, spreads each video frame's packets over
-	// time at Pace times the clip's mean bit rate, as a browser's pacer
-	// does (2.5). Zero sends each frame as one burst, as a forwarded
-	// camera stream comes.
+	// Pace, when set before Run, sends the video through the agent's
+	// pacer (source.Pacer) at Pace times its recent bit rate, as a
+	// browser's pacer does (2.5). Zero sends each frame as one burst.
 	Pace float64
 
 	// DropEvery, when set before Run, leaves out every DropEvery-th video
@@ -199,15 +208,23 @@ func (p *Publisher) Run(ctx context.Context, video, audio []Frame) {
 			return
 		}
 		pk := rtp.NewPacketizer(1200, 0, 0, pay, rtp.NewRandomSequencer(), rate)
-		var paceBps float64 // bytes a second
-		if p.Pace > 0 && kind == "video" {
-			var bytes int
-			var dur time.Duration
-			for _, f := range frames {
-				bytes += len(f.Data)
-				dur += f.Duration
+		write := func(pkt *rtp.Packet) error {
+			if p.DropEvery > 0 && kind == "video" && pkt.SequenceNumber%uint16(p.DropEvery) == 0 {
+				return nil
 			}
-			paceBps = p.Pace * float64(bytes) / dur.Seconds()
+			if p.OnSend != nil {
+				p.OnSend(kind, pkt)
+			}
+			err := t.WriteRTP(pkt)
+			if err == nil {
+				sent.Add(1)
+			}
+			return err
+		}
+		if p.Pace > 0 && kind == "video" {
+			pacer := source.NewPacer(write, p.Pace) // as the agent paces a camera
+			defer pacer.Close()
+			write = pacer.Write
 		}
 		start := time.Now()
 		var at time.Duration
@@ -230,28 +247,10 @@ func (p *Publisher) Run(ctx context.Context, video, audio []Frame) {
 			} else if ctx.Err() != nil {
 				return
 			}
-			frameStart, sentBytes := time.Now(), 0
 			for _, pkt := range pk.Packetize(f.Data, uint32(f.Duration*time.Duration(rate)/time.Second)) {
-				if paceBps > 0 {
-					due := frameStart.Add(time.Duration(float64(sentBytes) / paceBps * float64(time.Second)))
-					if d := time.Until(due); d > 100*time.Microsecond {
-						time.Sleep(d)
-					}
-					sentBytes += len(pkt.Payload)
+				if err := write(pkt); errors.Is(err, io.ErrClosedPipe) {
+					return
 				}
-				if p.DropEvery > 0 && kind == "video" && pkt.SequenceNumber%uint16(p.DropEvery) == 0 {
-					continue
-				}
-				if p.OnSend != nil {
-					p.OnSend(kind, pkt)
-				}
-				if err := t.WriteRTP(pkt); err != nil {
-					if errors.Is(err, io.ErrClosedPipe) {
-						return
-					}
-					continue
-				}
-				sent.Add(1)
 			}
 			at += f.Duration
 		}

@@ -1,8 +1,9 @@
 // Shared by the litigation hall queue pages: login, API calls, the event stream, the room from
 // the URL (?site=&room=, else the first queue), and the page's language (?lang=zh|en, else the
 // browser's).
-"use strict";
-const Q = (() => {
+import { api, session, login as hubLogin, logout, events, el, whenLoggedOut } from "/lib/api.js";
+
+export const Q = (() => {
   const params = new URLSearchParams(location.search);
   const lang = (params.get("lang") || navigator.language || "en").toLowerCase().startsWith("zh") ? "zh" : "en";
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
@@ -33,20 +34,11 @@ const Q = (() => {
     },
   };
   const t = TEXT[lang];
-  let token = sessionStorage.getItem("bailiff-token");
-
-  const api = (method, path, body) => Bailiff.api(token, method, path, body, logout);
-  const el = Bailiff.el;
-
-  function logout() {
-    token = null;
-    sessionStorage.removeItem("bailiff-token");
-    location.reload();
-  }
+  whenLoggedOut(() => location.reload());
 
   // login shows a login form in box until the user logs in, then resolves.
   function login(box) {
-    if (token) return Promise.resolve();
+    if (session()) return Promise.resolve();
     return new Promise((resolve) => {
       const err = el("p", { class: "error", role: "alert" });
       const form = el("form", { id: "login", class: "login" },
@@ -58,9 +50,7 @@ const Q = (() => {
         e.preventDefault();
         const f = new FormData(form);
         try {
-          const res = await api("POST", "/api/v1/login", { user: f.get("user"), password: f.get("password") });
-          token = res.token;
-          sessionStorage.setItem("bailiff-token", token);
+          await hubLogin(f.get("user"), f.get("password"));
           form.remove();
           resolve();
         } catch (x) { err.textContent = x.message; }
@@ -82,13 +72,7 @@ const Q = (() => {
   // listen calls onQueue with the data of every queue event of room r, and onOpen when the
   // stream (re)opens, so the page can reload what it missed.
   function listen(r, onQueue, onOpen) {
-    const es = new EventSource("/api/v1/events?access_token=" + encodeURIComponent(token));
-    es.addEventListener("queue", (m) => {
-      const ev = JSON.parse(m.data).data;
-      if (ev.site === r.site && ev.room === r.room) onQueue(ev);
-    });
-    es.onopen = () => onOpen && onOpen();
-    return es;
+    events({ queue: (ev) => { if (ev.site === r.site && ev.room === r.room) onQueue(ev); } }, () => onOpen && onOpen());
   }
 
   // serviceName is the name of a service or window in the page's language.

@@ -1,7 +1,8 @@
 // The hall's calling display: the number being called in large type, the window to go to, the
 // last calls; each call plays a chime (WebAudio) and is spoken (speechSynthesis) in the page's
 // language. Browsers only play sound after a touch, so the page asks for one first.
-"use strict";
+import { Q } from "/queue/common.js";
+
 (async () => {
   const { t, el, api, lang } = Q;
   const main = document.getElementById("main");

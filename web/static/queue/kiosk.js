@@ -1,6 +1,7 @@
 // The ticket kiosk: a big button per service; a touch issues a ticket (printed on ?printer= when
 // given) and shows its number and how many wait before it. Logs in with a kiosk account.
-"use strict";
+import { Q } from "/queue/common.js";
+
 (async () => {
   const { t, el, api } = Q;
   const main = document.getElementById("main");

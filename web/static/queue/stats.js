@@ -1,6 +1,7 @@
 // Queue statistics: tickets, waits, service times and no-shows per service, window and day,
 // as tables and simple bar charts drawn in inline SVG.
-"use strict";
+import { Q } from "/queue/common.js";
+
 (async () => {
   const { t, el, api, lang } = Q;
   const main = document.getElementById("main");

@@ -1,6 +1,7 @@
 // A service window's staff panel (?window=w1): the current ticket, call next, recall, no-show,
 // transfer and complete, the window's no-shows to call back, and what waits for its services.
-"use strict";
+import { Q } from "/queue/common.js";
+
 (async () => {
   const { t, el, api } = Q;
   const main = document.getElementById("main");
