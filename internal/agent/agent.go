@@ -75,13 +75,13 @@ type Options struct {
 
 // Agent runs one room: its MQTT session and one goroutine per device.
 type Agent struct {
-	o       Options
-	site    string
-	room    string
-	log     *slog.Logger
-	retry   time.Duration      // first-connect retry interval
-	devices []*device          // guarded by mu (a pushed config changes them)
-	byID    map[string]*device // guarded by mu
+	o        Options
+	site     string
+	room     string
+	log      *slog.Logger
+	retry    time.Duration      // first-connect retry interval
+	devices  []*device          // guarded by mu (a pushed config changes them)
+	byID     map[string]*device // guarded by mu
 	mediaMu  sync.Mutex
 	media    []*mediaSource // the room's media sources, as the running config has them
 	mediaRun sync.WaitGroup // running sources

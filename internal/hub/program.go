@@ -33,6 +33,7 @@ type programs struct {
 type roomProgram struct {
 	ps         *programs
 	site, room string
+	key        string // what it was made from (programKey)
 	prog       *sfu.Program
 	f          *follow.Follower
 	devices    map[string]string // camera stream → the device that steers it
@@ -88,7 +89,7 @@ func (h *Hub) startPrograms(ctx context.Context, rooms []*config.Room) error {
 // add makes a room's program.
 func (ps *programs) add(ctx context.Context, r *config.Room) error {
 	g := r.Media.Program
-	rp := &roomProgram{ps: ps, site: r.Site, room: r.Room, devices: map[string]string{}, follow: g.FollowOn()}
+	rp := &roomProgram{ps: ps, site: r.Site, room: r.Room, key: programKey(r), devices: map[string]string{}, follow: g.FollowOn()}
 	var audio []string
 	for _, s := range r.Media.Streams {
 		switch {
@@ -135,6 +136,54 @@ func (ps *programs) add(ctx context.Context, r *config.Room) error {
 	ps.mu.Lock()
 	ps.rooms[r.Site+"/"+r.Room] = rp
 	ps.mu.Unlock()
+	return nil
+}
+
+// programKey is what a room's program is made from: its media.program and its streams.
+func programKey(r *config.Room) string {
+	if r.Media.Program == nil {
+		return ""
+	}
+	b, _ := json.Marshal([]any{r.Media.Program, r.Media.Streams})
+	return string(b)
+}
+
+// reconfigure takes a room's pushed config: the program is made anew when media.program or
+// the streams changed (made when it is new, ended when it is gone; a viewer of the old one
+// sees it end and views again), and a room in privacy mutes the new config's streams.
+func (ps *programs) reconfigure(ctx context.Context, r *config.Room) error {
+	key := r.Site + "/" + r.Room
+	ps.mu.Lock()
+	old := ps.rooms[key]
+	_, private := ps.privacy[key]
+	same := old != nil && old.key == programKey(r) || old == nil && r.Media.Program == nil
+	if !same {
+		delete(ps.rooms, key)
+	}
+	ps.mu.Unlock()
+	if private {
+		ps.h.sfu.SetMuted(r.Site, r.Room, mutedStreams(r))
+	}
+	if same {
+		return nil
+	}
+	if old != nil {
+		old.prog.Close()
+		ps.h.log.Info("program ended by a pushed config", "site", r.Site, "room", r.Room)
+	}
+	if r.Media.Program == nil || ps.h.mediaOrigin(r.Site, r.Room) != "" { // a replica pulls the origin's
+		return nil
+	}
+	if err := ps.add(ctx, r); err != nil {
+		return err
+	}
+	ps.h.log.Info("program made from a pushed config", "site", r.Site, "room", r.Room)
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if ps.done == nil && !ps.stopped {
+		ps.done = make(chan struct{})
+		go ps.run()
+	}
 	return nil
 }
 

@@ -259,6 +259,11 @@ func (p *provisioning) put(ctx context.Context, site, room string, text []byte, 
 	r.Revision = rev
 	p.rooms[key] = r
 	p.h.reg.SetRooms(p.roomList())
+	if p.h.programs != nil {
+		if err := p.h.programs.reconfigure(ctx, r); err != nil {
+			p.h.log.Error("program of a pushed config", "site", r.Site, "room", r.Room, "error", err)
+		}
+	}
 	if err := p.publish(r); err != nil {
 		// Stored: the next start (or push) publishes it. Say so rather than fail the push.
 		p.h.log.Error("publish room config", "site", r.Site, "room", r.Room, "revision", rev, "error", err)

@@ -373,4 +373,22 @@ func TestConfigPushMedia(t *testing.T) {
 		_, b := s["cam-b"]
 		return len(s) == 1 && b
 	})
+
+	// The hub takes a pushed program at once: made, then ended.
+	program := "/api/v1/rooms/" + site + "/r1/program"
+	if st, body := e.call("GET", program, tech, nil); st != 404 {
+		t.Fatalf("program before one is configured: %d %v", st, body)
+	}
+	push(5, "    - name: cam-b\n      clip: {video: vp8}\n  program:\n    follow: \"off\"\n    camera: cam-b\n")
+	if st, body := e.call("GET", program, tech, nil); st != 200 || body["camera"] != "cam-b" || fmt.Sprint(body["cameras"]) != "[cam-b]" {
+		t.Fatalf("the pushed program: %d %v", st, body)
+	}
+	testutil.Eventually(t, 15*time.Second, "the program shows cam-b", func() bool {
+		_, body := e.call("GET", program, tech, nil)
+		return body["showing"] == "cam-b"
+	})
+	push(6, "    - name: cam-b\n      clip: {video: vp8}\n")
+	if st, body := e.call("GET", program, tech, nil); st != 404 {
+		t.Fatalf("the program after a config without one: %d %v", st, body)
+	}
 }
