@@ -42,7 +42,7 @@ func DefaultHub() Hub {
 		Log:      Log{Level: DefaultLogLevel},
 		Alarms:   Alarms{LampHours: DefaultLampHours},
 		Media: Media{UDP: DefaultMediaUDP, TURN: TURN{Realm: DefaultTURNRealm,
-			RelayPorts: DefaultTURNRelayPorts, CredentialTTL: Duration(DefaultTURNTTL)}},
+			RelayPorts: DefaultTURNRelayPorts, CredentialTTL: Duration(DefaultTURNTTL)}, PullLinger: Duration(DefaultPullLinger)},
 		TLS:   TLS{Mode: TLSOff, MQTTListen: DefaultTLSMQTTListen},
 		Store: Store{Driver: StoreSQLite},
 	}

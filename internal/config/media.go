@@ -70,6 +70,7 @@ func (m *Media) problems(p *problems) {
 		}
 	}
 	m.TURN.problems(p)
+	m.pullProblems(p)
 }
 
 // problems adds what is wrong with the TURN keys; nothing when the server is off.

@@ -46,7 +46,7 @@ media:
 					{URLs: []string{"turn:turn.court.example:3478?transport=tcp", "turns:turn.court.example:5349"}, Username: "court", Credential: "s3cret"},
 				},
 				TURN: config.TURN{Listen: "0.0.0.0:3478", PublicIP: "203.0.113.7", Realm: "bailiff", RelayPorts: "40000-40999",
-					CredentialTTL: config.Duration(30 * time.Minute)}}
+					CredentialTTL: config.Duration(30 * time.Minute)}, PullLinger: config.Duration(config.DefaultPullLinger)}
 			if !reflect.DeepEqual(m, want) {
 				t.Errorf("got  %+v\nwant %+v", m, want)
 			}

@@ -88,6 +88,12 @@ type Media struct {
 	ICEServers []ICEServer `yaml:"ice_servers" json:"ice_servers,omitempty"`
 	// TURN is the hub's embedded TURN server; off unless TURN.Listen is set.
 	TURN TURN `yaml:"turn" json:"turn"`
+	// Replicas are the hubs that may pull this hub's streams (view only).
+	Replicas []Replica `yaml:"replicas" json:"replicas,omitempty"`
+	// Origins are the hubs that carry the media of some rooms; this hub pulls their streams.
+	Origins []Origin `yaml:"origins" json:"origins,omitempty"`
+	// PullLinger is how long a pulled stream with no viewer is kept (default 5s).
+	PullLinger Duration `yaml:"pull_linger" json:"pull_linger"`
 }
 
 // ICEServer is one STUN or TURN server advertised to clients.

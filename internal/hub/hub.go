@@ -78,6 +78,9 @@ type Options struct {
 	TURN *TURNOptions
 	// TLS, when set, serves HTTPS and MQTT over TLS (tls.go).
 	TLS *TLSOptions
+	// Pull makes the hub a media origin for replica hubs and a replica of origin hubs
+	// (media_pull.go).
+	Pull PullOptions
 
 	// StoreDriver is store.DriverSQLite ("" too: hub.db in DataDir) or store.DriverPostgres
 	// (StoreDSN), which several hubs may share.
@@ -105,6 +108,7 @@ type Hub struct {
 	recKey    ed25519.PrivateKey // signs recording manifests
 	sfu       *sfu.SFU
 	whip      *whip.Server
+	pull      *mediaPull // origins and replicas
 	turn      *relay.Server
 	invites   *invites
 	recs      *recordings
@@ -158,6 +162,7 @@ func OptionsFrom(c *config.Hub, rooms []*config.Room) (Options, error) {
 		return o, err
 	}
 	o.TLS = TLSFrom(c)
+	o.Pull = PullFrom(c)
 	return o, nil
 }
 

@@ -109,7 +109,12 @@ func loopbackOnly(m config.Media) bool {
 
 // startMedia starts the SFU, the TURN server when configured, and the WHIP/WHEP endpoints.
 func (h *Hub) startMedia() error {
-	s, err := sfu.New(sfu.Options{Network: h.opts.Media, Logger: h.log.With("component", "sfu")})
+	up, err := h.startPull()
+	if err != nil {
+		return err
+	}
+	s, err := sfu.New(sfu.Options{Network: h.opts.Media, Logger: h.log.With("component", "sfu"),
+		Upstream: up, PullLinger: h.opts.Pull.Linger})
 	if err != nil {
 		return fmt.Errorf("hub: media: %w", err)
 	}
@@ -207,6 +212,9 @@ func mediaIdentity(token string) string {
 	if site, room, _, ok := parseAgentToken(token); ok {
 		return "agent-" + site + "-" + room
 	}
+	if strings.HasPrefix(token, whip.ReplicaTokenPrefix) {
+		return "replica"
+	}
 	if strings.HasPrefix(token, invite.Prefix) {
 		if c, err := invite.Unverified(token); err == nil {
 			return "invite-" + c.ID
@@ -243,6 +251,7 @@ func bearerToken(r *http.Request) string {
 // authorizeMedia decides a WHIP publish or a WHEP view from the request's bearer token:
 //   - an agent's token (agent.{site}.{room}.{secret}): publish and view in its own room;
 //   - a visitor's invite: publish under its own stream name and view, in its room only;
+//   - a replica hub's token (media.replicas): view the rooms this hub carries;
 //   - an API session: people who may view rooms may watch; technicians may also publish.
 func (h *Hub) authorizeMedia(r *http.Request, site, room, stream string, publish bool) error {
 	token := bearerToken(r)
@@ -255,6 +264,8 @@ func (h *Hub) authorizeMedia(r *http.Request, site, room, stream string, publish
 		return h.authorizeAgentMedia(r, site, room, stream, publish)
 	case strings.HasPrefix(token, invite.Prefix):
 		return h.authorizeInviteMedia(r.Context(), token, site, room, stream, publish)
+	case strings.HasPrefix(token, whip.ReplicaTokenPrefix):
+		return h.authorizeReplicaMedia(r, site, room, publish)
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()

@@ -132,6 +132,8 @@ func (m *metrics) registerMedia(h *Hub) {
 			stats(func(s sfu.Stats) int { return s.Viewers })),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "bailiff_publishers", Help: "WHIP publisher sessions now."},
 			stats(func(s sfu.Stats) int { return s.Publishers })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "bailiff_media_pulls", Help: "Streams this hub pulls from their origin hubs now (a replica's)."},
+			stats(func(s sfu.Stats) int { return s.Pulls })),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "bailiff_recording_bytes_total", Help: "Bytes written to recording segments."},
 			func() float64 { return float64(m.recBytes.Load()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "bailiff_recordings_active", Help: "Recordings running now."},

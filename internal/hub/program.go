@@ -70,7 +70,7 @@ func (h *Hub) startPrograms(ctx context.Context, rooms []*config.Room) error {
 		ps.privacy[p.Site+"/"+p.Room] = p
 	}
 	for _, r := range rooms {
-		if r.Media.Program != nil {
+		if r.Media.Program != nil && h.mediaOrigin(r.Site, r.Room) == "" { // a replica pulls the origin's
 			if err := ps.add(ctx, r); err != nil {
 				return err
 			}
@@ -171,7 +171,7 @@ func (ps *programs) reconfigure(ctx context.Context, r *config.Room) error {
 		old.prog.Close()
 		ps.h.log.Info("program ended by a pushed config", "site", r.Site, "room", r.Room)
 	}
-	if r.Media.Program == nil {
+	if r.Media.Program == nil || ps.h.mediaOrigin(r.Site, r.Room) != "" { // a replica pulls the origin's
 		return nil
 	}
 	if err := ps.add(ctx, r); err != nil {

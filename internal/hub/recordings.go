@@ -90,6 +90,9 @@ type RecordingView struct {
 }
 
 func (rs *recordings) start(ctx context.Context, site, room string) (RecordingView, error) {
+	if o := rs.h.mediaOrigin(site, room); o != "" {
+		return RecordingView{}, fmt.Errorf("%w: %s/%s is recorded by its media origin %s", ErrMediaElsewhere, site, room, o)
+	}
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	for _, a := range rs.active {

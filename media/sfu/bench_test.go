@@ -76,10 +76,45 @@ func BenchmarkForward(b *testing.B) {
 	for _, n := range benchEnvInts("SFU_BENCH_VIEWERS", []int{10, 50, 100, 300}) {
 		b.Run("viewers="+strconv.Itoa(n), func(b *testing.B) {
 			for range b.N {
-				benchForward(b, n)
+				benchForward(b, n, false)
 			}
 		})
 	}
+}
+
+// BenchmarkReplicaHop is BenchmarkForward with the viewers on a replica SFU that pulls the
+// stream from the origin SFU the publisher sends to (both in this process, the pull's
+// signalling a function call instead of HTTP): "direct" is the same publisher with its
+// viewers on the origin, for comparison. The difference between the two is what the hop adds.
+//
+// Run: SFU_BENCH_VIEWERS=10,100 go test -run '^$' -bench BenchmarkReplicaHop -benchtime 1x ./media/sfu/
+func BenchmarkReplicaHop(b *testing.B) {
+	for _, n := range benchEnvInts("SFU_BENCH_VIEWERS", []int{10, 100}) {
+		for _, hop := range []bool{false, true} {
+			name := "direct"
+			if hop {
+				name = "hop"
+			}
+			b.Run(name+"/viewers="+strconv.Itoa(n), func(b *testing.B) {
+				for range b.N {
+					benchForward(b, n, hop)
+				}
+			})
+		}
+	}
+}
+
+// localUpstream pulls from an SFU of the same process (benchmarks).
+type localUpstream struct{ origin *SFU }
+
+func (u localUpstream) Origin(Key) string { return "local" }
+
+func (u localUpstream) Exchange(ctx context.Context, k Key, offer string) (string, func(), error) {
+	sess, answer, err := u.origin.View(ctx, k, offer)
+	if err != nil {
+		return "", nil, err
+	}
+	return answer, func() { _ = sess.Close() }, nil
 }
 
 func cpuTime() time.Duration {
@@ -88,7 +123,7 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-func benchForward(b *testing.B, n int) {
+func benchForward(b *testing.B, n int, hop bool) {
 	seconds := benchEnvInts("SFU_BENCH_SECONDS", []int{5})[0]
 	clips := sfutest.Load(b, benchSpec)
 	o := testOptions()
@@ -96,9 +131,15 @@ func benchForward(b *testing.B, n int) {
 	o.WriteBatch = benchEnvInts("SFU_BENCH_BATCH", []int{DefaultWriteBatch})[0]
 	o.WriteWorkers = benchEnvInts("SFU_BENCH_WRITERS", []int{0})[0]
 	s := newTestSFU(b, o)
+	views := s // where the viewers are
+	if hop {
+		ro := o
+		ro.Upstream = localUpstream{s}
+		views = newTestSFU(b, ro)
+	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		offer, _ := io.ReadAll(io.LimitReader(r.Body, MaxSDP))
-		_, answer, err := s.View(r.Context(), benchKey, string(offer))
+		_, answer, err := views.View(r.Context(), benchKey, string(offer))
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
@@ -273,11 +314,11 @@ func benchForward(b *testing.B, n int) {
 	b.ReportMetric(100*(1-float64(len(wireLat))/float64(expected*n)), "wire-loss%")
 	b.ReportMetric(mbps, "Mbps")
 	var dropped int64
-	s.mu.Lock()
-	for sess := range s.sessions {
+	views.mu.Lock()
+	for sess := range views.sessions {
 		dropped += sess.Stats().Dropped
 	}
-	s.mu.Unlock()
+	views.mu.Unlock()
 	b.ReportMetric(float64(dropped), "queue-drops")
 }
 

@@ -88,6 +88,25 @@
 // packet off the machine). mDNS is off: a browser's hidden address is
 // learnt from its connectivity checks.
 //
+// # Replicas
+//
+// With Options.Upstream set, the SFU is a replica for the streams whose
+// room another hub (their origin) carries: View of such a stream that is
+// not here starts a pull, a session with the origin in which this SFU is a
+// receive-only viewer (Upstream.Exchange carries the offer and answer; in
+// the hub, package whip over WHEP). The origin's tracks become a Stream
+// with no publisher, which any number of viewers join; viewers that come
+// while it starts wait for the same pull. A viewer's PLI becomes a PLI to
+// the origin, whose viewer session passes it to the publisher. The pull
+// stops Options.PullLinger after the last viewer left. When the origin
+// ends the session (its publisher went or was replaced), the SFU pulls
+// again for up to Options.PullRetry, its viewers staying connected: the new
+// session's packets continue the same tracks, sequence numbers and
+// timestamps rewritten to follow on, its video from the first keyframe
+// (asked for at once). Watch
+// does not show pulled streams (the origin records them and makes its
+// program); StreamInfo.Origin names the origin; Stats counts Pulls.
+//
 // Subpackage sfutest has what tests need: clips encoded by ffmpeg, and
 // pion publishers and viewers that run on loopback only.
 package sfu

@@ -22,6 +22,10 @@ var (
 	ErrTooManyViewers = errors.New("sfu: too many viewers")
 	// ErrBadCandidate: a trickled ICE candidate does not parse. HTTP 400.
 	ErrBadCandidate = errors.New("sfu: bad ICE candidate")
+	// ErrUpstream: a replica could not pull a stream from its origin hub (the
+	// origin refused the replica's credential, could not be reached, or sent
+	// no media). HTTP 502.
+	ErrUpstream = errors.New("sfu: the origin hub did not give the stream")
 	// ErrClosed: the SFU, stream or session is closed.
 	ErrClosed = errors.New("sfu: closed")
 )

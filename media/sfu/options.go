@@ -55,6 +55,17 @@ type Options struct {
 	// each for its own share of the destinations. Default: one per
 	// processor (GOMAXPROCS).
 	WriteWorkers int
+	// Upstream, when set, makes this SFU a replica for the streams whose
+	// origin it names: a viewer of such a stream that is not here starts a
+	// pull from the origin, which this SFU forwards to any number of its own
+	// viewers.
+	Upstream Upstream
+	// PullLinger is how long a pulled stream stays with no viewer before the
+	// pull stops (default DefaultPullLinger).
+	PullLinger time.Duration
+	// PullRetry is how long a pulled stream whose origin session ended keeps
+	// trying to pull it again before it ends (default DefaultPullRetry).
+	PullRetry time.Duration
 	// Logger; slog.Default() when nil.
 	Logger *slog.Logger
 }
@@ -107,6 +118,12 @@ func (o *Options) setDefaults() error {
 	}
 	if o.MaxViewers <= 0 {
 		o.MaxViewers = DefaultMaxViewers
+	}
+	if o.PullLinger <= 0 {
+		o.PullLinger = DefaultPullLinger
+	}
+	if o.PullRetry <= 0 {
+		o.PullRetry = DefaultPullRetry
 	}
 	if o.WriteBatch <= 0 {
 		o.WriteBatch = DefaultWriteBatch

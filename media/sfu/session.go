@@ -26,6 +26,10 @@ type Session struct {
 	log     *slog.Logger
 	stream  *Stream // the stream it publishes or views
 	viewer  *viewer // a viewer's forwarding state
+	// upstream: the session is a replica's pull, a viewer of the origin hub;
+	// sources are the origin's tracks it receives (under mu).
+	upstream bool
+	sources  []*Track
 
 	negMu sync.Mutex // one negotiation (answer, ICE restart) at a time
 
@@ -48,7 +52,15 @@ type SessionStats struct {
 	Queued  int   // packets waiting in the queue now
 }
 
-func (s *SFU) newSession(api *webrtc.API, key Key, publish bool) (*Session, error) {
+// Session roles (newSession, logs).
+const (
+	rolePublisher = "publisher"
+	roleViewer    = "viewer"
+	roleUpstream  = "upstream" // a replica's pull: a viewer of the origin hub
+)
+
+func (s *SFU) newSession(api *webrtc.API, key Key, role string) (*Session, error) {
+	publish := role == rolePublisher
 	pc, err := api.NewPeerConnection(webrtc.Configuration{
 		BundlePolicy:  webrtc.BundlePolicyMaxBundle,
 		RTCPMuxPolicy: webrtc.RTCPMuxPolicyRequire,
@@ -56,12 +68,8 @@ func (s *SFU) newSession(api *webrtc.API, key Key, publish bool) (*Session, erro
 	if err != nil {
 		return nil, fmt.Errorf("sfu: new peer connection: %w", err)
 	}
-	role := "viewer"
-	if publish {
-		role = "publisher"
-	}
 	sess := &Session{
-		sfu: s, key: key, publish: publish, pc: pc,
+		sfu: s, key: key, publish: publish, upstream: role == roleUpstream, pc: pc,
 		log:       s.log.With("site", key.Site, "room", key.Room, "stream", key.Name, "role", role),
 		connected: make(chan struct{}), done: make(chan struct{}),
 	}
@@ -182,9 +190,15 @@ func (s *Session) Close() error {
 		if err := s.pc.GracefulClose(); err != nil {
 			s.log.Debug("sfu: close peer connection", "error", err)
 		}
+		s.mu.Lock()
+		sources := s.sources
+		s.mu.Unlock()
+		for _, t := range sources {
+			t.end()
+		}
 		s.wg.Wait()
 		if !s.publish && s.stream != nil {
-			s.stream.viewers.Add(-1)
+			s.stream.viewerGone()
 		}
 		s.sfu.sessionEnded(s)
 		s.log.Info("sfu: session ended")

@@ -3,6 +3,7 @@ package sfu
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -30,6 +31,15 @@ type SFU struct {
 	watchers map[int]func(*Stream)
 	nextW    int
 	muted    map[[2]string]map[string]bool // site, room → stream names whose audio is silenced
+
+	pullMu  sync.Mutex
+	pulling map[Key]*pulling // pulls being started
+}
+
+// pulling is a pull being started: viewers that ask meanwhile wait for it.
+type pulling struct {
+	done chan struct{}
+	err  error
 }
 
 // Stats counts what the SFU holds.
@@ -37,6 +47,7 @@ type Stats struct {
 	Streams         int
 	Publishers      int
 	Viewers         int
+	Pulls           int // sessions with origin hubs (a replica's pulls)
 	PeerConnections int // not yet fully closed
 }
 
@@ -69,12 +80,25 @@ func (s *SFU) Close() error {
 		return nil
 	}
 	s.closed = true
+	var pulls []*pull
+	for _, st := range s.streams {
+		if st.pull != nil {
+			pulls = append(pulls, st.pull)
+		}
+	}
 	sessions := make([]*Session, 0, len(s.sessions))
 	for sess := range s.sessions {
 		sessions = append(sessions, sess)
 	}
 	s.mu.Unlock()
 	var wg sync.WaitGroup
+	for _, p := range pulls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.stop("the SFU is closing") // hangs up at the origin
+		}()
+	}
 	for _, sess := range sessions {
 		wg.Add(1)
 		go func() {
@@ -96,10 +120,10 @@ func (s *SFU) Publish(ctx context.Context, key Key, offer string) (*Session, str
 	if _, err := checkOffer(offer, true); err != nil {
 		return nil, "", err
 	}
-	if st := s.Stream(key); st != nil && st.pub == nil {
+	if st := s.Stream(key); st != nil && st.pub == nil && st.pull == nil {
 		return nil, "", fmt.Errorf("%w: %s is the hub's program", ErrBadKey, key)
 	}
-	sess, err := s.newSession(s.apis.publish, key, true)
+	sess, err := s.newSession(s.apis.publish, key, rolePublisher)
 	if err != nil {
 		return nil, "", err
 	}
@@ -149,6 +173,13 @@ func (s *SFU) register(st *Stream) error {
 		if old.pub != nil {
 			old.pub.closeAsync()
 		}
+		if old.pull != nil {
+			go old.pull.stop("a publisher here replaces it")
+		}
+	}
+	if st.pull != nil {
+		// A copy of the origin's stream: the origin records it and makes its program.
+		return nil
 	}
 	st.log.Info("sfu: stream published")
 	for _, f := range watchers {
@@ -205,16 +236,7 @@ func (s *SFU) isMuted(k Key) bool {
 // onTrack adds a publisher's remote track to its stream and starts
 // forwarding it.
 func (sess *Session) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
-	index := 0
-	for _, tr := range sess.pc.GetTransceivers() {
-		if tr.Receiver() == recv {
-			break
-		}
-		if tr.Kind() == remote.Kind() {
-			index++
-		}
-	}
-	t := newTrack(sess.stream, trackInfo(remote, index), remote, sess.pc)
+	t := newTrack(sess.stream, trackInfo(remote, receiverIndex(sess.pc, remote, recv)), remote, sess.pc)
 	if !sess.stream.addTrack(t) {
 		return
 	}
@@ -225,6 +247,21 @@ func (sess *Session) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceive
 	if t.info.Kind == "video" {
 		sess.spawn(func() { t.keyframeLoop(sess.sfu.o.KeyframeInterval) })
 	}
+}
+
+// receiverIndex is the place of a remote track's receiver among the peer connection's
+// transceivers of its kind.
+func receiverIndex(pc *webrtc.PeerConnection, remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) int {
+	index := 0
+	for _, tr := range pc.GetTransceivers() {
+		if tr.Receiver() == recv {
+			break
+		}
+		if tr.Kind() == remote.Kind() {
+			index++
+		}
+	}
+	return index
 }
 
 // View answers a viewer's offer (WHEP) for a published stream: the viewer
@@ -239,25 +276,13 @@ func (s *SFU) View(ctx context.Context, key Key, offer string) (*Session, string
 	if _, err := checkOffer(offer, false); err != nil {
 		return nil, "", err
 	}
-	st := s.Stream(key)
-	if st == nil {
-		return nil, "", fmt.Errorf("%w: %s", ErrNoStream, key)
-	}
-	if int(st.viewers.Add(1)) > s.o.MaxViewers {
-		st.viewers.Add(-1)
-		return nil, "", fmt.Errorf("%w: %s has %d", ErrTooManyViewers, key, s.o.MaxViewers)
-	}
-	tracks, err := st.waitTracks(ctx, s.o.TrackWait)
-	if err == nil && len(tracks) == 0 {
-		err = fmt.Errorf("%w: %s", ErrNotReady, key)
-	}
+	st, tracks, err := s.join(ctx, key)
 	if err != nil {
-		st.viewers.Add(-1)
 		return nil, "", err
 	}
-	sess, err := s.newSession(s.apis.view, key, false)
+	sess, err := s.newSession(s.apis.view, key, roleViewer)
 	if err != nil {
-		st.viewers.Add(-1)
+		st.viewerGone()
 		return nil, "", err
 	}
 	sess.stream = st // from here sess.Close gives the viewer's place back
@@ -269,6 +294,36 @@ func (s *SFU) View(ctx context.Context, key Key, offer string) (*Session, string
 		return nil, "", err
 	}
 	return sess, answer, nil
+}
+
+// join takes a viewer's place in the stream of key (pulling it from its origin when this SFU
+// is a replica of it) and returns the stream's tracks once they are here.
+func (s *SFU) join(ctx context.Context, key Key) (*Stream, []*Track, error) {
+	for try := 0; ; try++ {
+		st := s.Stream(key)
+		if st == nil {
+			var err error
+			if st, err = s.pullStream(ctx, key); err != nil {
+				return nil, nil, err
+			}
+		}
+		if int(st.viewers.Add(1)) > s.o.MaxViewers {
+			st.viewerGone()
+			return nil, nil, fmt.Errorf("%w: %s has %d", ErrTooManyViewers, key, s.o.MaxViewers)
+		}
+		tracks, err := st.waitTracks(ctx, s.o.TrackWait)
+		if err == nil && len(tracks) == 0 {
+			err = fmt.Errorf("%w: %s", ErrNotReady, key)
+		}
+		if err == nil {
+			return st, tracks, nil
+		}
+		st.viewerGone()
+		if st.pull == nil || try > 0 || !errors.Is(err, ErrNoStream) {
+			return nil, nil, err
+		}
+		// The pull stopped (its linger ran out) just as this viewer came: start another.
+	}
 }
 
 // addTracks adds to the viewer's peer connection each track whose kind
@@ -338,9 +393,9 @@ func (s *SFU) Streams() []StreamInfo {
 	return out
 }
 
-// Watch calls f with every stream published now and, until cancel is
+// Watch calls f with every stream published here now and, until cancel is
 // called, with each stream published later (a new publisher of a key is a
-// new stream). f runs on the publishing goroutine: it should attach what
+// new stream); not with a replica's pulled streams, which its origin records. f runs on the publishing goroutine: it should attach what
 // it needs (the recorder) and return.
 func (s *SFU) Watch(f func(*Stream)) (cancel func()) {
 	s.mu.Lock()
@@ -387,6 +442,8 @@ func (s *SFU) Stats() Stats {
 	for sess := range s.sessions {
 		if sess.publish {
 			st.Publishers++
+		} else if sess.upstream {
+			st.Pulls++
 		} else {
 			st.Viewers++
 		}

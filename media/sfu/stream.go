@@ -53,6 +53,9 @@ type StreamInfo struct {
 	Tracks  []TrackInfo `json:"tracks"`
 	Viewers int         `json:"viewers"`
 	Since   time.Time   `json:"since"`
+	// Origin is the hub a replicated stream is pulled from; empty for a
+	// stream published here.
+	Origin string `json:"origin,omitempty"`
 }
 
 // Stream is one published stream: a publisher's tracks and the
@@ -64,6 +67,7 @@ type Stream struct {
 	since   time.Time
 	log     *slog.Logger
 	pub     *Session
+	pull    *pull // a replica's stream, pulled from its origin
 	viewers atomic.Int32
 
 	// attachMu orders calls into downstreams (AddTrack, Close of sinks'
@@ -131,6 +135,9 @@ func (s *Stream) Info() StreamInfo {
 	defer s.mu.Unlock()
 	si := StreamInfo{Site: s.key.Site, Room: s.key.Room, Name: s.key.Name, Since: s.since,
 		Viewers: int(s.viewers.Load()), Tracks: make([]TrackInfo, 0, len(s.tracks))}
+	if s.pull != nil {
+		si.Origin = s.pull.origin
+	}
 	for _, t := range s.tracks {
 		si.Tracks = append(si.Tracks, t.info)
 	}
@@ -228,6 +235,13 @@ func (s *Stream) addTrack(t *Track) bool {
 		s.connect(a, t)
 	}
 	return true
+}
+
+// viewerGone gives a viewer's place back; a pulled stream left with none may stop.
+func (s *Stream) viewerGone() {
+	if s.viewers.Add(-1) == 0 && s.pull != nil {
+		s.pull.idle()
+	}
 }
 
 // waitTracks waits until every track the publisher announced is here, or

@@ -124,6 +124,11 @@ func (t *Track) keyframeLoop(interval time.Duration) {
 // nothing changes it once it is read.
 func (t *Track) readLoop(done func()) {
 	defer done()
+	t.readInto(t.forward)
+}
+
+// readInto reads the remote track's packets and hands each to out, until the track ends.
+func (t *Track) readInto(out func(*rtp.Packet)) {
 	buf := make([]byte, 1600)
 	for {
 		n, _, err := t.remote.Read(buf)
@@ -138,7 +143,7 @@ func (t *Track) readLoop(done func()) {
 		}
 		t.stream.sfu.totals.packetsIn.Add(1)
 		t.stream.sfu.totals.bytesIn.Add(int64(len(p.Payload)))
-		t.forward(p)
+		out(p)
 	}
 }
 

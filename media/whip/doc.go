@@ -47,7 +47,19 @@
 // over Options.MaxBody, 64 KiB), 415 with Accept-Post or Accept-Patch,
 // 422 no_codec, 428, and 503 unavailable with Retry-After (more than
 // Options.MaxSessions sessions, a stream whose publisher has sent nothing
-// yet, too many viewers, shutting down).
+// yet, too many viewers, shutting down), and, on a replica, 502 upstream
+// when the stream's origin refused or failed the pull (the message names
+// the origin and its answer).
+//
+// # Replicas
+//
+// Upstream is a replica hub's WHEP client: an sfu.Upstream that sends the
+// replica's receive-only offer for a stream to the origin hub carrying its
+// room (Origin: a URL, rooms "site/room" or "site/*", and the token the
+// origin gave, "replica.{secret}"), checks the reply (ReadAnswer: a 201 SDP
+// answer with media and a session URL on the origin's host), and DELETEs
+// the session at the origin when the pull ends. Set it as
+// sfu.Options.Upstream.
 //
 // # Limits
 //

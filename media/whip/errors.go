@@ -29,6 +29,7 @@ const (
 	CodePreconditionRequired = "precondition_required"
 	CodeUnavailable          = "unavailable"
 	CodeInternal             = "internal"
+	CodeUpstream             = "upstream" // a replica could not pull the stream from its origin (502)
 )
 
 type errorBody struct {

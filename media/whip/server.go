@@ -435,6 +435,10 @@ func (s *Server) sfuError(w http.ResponseWriter, key sfu.Key, err error) {
 		writeError(w, http.StatusNotFound, CodeNotFound, err.Error())
 	case errors.Is(err, sfu.ErrNoStream):
 		writeError(w, http.StatusNotFound, CodeNotFound, "nobody publishes "+key.String())
+	case errIsUpstream(err):
+		// A replica could not pull the stream from its origin: say why (no secret is in it).
+		s.log.Warn("whep: pull from the origin failed", "site", key.Site, "room", key.Room, "stream", key.Name, "error", err)
+		writeError(w, http.StatusBadGateway, CodeUpstream, err.Error())
 	case errors.Is(err, sfu.ErrNoCodec):
 		writeError(w, http.StatusUnprocessableEntity, CodeNoCodec, err.Error())
 	case errors.Is(err, sfu.ErrNotReady), errors.Is(err, sfu.ErrTooManyViewers), errors.Is(err, sfu.ErrClosed):
