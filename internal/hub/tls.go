@@ -106,7 +106,7 @@ func (h *Hub) brokerTLS(bc *broker.EmbeddedConfig) {
 		clientCAs = h.ca.Pool()
 		bc.Certs = storeAuth{h.store}
 	}
-	bc.TLS = pki.ServerConfig(*h.tlsCert, clientCAs)
+	bc.TLS = h.serverTLS(clientCAs)
 }
 
 // busTLS is the TLS configuration of the hub's own MQTT client: with the embedded broker
@@ -142,9 +142,15 @@ func (h *Hub) httpsListener(ln net.Listener) net.Listener {
 	if h.tlsCert == nil {
 		return ln
 	}
-	c := pki.ServerConfig(*h.tlsCert, nil)
+	c := h.serverTLS(nil)
 	c.NextProtos = []string{"h2", "http/1.1"}
 	return tls.NewListener(ln, c)
+}
+
+// serverTLS is the TLS configuration of the hub's listeners (HTTPS, MQTT, TURN over TLS):
+// the hub's server certificate, and with clientCAs the client certificates they issued.
+func (h *Hub) serverTLS(clientCAs *x509.CertPool) *tls.Config {
+	return pki.ServerConfig(*h.tlsCert, clientCAs)
 }
 
 // CA is the hub's certificate authority; nil without TLS.
