@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bailiff/bailiff/internal/config"
@@ -109,9 +110,10 @@ type Hub struct {
 	fw        *firmware
 	fwKey     ed25519.PrivateKey
 	queues    *queue.Manager
-	ca        *pki.CA          // nil without TLS
-	tlsCert   *tls.Certificate // the hub's server certificate; nil without TLS
-	programs  *programs        // rooms' program streams, voice following, privacy (program.go)
+	ca        *pki.CA                         // nil without TLS
+	tlsCert   *tls.Certificate                // the hub's first server certificate; nil without TLS
+	cert      atomic.Pointer[tls.Certificate] // the server certificate presented now (tlsrenew.go)
+	programs  *programs                       // rooms' program streams, voice following, privacy (program.go)
 
 	cancel    context.CancelFunc
 	serveDone chan struct{}
@@ -328,6 +330,7 @@ func New(o Options) (h *Hub, err error) {
 	go h.fw.watch(baseCtx)
 	go h.queues.Run(baseCtx, 30*time.Second)
 	go h.sweepRevoked(baseCtx)
+	go h.renewServerCert(baseCtx)
 	h.log.Info("hub started", "http", h.HTTPAddr(), "public_http", h.PublicAddr(), "mqtt", h.brokerURL, "rooms", len(rooms), "embedded_broker", h.embedded != nil)
 	return h, nil
 }

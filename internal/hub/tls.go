@@ -32,6 +32,13 @@ type TLSOptions struct {
 	// CA that issued it (given to agents); CAKeyFile, when set, lets the hub issue agent
 	// certificates from that CA.
 	CertFile, KeyFile, CAFile, CAKeyFile string
+	// ServerValidity is the lifetime of the server certificates the hub issues itself (Names);
+	// pki.ServerValidity when zero. A certificate is renewed when less than a third of it is
+	// left (tlsrenew.go).
+	ServerValidity time.Duration
+	// CheckEvery is how often the hub checks its server certificate: renewal of its own,
+	// reload of changed CertFile/KeyFile; an hour when zero.
+	CheckEvery time.Duration
 }
 
 // TLSFrom makes TLS options from the hub config's tls section; nil when it is off.
@@ -66,7 +73,7 @@ func (h *Hub) setupTLS() error {
 		if err != nil {
 			return fmt.Errorf("hub: %w", err)
 		}
-		cert, err := ca.IssueServer(t.Names)
+		cert, err := ca.IssueServerFor(t.Names, t.serverValidity())
 		if err != nil {
 			return fmt.Errorf("hub: %w", err)
 		}
@@ -76,20 +83,13 @@ func (h *Hub) setupTLS() error {
 		if err != nil {
 			return fmt.Errorf("hub: %w", err)
 		}
-		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+		cert, err := loadServerCert(t, ca)
 		if err != nil {
-			return fmt.Errorf("hub: server certificate %s: %w", t.CertFile, err)
+			return err
 		}
-		leaf, err := x509.ParseCertificate(cert.Certificate[0])
-		if err != nil {
-			return fmt.Errorf("hub: server certificate %s: %w", t.CertFile, err)
-		}
-		if _, err := leaf.Verify(x509.VerifyOptions{Roots: ca.Pool(), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}); err != nil {
-			return fmt.Errorf("hub: server certificate %s is not issued by the CA %s: %w", t.CertFile, t.CAFile, err)
-		}
-		cert.Leaf = leaf
-		h.ca, h.tlsCert = ca, &cert
+		h.ca, h.tlsCert = ca, cert
 	}
+	h.cert.Store(h.tlsCert)
 	h.log.Info("TLS on", "ca_fingerprint", h.ca.Fingerprint(), "issues_agent_certificates", h.ca.Key != nil)
 	return nil
 }
@@ -147,11 +147,36 @@ func (h *Hub) httpsListener(ln net.Listener) net.Listener {
 	return tls.NewListener(ln, c)
 }
 
-// serverTLS is the TLS configuration of the hub's listeners (HTTPS, MQTT, TURN over TLS):
-// the hub's server certificate, and with clientCAs the client certificates they issued.
-func (h *Hub) serverTLS(clientCAs *x509.CertPool) *tls.Config {
-	return pki.ServerConfig(*h.tlsCert, clientCAs)
+// loadServerCert loads the given server certificate and key (mode files) and checks that the
+// CA issued it.
+func loadServerCert(t *TLSOptions, ca *pki.CA) (*tls.Certificate, error) {
+	cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("hub: server certificate %s: %w", t.CertFile, err)
+	}
+	leaf, err := x509.ParseCertificate(cert.Certificate[0])
+	if err != nil {
+		return nil, fmt.Errorf("hub: server certificate %s: %w", t.CertFile, err)
+	}
+	if _, err := leaf.Verify(x509.VerifyOptions{Roots: ca.Pool(), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}); err != nil {
+		return nil, fmt.Errorf("hub: server certificate %s is not issued by the CA %s: %w", t.CertFile, t.CAFile, err)
+	}
+	cert.Leaf = leaf
+	return &cert, nil
 }
+
+// serverTLS is the TLS configuration of the hub's listeners (HTTPS, MQTT, TURN over TLS):
+// the hub's current server certificate (renewed while it runs), and with clientCAs the client
+// certificates they issued.
+func (h *Hub) serverTLS(clientCAs *x509.CertPool) *tls.Config {
+	c := pki.ServerConfig(*h.tlsCert, clientCAs)
+	c.Certificates = nil
+	c.GetCertificate = func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return h.cert.Load(), nil }
+	return c
+}
+
+// ServerCert is the server certificate the hub presents now; nil without TLS.
+func (h *Hub) ServerCert() *tls.Certificate { return h.cert.Load() }
 
 // CA is the hub's certificate authority; nil without TLS.
 func (h *Hub) CA() *pki.CA { return h.ca }

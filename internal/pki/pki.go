@@ -218,8 +218,13 @@ func publicEqual(a, b crypto.PublicKey) bool {
 }
 
 // IssueServer issues a server certificate for names (DNS names and IP addresses) with a new
-// ECDSA P-256 key.
+// ECDSA P-256 key, valid ServerValidity.
 func (ca *CA) IssueServer(names []string) (tls.Certificate, error) {
+	return ca.IssueServerFor(names, ServerValidity)
+}
+
+// IssueServerFor is IssueServer with a validity of its own.
+func (ca *CA) IssueServerFor(names []string, validity time.Duration) (tls.Certificate, error) {
 	if ca.Key == nil {
 		return tls.Certificate{}, errors.New("pki: the CA was given without its key; give a server certificate too")
 	}
@@ -232,7 +237,7 @@ func (ca *CA) IssueServer(names []string) (tls.Certificate, error) {
 		SerialNumber: newSerial(),
 		Subject:      pkix.Name{CommonName: "bailiff hub", Organization: []string{"Bailiff"}},
 		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(ServerValidity),
+		NotAfter:     now.Add(validity),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
