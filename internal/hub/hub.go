@@ -457,11 +457,17 @@ func FirmwareKey(dataDir string) (ed25519.PrivateKey, error) {
 // signingKey loads (or makes) the ed25519 key at file in the data directory and adds its
 // public half to the keyring.
 func signingKey(dataDir, file string) (ed25519.PrivateKey, error) {
+	return keyWithRing(dataDir, file, keyringFile)
+}
+
+// keyWithRing loads (or makes) the ed25519 key at file in the data directory and adds its
+// public half to the keyring at ring.
+func keyWithRing(dataDir, file, ring string) (ed25519.PrivateKey, error) {
 	key, err := record.LoadOrCreateKey(filepath.Join(dataDir, file))
 	if err != nil {
 		return nil, err
 	}
-	if err := record.AddToKeyring(filepath.Join(dataDir, keyringFile), key.Public().(ed25519.PublicKey)); err != nil {
+	if err := record.AddToKeyring(filepath.Join(dataDir, ring), key.Public().(ed25519.PublicKey)); err != nil {
 		return nil, err
 	}
 	return key, nil

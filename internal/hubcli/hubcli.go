@@ -55,6 +55,9 @@ const usage = `Usage:
                                    entry that was changed, removed or inserted
   hub firmware-key                 print the hub's firmware signing key's public half (hex),
                                    for devices to trust; made on first use
+  hub keys rotate recording|invite retire the recording or invite signing key for a new one;
+                                   what the old one signed still verifies (docs/SECURITY.md).
+                                   Restart the hub afterwards
   hub version
 
 The admin commands take --config FILE (default hub.yaml if present) to find the data directory.
@@ -66,7 +69,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		switch args[0] {
 		case "validate":
 			return validate(args[1:], stdout, stderr)
-		case "agents", "users", "observers", "mosquitto-acl", "verify-recording", "verify-audit", "firmware-key", "ca":
+		case "agents", "users", "observers", "mosquitto-acl", "verify-recording", "verify-audit", "firmware-key", "ca", "keys":
 			return admin(args, stdin, stdout, stderr)
 		case "version":
 			fmt.Fprintln(stdout, "bailiff hub", Version)
@@ -287,6 +290,20 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 	switch args[0] + " " + verb {
+	case "keys rotate":
+		if len(a) != 1 {
+			fmt.Fprint(stderr, "hub keys rotate recording|invite\n")
+			return 2
+		}
+		r, err := hub.RotateKey(dir, a[0], time.Now())
+		if err != nil {
+			fmt.Fprintln(stderr, "hub: keys rotate:", err)
+			return 1
+		}
+		record(audit.KeyRotate, a[0], audit.OK, "old "+r.Old+", new "+r.New)
+		fmt.Fprintf(stdout, "%s key rotated: old %s (moved to %s: keep it offline or destroy it), new %s; restart the hub to sign with it\n",
+			a[0], r.Old, r.Retired, r.New)
+		return 0
 	case "ca ", "agents crl":
 		return caCommand(ctx, cfg, dir, st, args[0] == "ca", stdout, stderr)
 	case "agents add", "agents remove":
