@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -115,10 +116,20 @@ func run(cfgPath, level, clientID, cache, hubURL, caFile string, src agent.Crede
 	if err != nil {
 		return err
 	}
+	// An agent with a certificate from the hub checks it for renewal (and its trusted CAs for a
+	// CA rotation) at start and twice a day; the new ones are used from the next connection.
+	var live *agent.LiveTLS
+	if creds.Certificate != "" && strings.HasPrefix(creds.Hub, "https://") && caFile == "" {
+		if live, err = agent.NewLiveTLS(creds); err != nil {
+			return err
+		}
+		tlsConf = live.Config()
+	}
 	var media source.Endpoint
 	if tlsConf != nil {
 		media.HTTP = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: tlsConf, Proxy: http.ProxyFromEnvironment}}
 	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
 	var room *config.Room
 	if cfgPath != "" {
 		room, err = config.LoadRoom(cfgPath)
@@ -139,12 +150,15 @@ func run(cfgPath, level, clientID, cache, hubURL, caFile string, src agent.Crede
 		HubURL:        hubURL,
 		TLS:           tlsConf,
 		MediaEndpoint: media,
-		Logger:        slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})),
+		Logger:        logger,
 	})
 	if err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if live != nil {
+		go agent.RunRenewal(ctx, creds, agent.RenewOptions{HubURL: creds.Hub, CredentialsFile: src.File, TLS: live, Logger: logger})
+	}
 	return a.Run(ctx)
 }

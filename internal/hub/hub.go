@@ -110,7 +110,8 @@ type Hub struct {
 	fw        *firmware
 	fwKey     ed25519.PrivateKey
 	queues    *queue.Manager
-	ca        *pki.CA                         // nil without TLS
+	ca        *pki.CA                         // the CA that issues; nil without TLS
+	trust     *pki.Trust                      // every CA trusted (a CA rotation's overlap); nil without TLS
 	tlsCert   *tls.Certificate                // the hub's first server certificate; nil without TLS
 	cert      atomic.Pointer[tls.Certificate] // the server certificate presented now (tlsrenew.go)
 	programs  *programs                       // rooms' program streams, voice following, privacy (program.go)
@@ -292,6 +293,9 @@ func New(o Options) (h *Hub, err error) {
 		Privacy:  h.Privacy,
 		Agents:   h.prov,
 		Programs: h.programs,
+	}
+	if h.ca != nil && h.ca.Key != nil {
+		srv.Renewer = h.prov
 	}
 	mux := http.NewServeMux()
 	apiH := srv.Handler()

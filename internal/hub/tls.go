@@ -36,6 +36,10 @@ type TLSOptions struct {
 	// pki.ServerValidity when zero. A certificate is renewed when less than a third of it is
 	// left (tlsrenew.go).
 	ServerValidity time.Duration
+	// AgentValidity is the lifetime of the agent certificates the hub issues;
+	// pki.AgentValidity when zero. An agent's renewal check gets it a new one when less than
+	// a third of it is left (renew.go).
+	AgentValidity time.Duration
 	// CheckEvery is how often the hub checks its server certificate: renewal of its own,
 	// reload of changed CertFile/KeyFile; an hour when zero.
 	CheckEvery time.Duration
@@ -69,10 +73,12 @@ func (h *Hub) setupTLS() error {
 		return nil
 	}
 	if t.CertFile == "" {
-		ca, err := pki.LoadOrCreateCA(filepath.Join(h.opts.DataDir, caDir), "Bailiff hub CA")
+		trust, err := pki.LoadTrust(filepath.Join(h.opts.DataDir, caDir), "Bailiff hub CA")
 		if err != nil {
 			return fmt.Errorf("hub: %w", err)
 		}
+		h.trust = trust
+		ca := trust.Issuer
 		cert, err := ca.IssueServerFor(t.Names, t.serverValidity())
 		if err != nil {
 			return fmt.Errorf("hub: %w", err)
@@ -88,9 +94,11 @@ func (h *Hub) setupTLS() error {
 			return err
 		}
 		h.ca, h.tlsCert = ca, cert
+		h.trust = &pki.Trust{Issuer: ca}
 	}
 	h.cert.Store(h.tlsCert)
-	h.log.Info("TLS on", "ca_fingerprint", h.ca.Fingerprint(), "issues_agent_certificates", h.ca.Key != nil)
+	h.log.Info("TLS on", "ca_fingerprint", h.ca.Fingerprint(), "issues_agent_certificates", h.ca.Key != nil,
+		"ca_rotation_staged", h.trust.Next != nil, "previous_cas", len(h.trust.Previous))
 	return nil
 }
 
@@ -103,7 +111,7 @@ func (h *Hub) brokerTLS(bc *broker.EmbeddedConfig) {
 	bc.Listen = h.opts.TLS.MQTTListen
 	var clientCAs *x509.CertPool
 	if h.ca.Key != nil {
-		clientCAs = h.ca.Pool()
+		clientCAs = h.trust.Pool() // during a CA rotation, agent certificates of every CA trusted
 		bc.Certs = storeAuth{h.store}
 	}
 	bc.TLS = h.serverTLS(clientCAs)
@@ -125,7 +133,7 @@ func (h *Hub) busTLS() *tls.Config {
 		roots.AddCert(h.ca.Cert)
 		return pki.ClientConfig(roots, nil)
 	}
-	c := pki.ClientConfig(h.ca.Pool(), nil)
+	c := pki.ClientConfig(h.trust.Pool(), nil)
 	if leaf := h.tlsCert.Leaf; leaf != nil {
 		switch {
 		case len(leaf.DNSNames) > 0:
@@ -200,7 +208,7 @@ func (h *Hub) issueAgentCert(ctx context.Context, csr, site, room string) (strin
 	if csr == "" || h.ca == nil || h.ca.Key == nil {
 		return "", nil
 	}
-	certPEM, serial, err := h.ca.SignAgent([]byte(csr), site, room)
+	certPEM, serial, err := h.ca.SignAgentFor([]byte(csr), site, room, h.agentValidity())
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", api.ErrBadRequest, err)
 	}

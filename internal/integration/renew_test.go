@@ -1,14 +1,19 @@
 package integration
 
 import (
+	"context"
+	"crypto"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/pem"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/bailiff/bailiff/internal/agent"
 	"github.com/bailiff/bailiff/internal/hub"
 	"github.com/bailiff/bailiff/internal/pki"
 	"github.com/bailiff/bailiff/internal/testutil"
@@ -103,5 +108,139 @@ func TestServerCertReload(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	if got := servedCert(t, mqttTLS, roots); got.SerialNumber.Cmp(second.SerialNumber) != 0 {
 		t.Fatal("a certificate of another CA replaced the hub's")
+	}
+}
+
+// enrollWithCert enrolls room's agent with a client certificate over HTTPS (its live agent
+// stopped first) and returns its credentials.
+func (e *env) enrollWithCert(t *testing.T, room string) agent.Credentials {
+	t.Helper()
+	e.stopAgent(room)
+	st, body := e.call("POST", "/api/v1/enrollments", e.login("tech"), map[string]string{"site": site, "room": room})
+	if st != 201 {
+		t.Fatalf("enrollment: %d %v", st, body)
+	}
+	en, err := agent.EnrollWith(context.Background(), agent.EnrollOptions{HubURL: "https://" + e.httpAddr,
+		Token: body["token"].(string), CAFingerprint: body["ca_fingerprint"].(string)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if en.Credentials.Certificate == "" || en.Credentials.Hub != "https://"+e.httpAddr {
+		t.Fatalf("enrolled without a certificate or the hub's URL: %v %q", en.Credentials, en.Credentials.Hub)
+	}
+	return en.Credentials
+}
+
+// startLiveAgent runs room's agent by certificate with live TLS and its renewal loop checking
+// every `every`, keeping the credentials in file.
+func (e *env) startLiveAgent(t *testing.T, room string, c agent.Credentials, file string, every time.Duration) *agent.LiveTLS {
+	t.Helper()
+	if err := agent.WriteCredentials(file, agent.Enrolled{Site: site, Room: room, Credentials: c}); err != nil {
+		t.Fatal(err)
+	}
+	live, err := agent.NewLiveTLS(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.creds[room] = hub.Credentials{Broker: c.Broker, Username: c.Username}
+	saved := e.agentTLS
+	e.agentTLS = live.Config()
+	e.startAgent(room)
+	e.agentTLS = saved
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go agent.RunRenewal(ctx, c, agent.RenewOptions{HubURL: c.Hub, CredentialsFile: file, Every: every, TLS: live, Logger: testLogger(t)})
+	return live
+}
+
+// An agent renews its certificate over HTTPS before it expires, proving it holds the current
+// one's key: a check too early gets no new certificate; once a third of its life is left the
+// agent gets one for a new key, writes it to its credentials file, and reconnects with it after
+// the old one expired, without a restart. A revoked certificate, a proof signed with another
+// key, a stale proof and a certificate of another CA are refused.
+func TestAgentCertRenewal(t *testing.T) {
+	mqttTLS := testutil.FreePort(t)
+	const validity = 6 * time.Second
+	e := newEnvWith(t, 2, false, func(o *hub.Options) {
+		o.TLS = &hub.TLSOptions{MQTTListen: mqttTLS, Names: []string{"localhost", "127.0.0.1"}, AgentValidity: validity}
+	})
+	c := e.enrollWithCert(t, "r1")
+	ctx := context.Background()
+	first, err := pki.ParseCertificates([]byte(c.Certificate))
+	if err != nil || time.Until(first[0].NotAfter) > validity+time.Second {
+		t.Fatalf("enrolled certificate: %v %v", first, err)
+	}
+	same, changed, err := agent.RenewCheck(ctx, c.Hub, c, nil, time.Now())
+	if err != nil || changed || same.Certificate != c.Certificate {
+		t.Fatalf("an early check: changed %v, %v", changed, err)
+	}
+
+	// Refusals, by the API itself.
+	keyPEM, csrPEM, _ := pki.NewAgentKey()
+	otherKey, _ := pki.ParsePrivateKey(keyPEM)
+	now := time.Now().UTC().Truncate(time.Second)
+	proof := func(key crypto.Signer, at time.Time) string {
+		s, err := pki.SignRenewal(key, csrPEM, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return base64.StdEncoding.EncodeToString(s)
+	}
+	ownKey, _ := pki.ParsePrivateKey([]byte(c.Key))
+	otherCA, _ := pki.LoadOrCreateCA(filepath.Join(e.dir, "other"), "other")
+	strangerPEM, _, _ := otherCA.SignAgent(csrPEM, site, "r1")
+	for _, tc := range []struct {
+		name, cert, sig string
+		at              time.Time
+		want            int
+	}{
+		{"a proof signed with another key", c.Certificate, proof(otherKey, now), now, 401},
+		{"a stale proof", c.Certificate, proof(ownKey, now.Add(-time.Hour)), now.Add(-time.Hour), 401},
+		{"a certificate of another CA", string(strangerPEM), proof(otherKey, now), now, 401},
+		{"no signature", c.Certificate, "", now, 400},
+	} {
+		st, body := e.call("POST", "/api/v1/renew", "", map[string]string{"certificate": tc.cert, "csr": string(csrPEM),
+			"time": tc.at.Format(time.RFC3339), "signature": tc.sig})
+		if st != tc.want {
+			t.Errorf("%s: %d %v, want %d", tc.name, st, body, tc.want)
+		}
+	}
+
+	// The agent runs with its renewal loop.
+	file := filepath.Join(e.dir, "r1.yaml")
+	live := e.startLiveAgent(t, "r1", c, file, 300*time.Millisecond)
+	testutil.Eventually(t, 10*time.Second, "r1 online by certificate", func() bool { return e.hub.Registry().Online(site, "r1") })
+	testutil.Eventually(t, 2*validity, "a renewed certificate in the credentials file", func() bool {
+		got, err := agent.LoadCredentials(file)
+		return err == nil && got.Certificate != c.Certificate && got.Key != c.Key
+	})
+	renewed, _ := agent.LoadCredentials(file)
+	leaf, _ := pki.ParseCertificates([]byte(renewed.Certificate))
+	if !leaf[0].NotAfter.After(first[0].NotAfter) {
+		t.Fatalf("renewed certificate expires %s, the first %s", leaf[0].NotAfter, first[0].NotAfter)
+	}
+	for time.Now().Before(first[0].NotAfter.Add(200 * time.Millisecond)) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	// The old certificate has expired; the broker ends the session; the agent comes back with
+	// whatever certificate its live TLS holds now.
+	e.hub.Embedded().Disconnect(c.Username)
+	testutil.Eventually(t, 10*time.Second, "r1 back online after its first certificate expired", func() bool {
+		return e.hub.Registry().Online(site, "r1")
+	})
+	if cur := live.Certificate().Leaf; cur != nil && !cur.NotAfter.After(time.Now()) {
+		t.Errorf("the agent presents an expired certificate (until %s)", cur.NotAfter)
+	}
+	if _, err := mqttConnect(t, c.Broker, c.Username+"-x", c.Username, "", pki.ClientConfig(e.hub.CA().Pool(), live.Certificate())); err == nil {
+		t.Error("a client ID other than the agent's logged in") // identity still bound
+	}
+
+	// Revoked: the renewal check is refused.
+	if st, _ := e.call("DELETE", "/api/v1/agents/"+site+"/r1", e.login("tech"), nil); st != 204 {
+		t.Fatalf("revoke: %d", st)
+	}
+	cur, _ := agent.LoadCredentials(file)
+	if _, _, err := agent.RenewCheck(ctx, cur.Hub, cur, nil, time.Now()); err == nil || !strings.Contains(err.Error(), "revoked") {
+		t.Errorf("a revoked agent's renewal check: %v", err)
 	}
 }
