@@ -45,6 +45,10 @@ const usage = `Usage:
                                    (PEM), for an external broker (docs/OPERATIONS.md)
   hub ca                           print the hub's CA certificate (PEM) and, on standard
                                    error, its SHA-256 fingerprint; made on first use (tls.mode self)
+  hub ca rotate|promote|retire      rotate the hub's CA in three steps with an overlap (tls.mode
+                                   self; restart the hub after each): make the next CA, trusted
+                                   beside the current one; make it the issuing CA; stop trusting
+                                   the old one (docs/SECURITY.md)
   hub users add NAME ROLE          add or reset an API user; the password is read from
                                    BAILIFF_USER_PASSWORD or the first line of standard input
   hub observers add NAME           add a read-only MQTT user (password as for users)
@@ -221,6 +225,9 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cfgFile := fs.String("config", "", "hub config file")
 	dataDir := fs.String("data", "", "data directory (overrides the config's)")
 	verb, rest := "", args[1:]
+	if args[0] == "ca" && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		verb, rest = rest[0], rest[1:]
+	}
 	if args[0] != "mosquitto-acl" && args[0] != "verify-recording" && args[0] != "verify-audit" && args[0] != "firmware-key" && args[0] != "ca" {
 		if len(rest) == 0 {
 			fmt.Fprint(stderr, usage)
@@ -304,6 +311,8 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%s key rotated: old %s (moved to %s: keep it offline or destroy it), new %s; restart the hub to sign with it\n",
 			a[0], r.Old, r.Retired, r.New)
 		return 0
+	case "ca rotate", "ca promote", "ca retire":
+		return caRotation(cfg, dir, verb, record, stdout, stderr)
 	case "ca ", "agents crl":
 		return caCommand(ctx, cfg, dir, st, args[0] == "ca", stdout, stderr)
 	case "agents add", "agents remove":

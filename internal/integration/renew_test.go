@@ -1,12 +1,14 @@
 package integration
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/bailiff/bailiff/internal/agent"
 	"github.com/bailiff/bailiff/internal/hub"
+	"github.com/bailiff/bailiff/internal/hubcli"
 	"github.com/bailiff/bailiff/internal/pki"
 	"github.com/bailiff/bailiff/internal/testutil"
 )
@@ -242,5 +245,113 @@ func TestAgentCertRenewal(t *testing.T) {
 	cur, _ := agent.LoadCredentials(file)
 	if _, _, err := agent.RenewCheck(ctx, cur.Hub, cur, nil, time.Now()); err == nil || !strings.Contains(err.Error(), "revoked") {
 		t.Errorf("a revoked agent's renewal check: %v", err)
+	}
+}
+
+// hubCLI runs `hub args… --data` on the env's data directory.
+func (e *env) hubCLI(t *testing.T, args ...string) string {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if code := hubcli.Main(append(args, "--data", filepath.Join(e.dir, "data")), strings.NewReader(""), &out, &errb); code != 0 {
+		t.Fatalf("hub %s: %d %s", strings.Join(args, " "), code, errb.String())
+	}
+	return out.String()
+}
+
+// A CA rotation with its overlap, while an agent with a certificate keeps running: after
+// `hub ca rotate` the hub trusts both CAs and the agent's renewal check fetches both; after
+// `hub ca promote` the hub's certificate comes from the new CA, which the agent already
+// trusts (a client that trusts only the old CA is refused), its old certificate still logs
+// in, and its next check gets it one from the new CA; after `hub ca retire` a certificate
+// of the old CA no longer logs in, and the agent, renewed, stays online. The hub restarts
+// after each step.
+func TestCARotation(t *testing.T) {
+	mqttTLS := testutil.FreePort(t)
+	e := newEnvWith(t, 2, false, func(o *hub.Options) {
+		o.TLS = &hub.TLSOptions{MQTTListen: mqttTLS, Names: []string{"localhost", "127.0.0.1"}}
+	})
+	c := e.enrollWithCert(t, "r1")
+	oldCA := e.hub.CA()
+	file := filepath.Join(e.dir, "r1.yaml")
+	e.startLiveAgent(t, "r1", c, file, 200*time.Millisecond)
+	online := func(what string) {
+		t.Helper()
+		testutil.Eventually(t, 15*time.Second, what, func() bool {
+			return e.hub.Registry().Online(site, "r1") && e.hub.Registry().Online(site, "r2")
+		})
+	}
+	online("both rooms online")
+	restart := func(step string) {
+		t.Helper()
+		e.hub.Close()
+		e.hubCLI(t, "ca", step)
+		saved := e.agentTLS
+		e.startHub()
+		e.agentTLS = saved // the agents keep what they were given
+	}
+	cas := func() []*x509.Certificate {
+		got, err := agent.LoadCredentials(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		certs, _ := pki.ParseCertificates([]byte(got.CA))
+		return certs
+	}
+
+	// 1. Stage: both CAs trusted; the agent learns both.
+	restart("rotate")
+	if e.hub.CA().Fingerprint() != oldCA.Fingerprint() {
+		t.Fatal("staging changed the issuing CA")
+	}
+	testutil.Eventually(t, 10*time.Second, "the agent trusts both CAs", func() bool { return len(cas()) == 2 })
+	newCA := cas()[1]
+	online("both rooms online after staging")
+	// The room that logs in by password runs no renewal check: its operator gives it what
+	// `hub ca` prints now (both CAs), as for any CA file.
+	bundle, err := pki.ParseCertificates([]byte(e.hubCLI(t, "ca")))
+	if err != nil || len(bundle) != 2 {
+		t.Fatalf("hub ca during the overlap: %d CAs, %v", len(bundle), err)
+	}
+	pool := x509.NewCertPool()
+	for _, b := range bundle {
+		pool.AddCert(b)
+	}
+	e.stopAgent("r2")
+	e.agentTLS = pki.ClientConfig(pool, nil)
+	e.startAgent("r2")
+
+	// 2. Promote: the new CA issues; the agent's old certificate still logs in; it renews.
+	restart("promote")
+	if e.hub.CA().Fingerprint() != pki.Fingerprint(newCA) {
+		t.Fatal("the staged CA does not issue after promote")
+	}
+	if _, err := mqttConnect(t, e.hub.BrokerURL(), "watch-old", "observer", "pw-observer", pki.ClientConfig(oldCA.Pool(), nil)); err == nil {
+		t.Error("a client trusting only the old CA accepted the hub's new certificate")
+	}
+	oldCert, _ := tls.X509KeyPair([]byte(c.Certificate), []byte(c.Key))
+	if _, err := mqttConnect(t, c.Broker, c.Username, c.Username, "", pki.ClientConfig(e.hub.CA().Pool(), &oldCert)); err != nil {
+		t.Errorf("the old CA's agent certificate during the overlap: %v", err)
+	}
+	testutil.Eventually(t, 10*time.Second, "a certificate from the new CA", func() bool {
+		got, _ := agent.LoadCredentials(file)
+		leaf, err := pki.ParseCertificates([]byte(got.Certificate))
+		return err == nil && leaf[0].CheckSignatureFrom(newCA) == nil
+	})
+	online("both rooms online after promote")
+
+	// 3. Retire: the old CA is trusted no more.
+	restart("retire")
+	if _, err := mqttConnect(t, c.Broker, c.Username, c.Username, "", pki.ClientConfig(e.hub.CA().Pool(), &oldCert)); err == nil {
+		t.Error("a certificate of the retired CA logged in")
+	}
+	testutil.Eventually(t, 10*time.Second, "the agent trusts the new CA only", func() bool { return len(cas()) == 1 })
+	if got := cas()[0]; !got.Equal(newCA) {
+		t.Error("the agent trusts a CA other than the new one")
+	}
+	online("both rooms online after retire")
+	e.hubCLI(t, "verify-audit") // the steps are in the audit log, its chain intact
+	st, body := e.call("GET", "/api/v1/audit?action=ca-rotate", e.login("tech"), nil)
+	if st != 200 || strings.Count(fmt.Sprint(body), "ca-rotate") < 3 {
+		t.Errorf("the audit log lacks the three CA rotation steps: %d %v", st, body)
 	}
 }
