@@ -83,7 +83,7 @@ type probe struct {
 // through TURN over UDP, all from the internet namespace.
 func TestTwoNetworksNamespaces(t *testing.T) {
 	clips := sfutest.Load(t, sfutest.Small)
-	base := 2 * (os.Getpid() % 120)
+	base := freeSubnets(t, 2*(os.Getpid()%120))
 	court := makeNetns(t, "court", base)
 	inet := makeNetns(t, "inet", base+1)
 	priv, out := court.hubIP, inet.hubIP
@@ -171,6 +171,24 @@ func TestTwoNetworksNamespaces(t *testing.T) {
 	if n := e.hub.TURN().Refused(); n != 0 {
 		t.Errorf("the TURN server refused %d credentials", n)
 	}
+}
+
+// freeSubnets returns an even s from start on (wrapping) such that neither 10.98.s.0/24 nor
+// 10.98.s+1.0/24 is in use on this machine (another run of this test, say).
+func freeSubnets(t *testing.T, start int) int {
+	t.Helper()
+	out, err := exec.Command("ip", "-4", "-o", "addr", "show").CombinedOutput()
+	if err != nil {
+		t.Fatalf("ip addr show (the test needs iproute2): %v: %s", err, out)
+	}
+	for i := 0; i < 120; i++ {
+		s := (start + 2*i) % 240
+		if !strings.Contains(string(out), fmt.Sprintf(" 10.98.%d.", s)) && !strings.Contains(string(out), fmt.Sprintf(" 10.98.%d.", s+1)) {
+			return s
+		}
+	}
+	t.Fatal("no free 10.98.x.0/24 pair for the namespaces")
+	return 0
 }
 
 // netns is a network namespace joined to this one by a veth pair: hubIP on this side,
