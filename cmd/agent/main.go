@@ -11,7 +11,10 @@
 // restart runs it. With TLS on the hub, enrollment pins the hub's CA (the fingerprint the
 // technician got with the token) and fetches a client certificate for the agent's own key;
 // both go into the credentials file, and the agent then trusts only that CA. Without --config the agent takes its site and room from its user name and
-// runs the config the hub pushes (or the one it kept).
+// runs the config the hub pushes (or the one it kept). An agent with a certificate asks the
+// hub at start and every 12 hours whether it needs a new one (and which CAs to trust, during a
+// CA rotation), rewrites the credentials file when it does, and uses the new one from its next
+// connection on (not with --ca-file).
 //
 // Credentials come from the credentials file, then BAILIFF_AGENT_BROKER, BAILIFF_AGENT_USER
 // and BAILIFF_AGENT_PASSWORD, then the flags; each later source wins. SIGINT or SIGTERM stops
