@@ -138,14 +138,20 @@ func RenewCheck(ctx context.Context, hubURL string, c Credentials, client *http.
 	if err != nil {
 		return c, false, fmt.Errorf("agent: renew at %s: %w", u.Redacted(), err)
 	}
-	if resp.StatusCode != http.StatusOK {
+	return parseRenewAnswer(resp.StatusCode, resp.Status, raw, c, keyPEM)
+}
+
+// parseRenewAnswer reads the hub's answer to POST /api/v1/renew for credentials c, whose new
+// key (PEM) the request was for.
+func parseRenewAnswer(code int, status string, raw []byte, c Credentials, keyPEM []byte) (Credentials, bool, error) {
+	if code != http.StatusOK {
 		var e struct {
 			Error wire.Error `json:"error"`
 		}
 		if json.Unmarshal(raw, &e) == nil && e.Error.Message != "" {
-			return c, false, fmt.Errorf("agent: renew refused by the hub (%s): %s", resp.Status, oneLine(e.Error.Message))
+			return c, false, fmt.Errorf("agent: renew refused by the hub (%s): %s", status, oneLine(e.Error.Message))
 		}
-		return c, false, fmt.Errorf("agent: renew refused by the hub: %s", resp.Status)
+		return c, false, fmt.Errorf("agent: renew refused by the hub: %s", status)
 	}
 	var res RenewResult
 	if err := json.Unmarshal(raw, &res); err != nil {
