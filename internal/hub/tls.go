@@ -130,7 +130,9 @@ func (h *Hub) busTLS() *tls.Config {
 		if err != nil {
 			roots = x509.NewCertPool()
 		}
-		roots.AddCert(h.ca.Cert)
+		for _, c := range h.trust.Certificates() { // every CA trusted, through a CA rotation
+			roots.AddCert(c)
+		}
 		return pki.ClientConfig(roots, nil)
 	}
 	c := pki.ClientConfig(h.trust.Pool(), nil)
