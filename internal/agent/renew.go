@@ -229,7 +229,14 @@ func RunRenewal(ctx context.Context, c Credentials, o RenewOptions) {
 			continue
 		}
 		if o.CredentialsFile != "" {
-			if err := WriteCredentials(o.CredentialsFile, Enrolled{Site: site, Room: room, Credentials: next}); err != nil {
+			// Only the TLS material changes in the file: what the environment or flags gave
+			// (a password, another broker) is not written into it.
+			saved, err := LoadCredentials(o.CredentialsFile)
+			if err == nil {
+				saved.CA, saved.Certificate, saved.Key = next.CA, next.Certificate, next.Key
+				err = WriteCredentials(o.CredentialsFile, Enrolled{Site: site, Room: room, Credentials: saved})
+			}
+			if err != nil {
 				o.Logger.Error("certificate renewed but not saved; keeping the old one", "error", err)
 				continue
 			}
