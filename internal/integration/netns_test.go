@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -61,6 +62,8 @@ type netnsSpec struct {
 	Staff     string   `json:"staff,omitempty"`  // a judge's session token, refused outside
 	Clips     string   `json:"clips,omitempty"`  // directory of vp8.ivf and opus.ogg
 	Visitor   []string `json:"visitor,omitempty"`
+	// PublishVia is the TURN the visitor publishes through: "turns:" or "turn:tcp".
+	PublishVia string `json:"publish_via,omitempty"`
 }
 
 // probe is one port of one address: what answers there must be Want.
@@ -80,8 +83,20 @@ type probe struct {
 // by the kernel (no socket there). The court network's address cannot be reached from the
 // internet namespace at all. On the public listener staff routes answer 404; a visitor
 // publishes over WHIP through TURN over TLS (relay only) and watches its own stream over WHEP
-// through TURN over UDP, all from the internet namespace.
+// through TURN over UDP, all from the internet namespace. Twice: with TLS on (MQTT over TLS,
+// HTTPS, TURN over TLS), and with it off (plain MQTT and HTTP; the visitor then publishes
+// through TURN over TCP).
 func TestTwoNetworksNamespaces(t *testing.T) {
+	for _, withTLS := range []bool{true, false} {
+		name := "plain"
+		if withTLS {
+			name = "tls"
+		}
+		t.Run(name, func(t *testing.T) { twoNetworksNamespaces(t, withTLS) })
+	}
+}
+
+func twoNetworksNamespaces(t *testing.T, withTLS bool) {
 	clips := sfutest.Load(t, sfutest.Small)
 	base := freeSubnets(t, 2*(os.Getpid()%120))
 	court := makeNetns(t, "court", base)
@@ -94,10 +109,13 @@ func TestTwoNetworksNamespaces(t *testing.T) {
 		o.Web = web.Handler()
 		o.HTTPListen = net.JoinHostPort(priv, "0")
 		o.PublicListen = net.JoinHostPort(out, "0")
-		o.TLS = &hub.TLSOptions{MQTTListen: net.JoinHostPort(priv, port()), Names: []string{"localhost", "127.0.0.1", priv, out}}
+		o.MQTTListen = net.JoinHostPort(priv, port())
 		o.Media = sfu.Network{UDPAddr: net.JoinHostPort(priv, "0")}
-		o.TURN = &hub.TURNOptions{Listen: net.JoinHostPort(out, turnPort), TLSListen: net.JoinHostPort(out, "0"),
-			RelayPortMin: 45000, RelayPortMax: 47999, TTL: 10 * time.Minute}
+		o.TURN = &hub.TURNOptions{Listen: net.JoinHostPort(out, turnPort), RelayPortMin: 45000, RelayPortMax: 47999, TTL: 10 * time.Minute}
+		if withTLS {
+			o.TLS = &hub.TLSOptions{MQTTListen: net.JoinHostPort(priv, port()), Names: []string{"localhost", "127.0.0.1", priv, out}}
+			o.TURN.TLSListen = net.JoinHostPort(out, "0")
+		}
 	})
 	e.httpAddr = e.hub.HTTPAddr()
 	testutil.Eventually(t, 10*time.Second, "the room's agent online over the court network", func() bool { return e.hub.Registry().Online(site, "r1") })
@@ -108,16 +126,21 @@ func TestTwoNetworksNamespaces(t *testing.T) {
 	if st != 201 || token == "" {
 		t.Fatalf("create invite: %d %v", st, inv)
 	}
-	caFile := filepath.Join(e.dir, "hub-ca.pem")
-	if err := os.WriteFile(caFile, e.hub.CA().PEM, 0o644); err != nil {
-		t.Fatal(err)
+	caFile, scheme, via := "", "http://", "turn:tcp"
+	if withTLS {
+		caFile, scheme, via = filepath.Join(e.dir, "hub-ca.pem"), "https://", "turns:"
+		if err := os.WriteFile(caFile, e.hub.CA().PEM, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	// Every socket the process has bound: on the hub's outside address only the public
 	// listener and TURN; none on every address; the media port on the court side.
 	_, pubPort, _ := net.SplitHostPort(e.hub.PublicAddr())
-	turnsPort := strconv.Itoa(e.hub.TURN().TLSPort())
-	open := map[string]bool{"tcp " + pubPort: true, "tcp " + turnPort: true, "udp " + turnPort: true, "tcp " + turnsPort: true}
+	open := map[string]bool{"tcp " + pubPort: true, "tcp " + turnPort: true, "udp " + turnPort: true}
+	if withTLS {
+		open["tcp "+strconv.Itoa(e.hub.TURN().TLSPort())] = true
+	}
 	mediaPort := ""
 	for _, a := range e.hub.SFU().UDPAddrs() {
 		ua := a.(*net.UDPAddr)
@@ -127,7 +150,7 @@ func TestTwoNetworksNamespaces(t *testing.T) {
 		mediaPort = strconv.Itoa(ua.Port)
 	}
 	_, httpPort, _ := net.SplitHostPort(e.httpAddr)
-	_, mqttPort, _ := net.SplitHostPort(strings.TrimPrefix(e.hub.BrokerURL(), "ssl://"))
+	_, mqttPort, _ := net.SplitHostPort(e.hub.BrokerURL()[strings.Index(e.hub.BrokerURL(), "://")+3:])
 	var outside, courtSide []probe
 	seen := map[string]bool{}
 	for _, s := range boundSockets(t) {
@@ -156,8 +179,8 @@ func TestTwoNetworksNamespaces(t *testing.T) {
 	}
 	// The court network reaches the staff listener, MQTT and media, not the public ones.
 	courtSide = []probe{
-		{"tcp", net.JoinHostPort(priv, httpPort), "open", "staff HTTPS"},
-		{"tcp", net.JoinHostPort(priv, mqttPort), "open", "MQTT over TLS"},
+		{"tcp", net.JoinHostPort(priv, httpPort), "open", "the staff listener"},
+		{"tcp", net.JoinHostPort(priv, mqttPort), "open", "MQTT"},
 		{"tcp", net.JoinHostPort(priv, pubPort), "closed", "the public listener's port"},
 		{"tcp", net.JoinHostPort(priv, turnPort), "closed", "TURN's port"},
 		{"udp", net.JoinHostPort(priv, turnPort), "closed", "TURN's port"},
@@ -165,8 +188,8 @@ func TestTwoNetworksNamespaces(t *testing.T) {
 	runNetns(t, court.ns, "probe", netnsSpec{Probes: courtSide}, caFile)
 
 	runNetns(t, inet.ns, "outside", netnsSpec{
-		Probes: outside, PublicURL: "https://" + e.hub.PublicAddr(), Invite: token, Stream: stream, Staff: judge,
-		Clips: clips.Dir, Visitor: hub.PublicFiles,
+		Probes: outside, PublicURL: scheme + e.hub.PublicAddr(), Invite: token, Stream: stream, Staff: judge,
+		Clips: clips.Dir, Visitor: hub.PublicFiles, PublishVia: via,
 	}, caFile)
 	if n := e.hub.TURN().Refused(); n != 0 {
 		t.Errorf("the TURN server refused %d credentials", n)
@@ -249,8 +272,10 @@ func runNetns(t *testing.T, ns, role string, spec netnsSpec, caFile string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", ns, exe)
-	cmd.Env = append(os.Environ(), netnsRoleEnv+"="+role, netnsSpecEnv+"="+string(j),
-		"SSL_CERT_FILE="+caFile) // pion's TURN-over-TLS client trusts the system's roots
+	cmd.Env = append(os.Environ(), netnsRoleEnv+"="+role, netnsSpecEnv+"="+string(j))
+	if caFile != "" {
+		cmd.Env = append(cmd.Env, "SSL_CERT_FILE="+caFile) // pion's TURN-over-TLS client trusts the system's roots
+	}
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("in the %s namespace (%s): %v\n%s", ns, role, err, out)
@@ -388,6 +413,8 @@ func outsideVisitor(spec netnsSpec, fail func(string, ...any)) error {
 	fmt.Println("public listener: visitor routes 200, staff routes 404")
 
 	// Media through TURN only: publish over TURN over TLS, watch it back over TURN over UDP.
+	// servers gives the TURN servers of the Link headers whose URL starts with only ("turn:tcp":
+	// TURN over TCP).
 	servers := func(path, only string) ([]webrtc.ICEServer, error) {
 		_, _, h, err := do("OPTIONS", path, spec.Invite, "", "")
 		if err != nil {
@@ -397,7 +424,7 @@ func outsideVisitor(spec netnsSpec, fail func(string, ...any)) error {
 		for _, s := range whip.ParseLinks(h.Values("Link")) {
 			var urls []string
 			for _, u := range s.URLs {
-				if strings.HasPrefix(u, only) {
+				if strings.HasPrefix(u, only) || only == "turn:tcp" && strings.HasPrefix(u, "turn:") && strings.HasSuffix(u, "transport=tcp") {
 					urls = append(urls, u)
 				}
 			}
@@ -426,7 +453,7 @@ func outsideVisitor(spec netnsSpec, fail func(string, ...any)) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	path := "/whip/court/r1/" + spec.Stream
-	turns, err := servers(path, "turns:")
+	turns, err := servers(path, spec.PublishVia)
 	if err != nil {
 		return err
 	}
@@ -460,6 +487,9 @@ func outsideVisitor(spec netnsSpec, fail func(string, ...any)) error {
 	}
 	go pub.Run(ctx, vp8, opus)
 	udp, err := servers("/whep/court/r1/"+spec.Stream, "turn:")
+	for i := range udp {
+		udp[i].URLs = slices.DeleteFunc(udp[i].URLs, func(u string) bool { return !strings.HasSuffix(u, "transport=udp") })
+	}
 	if err != nil {
 		return err
 	}
@@ -486,7 +516,7 @@ func outsideVisitor(spec netnsSpec, fail func(string, ...any)) error {
 	if !sfutest.WaitFor(30*time.Second, func() bool { return v.Frames() > 10 && v.Packets("audio") > 20 }) {
 		return fmt.Errorf("the visitor's own stream through TURN: %d video frames, %d audio packets", v.Frames(), v.Packets("audio"))
 	}
-	fmt.Printf("media through TURN over TLS and back through TURN over UDP: %d video frames, %d audio packets\n", v.Frames(), v.Packets("audio"))
+	fmt.Printf("media through %s and back through TURN over UDP: %d video frames, %d audio packets\n", spec.PublishVia, v.Frames(), v.Packets("audio"))
 	return nil
 }
 
