@@ -51,7 +51,11 @@ func caCommand(ctx context.Context, cfg *config.Hub, dataDir string, st *store.S
 		fmt.Fprintln(stderr, "hub:", err)
 		return 1
 	}
-	crl, err := ca.CRL(serials, time.Now().Unix())
+	if trust == nil {
+		trust = &pki.Trust{Issuer: ca}
+	}
+	// During a CA rotation, a list from each CA: a broker checking CRLs needs one per CA.
+	crl, err := trust.CRLs(serials, time.Now().Unix())
 	if err != nil {
 		fmt.Fprintln(stderr, "hub:", err)
 		return 1
@@ -78,7 +82,7 @@ func caRotation(cfg *config.Hub, dataDir, step string, record func(action, targe
 		}
 		msg = "next CA " + ca.Fingerprint() + " staged: restart the hub; it trusts both CAs and gives both to agents at enrollment and at their renewal checks. When every agent has checked (12 hours), run hub ca promote"
 	case "promote":
-		retired, err := pki.PromoteCA(dir, now)
+		old, err := pki.PromoteCA(dir)
 		if err != nil {
 			fmt.Fprintln(stderr, "hub: ca promote:", err)
 			return 1
@@ -88,7 +92,7 @@ func caRotation(cfg *config.Hub, dataDir, step string, record func(action, targe
 			fmt.Fprintln(stderr, "hub: ca promote:", err)
 			return 1
 		}
-		msg = "CA " + ca.Fingerprint() + " now issues; the old CA's key went to " + retired + " (keep it offline or destroy it). Restart the hub; agents get new certificates at their next check. When they all have, run hub ca retire"
+		msg = "CA " + ca.Fingerprint() + " now issues; the old CA " + old + " is still trusted (ca-previous.pem; its key is kept, for revocation lists, until retire). Restart the hub; agents get new certificates at their next check. When they all have, run hub ca retire"
 	case "retire":
 		retired, err := pki.RetirePreviousCAs(dir, now)
 		if err != nil {
@@ -99,7 +103,7 @@ func caRotation(cfg *config.Hub, dataDir, step string, record func(action, targe
 			fmt.Fprintln(stderr, "hub: ca retire: no previous CA is trusted")
 			return 1
 		}
-		msg = "previous CAs no longer trusted (moved to " + retired + "); restart the hub"
+		msg = "the previous CA is no longer trusted; its certificate and key moved to " + retired + " (keep the key offline or destroy it); restart the hub"
 	default:
 		fmt.Fprintln(stderr, "hub ca rotate|promote|retire")
 		return 2

@@ -21,22 +21,25 @@ import (
 //  1. Stage (hub ca rotate): a new CA is made beside the current one (ca-next.pem, .key). The
 //     hub still issues with the current CA, but trusts agent certificates of both and gives
 //     agents both to trust (at enrollment and at every renewal check).
-//  2. Promote (hub ca promote): the new CA becomes the current one; the old CA's certificate
-//     goes to ca-previous.pem (still trusted, and still given to agents) and its key to
-//     retired/. The hub's server certificate now comes from the new CA, which the agents trust
-//     since step 1; an agent whose certificate the old CA issued gets a new one at its next
-//     renewal check.
-//  3. Retire (hub ca retire): the old CA is trusted no more (ca-previous.pem goes to
-//     retired/). Agents that did not renew since step 2 must enroll again.
+//  2. Promote (hub ca promote): the new CA becomes the current one; the old CA goes to
+//     ca-previous.pem and .key (still trusted, still given to agents, its key kept only to sign
+//     revocation lists for an external broker). The hub's server certificate now comes from
+//     the new CA, which the agents trust since step 1; an agent whose certificate the old CA
+//     issued gets a new one at its next renewal check.
+//  3. Retire (hub ca retire): the old CA is trusted no more (ca-previous.* go to retired/).
+//     Agents that did not renew since step 2 must enroll again.
+//
+// One rotation at a time: a new one starts after the previous CA is retired.
 //
 // The hub reads the files at start: restart it after each step.
 
 // File names of the rotation in the CA's directory.
 const (
-	CANextCertFile = "ca-next.pem"
-	CANextKeyFile  = "ca-next.key"
-	CAPreviousFile = "ca-previous.pem"
-	retiredDir     = "retired"
+	CANextCertFile    = "ca-next.pem"
+	CANextKeyFile     = "ca-next.key"
+	CAPreviousFile    = "ca-previous.pem"
+	CAPreviousKeyFile = "ca-previous.key"
+	retiredDir        = "retired"
 )
 
 // Trust is a hub's CAs during a rotation: the one that issues, a staged next one, and old
@@ -45,6 +48,8 @@ type Trust struct {
 	Issuer   *CA
 	Next     *CA                 // nil unless a rotation is staged
 	Previous []*x509.Certificate // old CAs still trusted
+	// PreviousCA is the previous CA with its key, when it is kept (to sign revocation lists).
+	PreviousCA *CA
 }
 
 // LoadTrust loads the CA of dir (made on first use, as LoadOrCreateCA), and the staged and
@@ -69,8 +74,34 @@ func LoadTrust(dir, name string) (*Trust, error) {
 		if t.Previous, err = ParseCertificates(data); err != nil {
 			return nil, fmt.Errorf("pki: previous CAs %s: %w", filepath.Join(dir, CAPreviousFile), err)
 		}
+		if _, err := os.Stat(filepath.Join(dir, CAPreviousKeyFile)); err == nil {
+			if t.PreviousCA, err = LoadCA(filepath.Join(dir, CAPreviousFile), filepath.Join(dir, CAPreviousKeyFile)); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return t, nil
+}
+
+// CRLs is a revocation list of serials from each CA whose key is at hand (the issuer, the
+// staged next one, the previous one), PEM, one after the other: an external broker checking
+// CRLs (mosquitto's crlfile) needs one from every CA it trusts.
+func (t *Trust) CRLs(serials []string, number int64) ([]byte, error) {
+	var out []byte
+	for _, ca := range []*CA{t.Issuer, t.Next, t.PreviousCA} {
+		if ca == nil || ca.Key == nil {
+			continue
+		}
+		crl, err := ca.CRL(serials, number)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, crl...)
+	}
+	if out == nil {
+		return nil, errors.New("pki: no CA key at hand to sign a revocation list")
+	}
+	return out, nil
 }
 
 // Certificates are every CA trusted: the issuer first, then the next, then the previous.
@@ -105,15 +136,18 @@ func StageCA(dir, name string) (*CA, error) {
 	if _, err := os.Stat(filepath.Join(dir, CANextKeyFile)); err == nil {
 		return nil, errors.New("pki: a CA rotation is staged already (ca-next.key): promote it first")
 	}
+	if _, err := os.Stat(filepath.Join(dir, CAPreviousFile)); err == nil {
+		return nil, errors.New("pki: the previous CA is still trusted (ca-previous.pem): retire it first")
+	}
 	if _, err := os.Stat(filepath.Join(dir, CAKeyFile)); err != nil {
 		return nil, fmt.Errorf("pki: no current CA to rotate in %s: %w", dir, err)
 	}
 	return loadOrCreateCA(filepath.Join(dir, CANextCertFile), filepath.Join(dir, CANextKeyFile), name)
 }
 
-// PromoteCA is step 2: the staged CA becomes the current one, the current one's certificate is
-// added to the previous CAs and its key moved to retired/. It returns where the key went.
-func PromoteCA(dir string, now time.Time) (string, error) {
+// PromoteCA is step 2: the staged CA becomes the current one and the current one the previous
+// one (ca-previous.pem and .key). It returns the previous CA's fingerprint.
+func PromoteCA(dir string) (string, error) {
 	cur, err := LoadCA(filepath.Join(dir, CACertFile), filepath.Join(dir, CAKeyFile))
 	if err != nil {
 		return "", err
@@ -121,34 +155,40 @@ func PromoteCA(dir string, now time.Time) (string, error) {
 	if _, err := LoadCA(filepath.Join(dir, CANextCertFile), filepath.Join(dir, CANextKeyFile)); err != nil {
 		return "", fmt.Errorf("pki: no staged CA to promote (hub ca rotate first): %w", err)
 	}
-	prev, _ := os.ReadFile(filepath.Join(dir, CAPreviousFile))
-	if err := writeFile(filepath.Join(dir, CAPreviousFile), append(prev, cur.PEM...), 0o644); err != nil {
+	// The previous CA complete (certificate, then key) before the current one is replaced;
+	// at no moment is a key without its certificate.
+	if err := writeFile(filepath.Join(dir, CAPreviousFile), cur.PEM, 0o644); err != nil {
 		return "", err
 	}
-	retired, err := retire(dir, CAKeyFile, "ca-"+cur.Fingerprint()[:16], now)
-	if err != nil {
-		return "", err
+	if err := os.Rename(filepath.Join(dir, CAKeyFile), filepath.Join(dir, CAPreviousKeyFile)); err != nil {
+		return "", fmt.Errorf("pki: %w", err)
 	}
-	if _, err := retire(dir, CACertFile, "ca-"+cur.Fingerprint()[:16], now); err != nil {
-		return "", err
-	}
-	// The certificate first, as LoadOrCreateCA writes them: never a key without its certificate.
 	if err := os.Rename(filepath.Join(dir, CANextCertFile), filepath.Join(dir, CACertFile)); err != nil {
 		return "", fmt.Errorf("pki: %w", err)
 	}
 	if err := os.Rename(filepath.Join(dir, CANextKeyFile), filepath.Join(dir, CAKeyFile)); err != nil {
 		return "", fmt.Errorf("pki: %w", err)
 	}
-	return retired, nil
+	return cur.Fingerprint(), nil
 }
 
-// RetirePreviousCAs is step 3: the previous CAs are trusted no more. It returns where their
-// certificates went ("" when there were none).
+// RetirePreviousCAs is step 3: the previous CA is trusted no more; its certificate and key go
+// to retired/. It returns where the key went ("" when there was no previous CA).
 func RetirePreviousCAs(dir string, now time.Time) (string, error) {
 	if _, err := os.Stat(filepath.Join(dir, CAPreviousFile)); errors.Is(err, os.ErrNotExist) {
 		return "", nil
 	}
-	return retire(dir, CAPreviousFile, "ca-previous", now)
+	label := "ca-previous"
+	if prev, err := LoadCA(filepath.Join(dir, CAPreviousFile), ""); err == nil {
+		label = "ca-" + prev.Fingerprint()[:16]
+	}
+	if _, err := retire(dir, CAPreviousFile, label, now); err != nil {
+		return "", err
+	}
+	if _, err := os.Stat(filepath.Join(dir, CAPreviousKeyFile)); errors.Is(err, os.ErrNotExist) {
+		return filepath.Join(dir, retiredDir), nil
+	}
+	return retire(dir, CAPreviousKeyFile, label, now)
 }
 
 // retire moves dir/file into dir/retired/, named after label and now.

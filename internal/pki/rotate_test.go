@@ -2,6 +2,7 @@ package pki
 
 import (
 	"crypto/x509"
+	"encoding/pem"
 	"os"
 	"path/filepath"
 	"testing"
@@ -18,7 +19,7 @@ func TestCARotationSteps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := PromoteCA(dir, time.Now()); err == nil {
+	if _, err := PromoteCA(dir); err == nil {
 		t.Fatal("promoted without a staged CA")
 	}
 	next, err := StageCA(dir, "next")
@@ -36,19 +37,38 @@ func TestCARotationSteps(t *testing.T) {
 	if err != nil || len(certs) != 2 || !certs[0].Equal(old.Cert) {
 		t.Fatalf("trust PEM: %v %v", certs, err)
 	}
-	retired, err := PromoteCA(dir, time.Now())
+	if fp, err := PromoteCA(dir); err != nil || fp != old.Fingerprint() {
+		t.Fatalf("promote: %s %v", fp, err)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, CAPreviousKeyFile)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("previous key: %v %v", fi, err)
+	}
+	tr, err = LoadTrust(dir, "x")
+	if err != nil || !tr.Issuer.Cert.Equal(next.Cert) || tr.Issuer.Key == nil || tr.Next != nil || len(tr.Previous) != 1 ||
+		!tr.Previous[0].Equal(old.Cert) || tr.PreviousCA == nil || tr.PreviousCA.Key == nil {
+		t.Fatalf("promoted trust: %+v %v", tr, err)
+	}
+	if _, err := StageCA(dir, "too soon"); err == nil {
+		t.Fatal("staged a rotation while the previous CA is trusted")
+	}
+	crls, err := tr.CRLs([]string{"abc"}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, ca := range []*CA{tr.Issuer, tr.PreviousCA} {
+		b, rest := pem.Decode(crls)
+		crls = rest
+		l, err := x509.ParseRevocationList(b.Bytes)
+		if err != nil || l.CheckSignatureFrom(ca.Cert) != nil || len(l.RevokedCertificateEntries) != 1 {
+			t.Fatalf("CRL %d: %v", i, err)
+		}
+	}
+	retired, err := RetirePreviousCAs(dir, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if fi, err := os.Stat(retired); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("retired key %s: %v %v", retired, fi, err)
-	}
-	tr, err = LoadTrust(dir, "x")
-	if err != nil || !tr.Issuer.Cert.Equal(next.Cert) || tr.Issuer.Key == nil || tr.Next != nil || len(tr.Previous) != 1 || !tr.Previous[0].Equal(old.Cert) {
-		t.Fatalf("promoted trust: %+v %v", tr, err)
-	}
-	if _, err := RetirePreviousCAs(dir, time.Now()); err != nil {
-		t.Fatal(err)
 	}
 	if r, err := RetirePreviousCAs(dir, time.Now()); r != "" || err != nil {
 		t.Fatalf("retiring again: %q %v", r, err)
@@ -57,7 +77,7 @@ func TestCARotationSteps(t *testing.T) {
 	if err != nil || len(tr.Certificates()) != 1 || !tr.Issuer.Cert.Equal(next.Cert) {
 		t.Fatalf("after retire: %+v %v", tr, err)
 	}
-	if m, _ := filepath.Glob(filepath.Join(dir, "retired", "*")); len(m) != 3 {
+	if m, _ := filepath.Glob(filepath.Join(dir, "retired", "*")); len(m) != 2 {
 		t.Errorf("retired files: %v", m)
 	}
 }
