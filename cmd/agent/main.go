@@ -11,7 +11,10 @@
 // restart runs it. With TLS on the hub, enrollment pins the hub's CA (the fingerprint the
 // technician got with the token) and fetches a client certificate for the agent's own key;
 // both go into the credentials file, and the agent then trusts only that CA. Without --config the agent takes its site and room from its user name and
-// runs the config the hub pushes (or the one it kept).
+// runs the config the hub pushes (or the one it kept). An agent with a certificate asks the
+// hub at start and every 12 hours whether it needs a new one (and which CAs to trust, during a
+// CA rotation), rewrites the credentials file when it does, and uses the new one from its next
+// connection on (not with --ca-file).
 //
 // Credentials come from the credentials file, then BAILIFF_AGENT_BROKER, BAILIFF_AGENT_USER
 // and BAILIFF_AGENT_PASSWORD, then the flags; each later source wins. SIGINT or SIGTERM stops
@@ -26,6 +29,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -115,10 +119,20 @@ func run(cfgPath, level, clientID, cache, hubURL, caFile string, src agent.Crede
 	if err != nil {
 		return err
 	}
+	// An agent with a certificate from the hub checks it for renewal (and its trusted CAs for a
+	// CA rotation) at start and twice a day; the new ones are used from the next connection.
+	var live *agent.LiveTLS
+	if creds.Certificate != "" && strings.HasPrefix(creds.Hub, "https://") && caFile == "" {
+		if live, err = agent.NewLiveTLS(creds); err != nil {
+			return err
+		}
+		tlsConf = live.Config()
+	}
 	var media source.Endpoint
 	if tlsConf != nil {
 		media.HTTP = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: tlsConf, Proxy: http.ProxyFromEnvironment}}
 	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
 	var room *config.Room
 	if cfgPath != "" {
 		room, err = config.LoadRoom(cfgPath)
@@ -139,12 +153,15 @@ func run(cfgPath, level, clientID, cache, hubURL, caFile string, src agent.Crede
 		HubURL:        hubURL,
 		TLS:           tlsConf,
 		MediaEndpoint: media,
-		Logger:        slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})),
+		Logger:        logger,
 	})
 	if err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if live != nil {
+		go agent.RunRenewal(ctx, creds, agent.RenewOptions{HubURL: creds.Hub, CredentialsFile: src.File, TLS: live, Logger: logger})
+	}
 	return a.Run(ctx)
 }

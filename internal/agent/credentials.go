@@ -32,6 +32,9 @@ type Credentials struct {
 	CA          string `yaml:"ca,omitempty"`
 	Certificate string `yaml:"certificate,omitempty"`
 	Key         string `yaml:"key,omitempty"`
+	// Hub is the hub's base URL the agent enrolled at: where it checks its certificate for
+	// renewal (renew.go).
+	Hub string `yaml:"hub,omitempty"`
 }
 
 // String prints c with the password hidden.

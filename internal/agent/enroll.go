@@ -118,7 +118,11 @@ func EnrollWith(ctx context.Context, o EnrollOptions) (Enrolled, error) {
 	if err != nil {
 		return Enrolled{}, fmt.Errorf("agent: enroll at %s: %w", u.Redacted(), err)
 	}
-	return parseEnrollAnswer(resp.StatusCode, resp.Status, raw, pin)
+	e, err := parseEnrollAnswer(resp.StatusCode, resp.Status, raw, pin)
+	if err == nil && e.Credentials.Certificate != "" && u.Scheme == "https" {
+		e.Credentials.Hub = u.String()
+	}
+	return e, err
 }
 
 // enrollTLS is the TLS configuration of the first contact with an https hub.
@@ -193,10 +197,18 @@ func parseEnrollAnswer(code int, status string, raw []byte, chk answerCheck) (En
 }
 
 // checkAnswerCA decides whether the CA the hub sent may be trusted (see EnrollOptions).
+//
+// During a CA rotation (docs/SECURITY.md) the hub gives every CA it trusts, its issuing CA
+// first; more than one only over https, where the answer is authenticated as a whole.
 func checkAnswerCA(caPEM string, chk answerCheck) (*x509.Certificate, error) {
 	certs, err := pki.ParseCertificates([]byte(caPEM))
-	if err != nil || len(certs) != 1 || !certs[0].IsCA {
+	if err != nil || len(certs) == 0 || (len(certs) > 1 && !chk.verified) {
 		return nil, errors.New("agent: enroll: the hub's CA certificate is not one CA certificate in PEM")
+	}
+	for _, c := range certs {
+		if !c.IsCA {
+			return nil, errors.New("agent: enroll: the hub's CA certificates include one that is not a CA")
+		}
 	}
 	ca := certs[0]
 	switch {

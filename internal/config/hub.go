@@ -259,6 +259,9 @@ func (h *Hub) problems() problems {
 	h.Media.problems(&p)
 	h.tlsProblems(&p)
 	h.storeProblems(&p)
+	if h.Media.TURN.Listen != "" && h.Media.TURN.TLSListen != "" && !h.TLS.On() {
+		p.add("media.turn.tls_listen", "needs tls.mode self or files (the hub's certificate)")
+	}
 	return p
 }
 

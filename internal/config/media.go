@@ -90,6 +90,20 @@ func (t *TURN) problems(p *problems) {
 	if hostErr == nil && !hostIP.Is4() {
 		p.add("media.turn.listen", "%s: the TURN server listens on IPv4 only", quote(t.Listen))
 	}
+	if t.TLSListen != "" {
+		th, tp, _ := net.SplitHostPort(t.TLSListen)
+		ip, ipErr := netip.ParseAddr(th)
+		switch msg := checkListen(t.TLSListen); {
+		case msg != "":
+			p.add("media.turn.tls_listen", "%s", msg)
+		case tp == "0":
+			p.add("media.turn.tls_listen", "%s: TURN over TLS needs a fixed port (clients are told it)", quote(t.TLSListen))
+		case ipErr == nil && !ip.Is4():
+			p.add("media.turn.tls_listen", "%s: the TURN server listens on IPv4 only", quote(t.TLSListen))
+		case tp == port && th == host:
+			p.add("media.turn.tls_listen", "%s: must differ from media.turn.listen (TCP is taken there)", quote(t.TLSListen))
+		}
+	}
 	switch {
 	case t.PublicIP != "":
 		ip, err := netip.ParseAddr(t.PublicIP)

@@ -95,6 +95,21 @@ media:
 			f + `:3: media.turn.listen: "[::1]:3478": the TURN server listens on IPv4 only`,
 			f + `:4: media.turn.public_ip: "2001:db8::1": want the IPv4 address clients reach the TURN server at`,
 		}},
+		{name: "TURN over TLS without TLS", yaml: "media:\n  turn:\n    listen: 127.0.0.1:3478\n    tls_listen: 127.0.0.1:5349\n", want: []string{
+			f + `:4: media.turn.tls_listen: needs tls.mode self or files (the hub's certificate)`,
+		}},
+		{name: "bad TURN over TLS", yaml: "media:\n  turn:\n    listen: 127.0.0.1:3478\n    tls_listen: 127.0.0.1:3478\ntls:\n  mode: self\n", want: []string{
+			f + `:4: media.turn.tls_listen: "127.0.0.1:3478": must differ from media.turn.listen (TCP is taken there)`,
+		}},
+		{name: "TURN over TLS port 0", yaml: "media:\n  turn:\n    listen: 127.0.0.1:3478\n    tls_listen: \"[::1]:0\"\ntls:\n  mode: self\n", want: []string{
+			f + `:4: media.turn.tls_listen: "[::1]:0": TURN over TLS needs a fixed port (clients are told it)`,
+		}},
+		{name: "TURN over TLS", yaml: "media:\n  turn:\n    listen: 127.0.0.1:3478\n    tls_listen: 127.0.0.1:5349\ntls:\n  mode: self\n",
+			check: func(t *testing.T, m config.Media) {
+				if m.TURN.TLSListen != "127.0.0.1:5349" {
+					t.Errorf("tls_listen %q", m.TURN.TLSListen)
+				}
+			}},
 		{name: "neither port", yaml: "media:\n  udp: \"\"\n", want: []string{
 			f + `:2: media.udp: required: one shared UDP port (host:port, e.g. 0.0.0.0:8189), or set media.udp_ports to a range (e.g. 50000-50999)`,
 		}},

@@ -109,6 +109,9 @@ type ICEServer struct {
 type TURN struct {
 	// Listen is host:port of the TURN server, on UDP and TCP both; empty: no TURN server.
 	Listen string `yaml:"listen" json:"listen"`
+	// TLSListen is host:port of TURN over TLS (turns:) with the hub's certificate; empty: off.
+	// Needs tls.mode self or files.
+	TLSListen string `yaml:"tls_listen" json:"tls_listen"`
 	// Realm of the long-term credentials; default "bailiff".
 	Realm string `yaml:"realm" json:"realm"`
 	// PublicIP is the address clients reach the TURN server at and the relayed address it

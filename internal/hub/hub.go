@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bailiff/bailiff/internal/config"
@@ -121,9 +122,11 @@ type Hub struct {
 	fw        *firmware
 	fwKey     ed25519.PrivateKey
 	queues    *queue.Manager
-	ca        *pki.CA          // nil without TLS
-	tlsCert   *tls.Certificate // the hub's server certificate; nil without TLS
-	programs  *programs        // rooms' program streams, voice following, privacy (program.go)
+	ca        *pki.CA                         // the CA that issues; nil without TLS
+	trust     *pki.Trust                      // every CA trusted (a CA rotation's overlap); nil without TLS
+	tlsCert   *tls.Certificate                // the hub's first server certificate; nil without TLS
+	cert      atomic.Pointer[tls.Certificate] // the server certificate presented now (tlsrenew.go)
+	programs  *programs                       // rooms' program streams, voice following, privacy (program.go)
 
 	cancel    context.CancelFunc
 	serveDone chan struct{}
@@ -323,6 +326,9 @@ func New(o Options) (h *Hub, err error) {
 		Agents:   h.prov,
 		Programs: h.programs,
 	}
+	if h.ca != nil && h.ca.Key != nil {
+		srv.Renewer = h.prov
+	}
 	mux := http.NewServeMux()
 	apiH := srv.Handler()
 	mux.Handle("/api/", apiH)
@@ -367,6 +373,7 @@ func New(o Options) (h *Hub, err error) {
 
 	go h.queues.Run(baseCtx, 30*time.Second)
 	go h.sweepRevoked(baseCtx)
+	go h.renewServerCert(baseCtx)
 	h.log.Info("hub started", "http", h.HTTPAddr(), "public_http", h.PublicAddr(), "mqtt", h.brokerURL, "rooms", len(rooms), "embedded_broker", h.embedded != nil)
 	return h, nil
 }
@@ -496,11 +503,17 @@ func FirmwareKey(dataDir string) (ed25519.PrivateKey, error) {
 // signingKey loads (or makes) the ed25519 key at file in the data directory and adds its
 // public half to the keyring.
 func signingKey(dataDir, file string) (ed25519.PrivateKey, error) {
+	return keyWithRing(dataDir, file, keyringFile)
+}
+
+// keyWithRing loads (or makes) the ed25519 key at file in the data directory and adds its
+// public half to the keyring at ring.
+func keyWithRing(dataDir, file, ring string) (ed25519.PrivateKey, error) {
 	key, err := record.LoadOrCreateKey(filepath.Join(dataDir, file))
 	if err != nil {
 		return nil, err
 	}
-	if err := record.AddToKeyring(filepath.Join(dataDir, keyringFile), key.Public().(ed25519.PublicKey)); err != nil {
+	if err := record.AddToKeyring(filepath.Join(dataDir, ring), key.Public().(ed25519.PublicKey)); err != nil {
 		return nil, err
 	}
 	return key, nil

@@ -16,8 +16,12 @@ import (
 	"github.com/bailiff/bailiff/media/whip"
 )
 
-// inviteKeyFile is the hub's ed25519 key that signs invite tokens, in the data directory.
-const inviteKeyFile = "keys/invite.key"
+// inviteKeyFile is the hub's ed25519 key that signs invite tokens, in the data directory;
+// inviteKeyringFile keeps the public half of every invite key it has used (rotation: keys.go).
+const (
+	inviteKeyFile     = "keys/invite.key"
+	inviteKeyringFile = "keys/invite-keyring.pem"
+)
 
 // JoinPath is where an invite link points; the token follows in the fragment, which browsers
 // never send to a server (so it stays out of access logs).
@@ -25,16 +29,35 @@ const JoinPath = "/join"
 
 // invites is the invite service behind /api/v1/invites.
 type invites struct {
-	h   *Hub
-	key ed25519.PrivateKey
+	h    *Hub
+	key  ed25519.PrivateKey
+	ring []ed25519.PublicKey // the current key's public half first, then the earlier ones
 }
 
 func newInvites(h *Hub) (*invites, error) {
-	key, err := record.LoadOrCreateKey(filepath.Join(h.opts.DataDir, inviteKeyFile))
+	key, err := InviteKey(h.opts.DataDir)
 	if err != nil {
 		return nil, fmt.Errorf("hub: invite key: %w", err)
 	}
-	return &invites{h: h, key: key}, nil
+	kr, err := record.LoadKeyring(filepath.Join(h.opts.DataDir, inviteKeyringFile))
+	if err != nil {
+		return nil, fmt.Errorf("hub: invite keyring: %w", err)
+	}
+	pub := key.Public().(ed25519.PublicKey)
+	ring := []ed25519.PublicKey{pub}
+	for _, k := range kr {
+		if !k.Equal(pub) {
+			ring = append(ring, k)
+		}
+	}
+	return &invites{h: h, key: key, ring: ring}, nil
+}
+
+// InviteKey loads the hub's invite key from the data directory, making one on first start, and
+// makes sure its public half is in the invite keyring (so invites it signs stay valid after
+// the key is rotated, until they expire).
+func InviteKey(dataDir string) (ed25519.PrivateKey, error) {
+	return keyWithRing(dataDir, inviteKeyFile, inviteKeyringFile)
 }
 
 // InviteView is an invite as the API shows it. Token and Link are only in the answer to its
@@ -152,7 +175,7 @@ func (s *invites) Revoke(ctx context.Context, by, id string) (any, error) {
 // checkInvite checks an invite token: signed by this hub, unexpired, known to the store and
 // not revoked. Its refusals wrap whip.ErrUnauthorized.
 func (h *Hub) checkInvite(ctx context.Context, token string) (invite.Claims, error) {
-	c, err := invite.Parse(h.invites.key.Public().(ed25519.PublicKey), token, time.Now())
+	c, err := invite.ParseKeyring(h.invites.ring, token, time.Now())
 	if err != nil {
 		return c, fmt.Errorf("%v: %w", err, whip.ErrUnauthorized)
 	}
@@ -166,6 +189,10 @@ func (h *Hub) checkInvite(ctx context.Context, token string) (invite.Claims, err
 		return c, fmt.Errorf("could not check invite %s: %w", c.ID, err)
 	case !in.Revoked.IsZero():
 		return c, fmt.Errorf("invite %s is revoked: %w", c.ID, whip.ErrUnauthorized)
+	case in.Site != c.Site || in.Room != c.Room || in.Hearing != c.Hearing || in.Name != c.Name || in.Expires.Unix() != c.Expires.Unix():
+		// Signed, but not as issued: only a leaked invite key makes such a token.
+		h.log.Warn("invite token differs from the invite issued", "invite", c.ID)
+		return c, fmt.Errorf("invite %s: the token does not match the invite issued: %w", c.ID, whip.ErrUnauthorized)
 	}
 	if ended, err := h.invites.ended(ctx, c.Hearing); err != nil {
 		return c, fmt.Errorf("invite %s: %w", c.ID, err)

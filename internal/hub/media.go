@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -26,6 +27,7 @@ import (
 // TURNOptions configure the hub's embedded TURN server (see package relay).
 type TURNOptions struct {
 	Listen       string // host:port, UDP and TCP
+	TLSListen    string // host:port of TURN over TLS (turns:); "": off. Needs TLS on.
 	PublicIP     string // "": the host of Listen
 	RelayAddress string // "": the host of Listen
 	RelayPortMin uint16
@@ -78,7 +80,7 @@ func MediaFrom(c *config.Hub) (sfu.Network, []webrtc.ICEServer, *TURNOptions, er
 		if msg != "" {
 			return n, nil, nil, fmt.Errorf("hub: media.turn.relay_ports: %s", msg)
 		}
-		turn = &TURNOptions{Listen: t.Listen, PublicIP: t.PublicIP, RelayAddress: t.RelayAddress,
+		turn = &TURNOptions{Listen: t.Listen, TLSListen: t.TLSListen, PublicIP: t.PublicIP, RelayAddress: t.RelayAddress,
 			RelayPortMin: lo, RelayPortMax: hi, Realm: t.Realm, TTL: t.CredentialTTL.D()}
 		if t.SecretFile != "" {
 			turn.SecretFile = c.Resolve(t.SecretFile)
@@ -150,8 +152,15 @@ func (h *Hub) startTURN(t *TURNOptions) error {
 			return fmt.Errorf("hub: TURN public IP %q is not an IP address", t.PublicIP)
 		}
 	}
+	var tc *tls.Config
+	if t.TLSListen != "" {
+		if h.tlsCert == nil {
+			return errors.New("hub: TURN over TLS (media.turn.tls_listen) needs TLS on (tls.mode self or files)")
+		}
+		tc = h.serverTLS(nil)
+	}
 	h.turn, err = relay.Start(relay.Config{
-		Listen: t.Listen, PublicIP: public, RelayAddress: t.RelayAddress,
+		Listen: t.Listen, TLSListen: t.TLSListen, TLS: tc, PublicIP: public, RelayAddress: t.RelayAddress,
 		RelayPortMin: t.RelayPortMin, RelayPortMax: t.RelayPortMax, Realm: t.Realm, TTL: t.TTL,
 		Secret: secret, AllowPeer: h.mediaPeers(), Logger: h.log.With("component", "turn"),
 	})

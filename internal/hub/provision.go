@@ -373,7 +373,7 @@ func (p *provisioning) Redeem(ctx context.Context, token, csr string) (any, erro
 	p.h.log.Info("agent enrolled", "site", e.Site, "room", e.Room, "token_by", e.Author, "certificate", cert != "")
 	v := CredentialsView{Site: e.Site, Room: e.Room, Broker: c.Broker, Username: c.Username, Password: c.Password, Certificate: cert}
 	if p.h.ca != nil {
-		v.CA = string(p.h.ca.PEM)
+		v.CA = string(p.h.trust.PEM())
 	}
 	return v, nil
 }

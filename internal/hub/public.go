@@ -79,6 +79,9 @@ func (h *Hub) startPublic(baseCtx context.Context, apiH http.Handler) error {
 		BaseContext:       func(net.Listener) context.Context { return baseCtx },
 		ErrorLog:          slog.NewLogLogger(h.log.Handler(), slog.LevelWarn),
 	}
+	for _, w := range wildcards(h.opts) {
+		h.log.Warn("a two-network hub listens on every address, the outside's too: give it the court address", "key", w)
+	}
 	h.pubDone = make(chan struct{})
 	go func() {
 		defer close(h.pubDone)
@@ -103,4 +106,28 @@ func checkPublicMedia(r *http.Request, token string) error {
 		return errPublicMedia
 	}
 	return nil
+}
+
+// wildcards names the listeners of o that bind every address (an empty or unspecified host):
+// on a hub with a public listener they answer on the outside too (docs/OPERATIONS.md "Two
+// networks").
+func wildcards(o Options) []string {
+	addrs := []struct{ key, addr string }{{"http.listen", o.HTTPListen}, {"media.udp", o.Media.UDPAddr}}
+	if o.External == nil {
+		addrs = append(addrs, struct{ key, addr string }{"mqtt.listen", o.MQTTListen})
+		if o.TLS != nil {
+			addrs[len(addrs)-1] = struct{ key, addr string }{"tls.mqtt_listen", o.TLS.MQTTListen}
+		}
+	}
+	var out []string
+	for _, a := range addrs {
+		if a.addr == "" {
+			continue
+		}
+		host, _, err := net.SplitHostPort(a.addr)
+		if ip := net.ParseIP(host); err == nil && (host == "" || ip != nil && ip.IsUnspecified()) {
+			out = append(out, a.key)
+		}
+	}
+	return out
 }

@@ -32,6 +32,17 @@ type TLSOptions struct {
 	// CA that issued it (given to agents); CAKeyFile, when set, lets the hub issue agent
 	// certificates from that CA.
 	CertFile, KeyFile, CAFile, CAKeyFile string
+	// ServerValidity is the lifetime of the server certificates the hub issues itself (Names);
+	// pki.ServerValidity when zero. A certificate is renewed when less than a third of it is
+	// left (tlsrenew.go).
+	ServerValidity time.Duration
+	// AgentValidity is the lifetime of the agent certificates the hub issues;
+	// pki.AgentValidity when zero. An agent's renewal check gets it a new one when less than
+	// a third of it is left (renew.go).
+	AgentValidity time.Duration
+	// CheckEvery is how often the hub checks its server certificate: renewal of its own,
+	// reload of changed CertFile/KeyFile; an hour when zero.
+	CheckEvery time.Duration
 }
 
 // TLSFrom makes TLS options from the hub config's tls section; nil when it is off.
@@ -62,11 +73,13 @@ func (h *Hub) setupTLS() error {
 		return nil
 	}
 	if t.CertFile == "" {
-		ca, err := pki.LoadOrCreateCA(filepath.Join(h.opts.DataDir, caDir), "Bailiff hub CA")
+		trust, err := pki.LoadTrust(filepath.Join(h.opts.DataDir, caDir), "Bailiff hub CA")
 		if err != nil {
 			return fmt.Errorf("hub: %w", err)
 		}
-		cert, err := ca.IssueServer(t.Names)
+		h.trust = trust
+		ca := trust.Issuer
+		cert, err := ca.IssueServerFor(t.Names, t.serverValidity())
 		if err != nil {
 			return fmt.Errorf("hub: %w", err)
 		}
@@ -76,21 +89,16 @@ func (h *Hub) setupTLS() error {
 		if err != nil {
 			return fmt.Errorf("hub: %w", err)
 		}
-		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+		cert, err := loadServerCert(t, ca)
 		if err != nil {
-			return fmt.Errorf("hub: server certificate %s: %w", t.CertFile, err)
+			return err
 		}
-		leaf, err := x509.ParseCertificate(cert.Certificate[0])
-		if err != nil {
-			return fmt.Errorf("hub: server certificate %s: %w", t.CertFile, err)
-		}
-		if _, err := leaf.Verify(x509.VerifyOptions{Roots: ca.Pool(), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}); err != nil {
-			return fmt.Errorf("hub: server certificate %s is not issued by the CA %s: %w", t.CertFile, t.CAFile, err)
-		}
-		cert.Leaf = leaf
-		h.ca, h.tlsCert = ca, &cert
+		h.ca, h.tlsCert = ca, cert
+		h.trust = &pki.Trust{Issuer: ca}
 	}
-	h.log.Info("TLS on", "ca_fingerprint", h.ca.Fingerprint(), "issues_agent_certificates", h.ca.Key != nil)
+	h.cert.Store(h.tlsCert)
+	h.log.Info("TLS on", "ca_fingerprint", h.ca.Fingerprint(), "issues_agent_certificates", h.ca.Key != nil,
+		"ca_rotation_staged", h.trust.Next != nil, "previous_cas", len(h.trust.Previous))
 	return nil
 }
 
@@ -103,10 +111,10 @@ func (h *Hub) brokerTLS(bc *broker.EmbeddedConfig) {
 	bc.Listen = h.opts.TLS.MQTTListen
 	var clientCAs *x509.CertPool
 	if h.ca.Key != nil {
-		clientCAs = h.ca.Pool()
+		clientCAs = h.trust.Pool() // during a CA rotation, agent certificates of every CA trusted
 		bc.Certs = storeAuth{h.store}
 	}
-	bc.TLS = pki.ServerConfig(*h.tlsCert, clientCAs)
+	bc.TLS = h.serverTLS(clientCAs)
 }
 
 // busTLS is the TLS configuration of the hub's own MQTT client: with the embedded broker
@@ -122,10 +130,12 @@ func (h *Hub) busTLS() *tls.Config {
 		if err != nil {
 			roots = x509.NewCertPool()
 		}
-		roots.AddCert(h.ca.Cert)
+		for _, c := range h.trust.Certificates() { // every CA trusted, through a CA rotation
+			roots.AddCert(c)
+		}
 		return pki.ClientConfig(roots, nil)
 	}
-	c := pki.ClientConfig(h.ca.Pool(), nil)
+	c := pki.ClientConfig(h.trust.Pool(), nil)
 	if leaf := h.tlsCert.Leaf; leaf != nil {
 		switch {
 		case len(leaf.DNSNames) > 0:
@@ -142,10 +152,41 @@ func (h *Hub) httpsListener(ln net.Listener) net.Listener {
 	if h.tlsCert == nil {
 		return ln
 	}
-	c := pki.ServerConfig(*h.tlsCert, nil)
+	c := h.serverTLS(nil)
 	c.NextProtos = []string{"h2", "http/1.1"}
 	return tls.NewListener(ln, c)
 }
+
+// loadServerCert loads the given server certificate and key (mode files) and checks that the
+// CA issued it.
+func loadServerCert(t *TLSOptions, ca *pki.CA) (*tls.Certificate, error) {
+	cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("hub: server certificate %s: %w", t.CertFile, err)
+	}
+	leaf, err := x509.ParseCertificate(cert.Certificate[0])
+	if err != nil {
+		return nil, fmt.Errorf("hub: server certificate %s: %w", t.CertFile, err)
+	}
+	if _, err := leaf.Verify(x509.VerifyOptions{Roots: ca.Pool(), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}); err != nil {
+		return nil, fmt.Errorf("hub: server certificate %s is not issued by the CA %s: %w", t.CertFile, t.CAFile, err)
+	}
+	cert.Leaf = leaf
+	return &cert, nil
+}
+
+// serverTLS is the TLS configuration of the hub's listeners (HTTPS, MQTT, TURN over TLS):
+// the hub's current server certificate (renewed while it runs), and with clientCAs the client
+// certificates they issued.
+func (h *Hub) serverTLS(clientCAs *x509.CertPool) *tls.Config {
+	c := pki.ServerConfig(*h.tlsCert, clientCAs)
+	c.Certificates = nil
+	c.GetCertificate = func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return h.cert.Load(), nil }
+	return c
+}
+
+// ServerCert is the server certificate the hub presents now; nil without TLS.
+func (h *Hub) ServerCert() *tls.Certificate { return h.cert.Load() }
 
 // CA is the hub's certificate authority; nil without TLS.
 func (h *Hub) CA() *pki.CA { return h.ca }
@@ -169,7 +210,7 @@ func (h *Hub) issueAgentCert(ctx context.Context, csr, site, room string) (strin
 	if csr == "" || h.ca == nil || h.ca.Key == nil {
 		return "", nil
 	}
-	certPEM, serial, err := h.ca.SignAgent([]byte(csr), site, room)
+	certPEM, serial, err := h.ca.SignAgentFor([]byte(csr), site, room, h.agentValidity())
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", api.ErrBadRequest, err)
 	}

@@ -45,6 +45,10 @@ const usage = `Usage:
                                    (PEM), for an external broker (docs/OPERATIONS.md)
   hub ca                           print the hub's CA certificate (PEM) and, on standard
                                    error, its SHA-256 fingerprint; made on first use (tls.mode self)
+  hub ca rotate|promote|retire      rotate the hub's CA in three steps with an overlap (tls.mode
+                                   self; restart the hub after each): make the next CA, trusted
+                                   beside the current one; make it the issuing CA; stop trusting
+                                   the old one (docs/SECURITY.md)
   hub users add NAME ROLE          add or reset an API user; the password is read from
                                    BAILIFF_USER_PASSWORD or the first line of standard input
   hub observers add NAME           add a read-only MQTT user (password as for users)
@@ -55,6 +59,9 @@ const usage = `Usage:
                                    entry that was changed, removed or inserted
   hub firmware-key                 print the hub's firmware signing key's public half (hex),
                                    for devices to trust; made on first use
+  hub keys rotate recording|invite retire the recording or invite signing key for a new one;
+                                   what the old one signed still verifies (docs/SECURITY.md).
+                                   Restart the hub afterwards
   hub version
 
 The admin commands take --config FILE (default hub.yaml if present) to find the data directory.
@@ -66,7 +73,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		switch args[0] {
 		case "validate":
 			return validate(args[1:], stdout, stderr)
-		case "agents", "users", "observers", "mosquitto-acl", "verify-recording", "verify-audit", "firmware-key", "ca":
+		case "agents", "users", "observers", "mosquitto-acl", "verify-recording", "verify-audit", "firmware-key", "ca", "keys":
 			return admin(args, stdin, stdout, stderr)
 		case "version":
 			fmt.Fprintln(stdout, "bailiff hub", Version)
@@ -218,6 +225,9 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cfgFile := fs.String("config", "", "hub config file")
 	dataDir := fs.String("data", "", "data directory (overrides the config's)")
 	verb, rest := "", args[1:]
+	if args[0] == "ca" && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		verb, rest = rest[0], rest[1:]
+	}
 	if args[0] != "mosquitto-acl" && args[0] != "verify-recording" && args[0] != "verify-audit" && args[0] != "firmware-key" && args[0] != "ca" {
 		if len(rest) == 0 {
 			fmt.Fprint(stderr, usage)
@@ -292,6 +302,22 @@ func admin(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 	switch args[0] + " " + verb {
+	case "keys rotate":
+		if len(a) != 1 {
+			fmt.Fprint(stderr, "hub keys rotate recording|invite\n")
+			return 2
+		}
+		r, err := hub.RotateKey(dir, a[0], time.Now())
+		if err != nil {
+			fmt.Fprintln(stderr, "hub: keys rotate:", err)
+			return 1
+		}
+		record(audit.KeyRotate, a[0], audit.OK, "old "+r.Old+", new "+r.New)
+		fmt.Fprintf(stdout, "%s key rotated: old %s (moved to %s: keep it offline or destroy it), new %s; restart the hub to sign with it\n",
+			a[0], r.Old, r.Retired, r.New)
+		return 0
+	case "ca rotate", "ca promote", "ca retire":
+		return caRotation(cfg, dir, verb, record, stdout, stderr)
 	case "ca ", "agents crl":
 		return caCommand(ctx, cfg, dir, st, args[0] == "ca", stdout, stderr)
 	case "agents add", "agents remove":

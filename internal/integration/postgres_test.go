@@ -22,12 +22,11 @@ var (
 	pgErr  error
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
+// stopPostgres stops the tests' PostgreSQL, if a test started it (TestMain).
+func stopPostgres() {
 	if pgSrv != nil {
 		pgSrv.Stop()
 	}
-	os.Exit(code)
 }
 
 // postgresDSN returns a DSN of a new, empty schema of the tests' PostgreSQL.

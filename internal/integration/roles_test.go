@@ -55,6 +55,7 @@ var roleMatrix = map[string]string{
 	"POST /api/v1/enrollments":                                     "technician",
 	"DELETE /api/v1/agents/{site}/{room}":                          "technician",
 	"POST /api/v1/enroll":                                          "open", // the enrollment token in the body is the proof
+	"POST /api/v1/renew":                                           "open", // the agent's certificate and its proof of the key are the credential
 	"POST /api/v1/invites":                                         "technician judge clerk",
 	"GET /api/v1/invites":                                          "technician judge clerk",
 	"DELETE /api/v1/invites/{id}":                                  "technician judge clerk",

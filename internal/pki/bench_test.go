@@ -2,9 +2,11 @@ package pki
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"net"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // BenchmarkHandshake is one TLS handshake on loopback TCP with the hub's settings: an ECDSA
@@ -69,4 +71,52 @@ func BenchmarkHandshake(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkRenewal is the cryptography of one certificate renewal: the agent makes a key and a
+// request and signs the proof (agent); the hub parses and verifies the certificate and the
+// proof and signs a new certificate (hub; its store look-up and audit entry are not counted).
+func BenchmarkRenewal(b *testing.B) {
+	ca, err := LoadOrCreateCA(filepath.Join(b.TempDir(), "keys"), "bench CA")
+	if err != nil {
+		b.Fatal(err)
+	}
+	keyPEM, csrPEM, _ := NewAgentKey()
+	certPEM, _, err := ca.SignAgent(csrPEM, "court", "r1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	key, _ := ParsePrivateKey(keyPEM)
+	at := time.Now()
+	b.Run("agent", func(b *testing.B) {
+		for b.Loop() {
+			_, csr, err := NewAgentKey()
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := SignRenewal(key, csr, at); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	_, newCSR, _ := NewAgentKey()
+	sig, _ := SignRenewal(key, newCSR, at)
+	pool := ca.Pool()
+	b.Run("hub", func(b *testing.B) {
+		for b.Loop() {
+			certs, err := ParseCertificates(certPEM)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := certs[0].Verify(x509.VerifyOptions{Roots: pool, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+				b.Fatal(err)
+			}
+			if err := VerifyRenewal(certs[0], newCSR, at, sig); err != nil {
+				b.Fatal(err)
+			}
+			if _, _, err := ca.SignAgent(newCSR, "court", "r1"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

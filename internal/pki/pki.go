@@ -80,13 +80,16 @@ func NormalizeFingerprint(s string) (string, error) {
 // LoadOrCreateCA loads the CA in dir (ca.pem, ca.key), making one on first use: an ECDSA
 // P-256 key, written 0600, and a self-signed certificate named after name.
 func LoadOrCreateCA(dir, name string) (*CA, error) {
-	certPath, keyPath := filepath.Join(dir, CACertFile), filepath.Join(dir, CAKeyFile)
+	return loadOrCreateCA(filepath.Join(dir, CACertFile), filepath.Join(dir, CAKeyFile), name)
+}
+
+func loadOrCreateCA(certPath, keyPath, name string) (*CA, error) {
 	if _, err := os.Stat(keyPath); err == nil {
 		return LoadCA(certPath, keyPath)
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("pki: CA key: %w", err)
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(keyPath), 0o700); err != nil {
 		return nil, fmt.Errorf("pki: %w", err)
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -218,8 +221,13 @@ func publicEqual(a, b crypto.PublicKey) bool {
 }
 
 // IssueServer issues a server certificate for names (DNS names and IP addresses) with a new
-// ECDSA P-256 key.
+// ECDSA P-256 key, valid ServerValidity.
 func (ca *CA) IssueServer(names []string) (tls.Certificate, error) {
+	return ca.IssueServerFor(names, ServerValidity)
+}
+
+// IssueServerFor is IssueServer with a validity of its own.
+func (ca *CA) IssueServerFor(names []string, validity time.Duration) (tls.Certificate, error) {
 	if ca.Key == nil {
 		return tls.Certificate{}, errors.New("pki: the CA was given without its key; give a server certificate too")
 	}
@@ -232,7 +240,7 @@ func (ca *CA) IssueServer(names []string) (tls.Certificate, error) {
 		SerialNumber: newSerial(),
 		Subject:      pkix.Name{CommonName: "bailiff hub", Organization: []string{"Bailiff"}},
 		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(ServerValidity),
+		NotAfter:     now.Add(validity),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
@@ -258,6 +266,11 @@ func AgentURI(site, room string) string { return URIScheme + ":" + wire.AgentUse
 // certificate signing request (PEM), whose signature must hold. Whatever the request names,
 // the certificate names only site/room. It returns the certificate, PEM, and its serial.
 func (ca *CA) SignAgent(csrPEM []byte, site, room string) (certPEM []byte, serial string, err error) {
+	return ca.SignAgentFor(csrPEM, site, room, AgentValidity)
+}
+
+// SignAgentFor is SignAgent with a validity of its own.
+func (ca *CA) SignAgentFor(csrPEM []byte, site, room string, validity time.Duration) (certPEM []byte, serial string, err error) {
 	if ca.Key == nil {
 		return nil, "", errors.New("pki: the CA was given without its key; it cannot issue agent certificates")
 	}
@@ -273,7 +286,7 @@ func (ca *CA) SignAgent(csrPEM []byte, site, room string) (certPEM []byte, seria
 		Subject:      pkix.Name{CommonName: wire.AgentUser(site, room), Organization: []string{"Bailiff"}},
 		URIs:         []*url.URL{u},
 		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(AgentValidity),
+		NotAfter:     now.Add(validity),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	}

@@ -1,6 +1,8 @@
 // Package relay is the hub's embedded TURN server (RFC 8656, pion/turn): it relays the media
 // of clients that cannot reach the hub directly (a remote party behind a NAT or a firewall
-// that lets only TCP out). It listens on one address over UDP and TCP and relays over UDP.
+// that lets only TCP out). It listens on one address over UDP and TCP and relays over UDP;
+// with Config.TLSListen it also takes TURN over TLS (turns:, RFC 8656 §3.1) on a port of its
+// own, with the hub's server certificate.
 //
 // Credentials are short-lived and need no state (the "TURN REST" scheme of
 // draft-uberti-behave-turn-rest, which coturn calls use-auth-secret): the user name is
@@ -17,6 +19,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha1" //nolint:gosec // RFC 8489 long-term credentials and the TURN REST scheme use HMAC-SHA1
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -50,6 +53,10 @@ const (
 type Config struct {
 	// Listen is host:port, on UDP and TCP. Required.
 	Listen string
+	// TLSListen, when set, is host:port of TURN over TLS (turns:); TLS is then required.
+	TLSListen string
+	// TLS is the server configuration of TLSListen (the hub's certificate).
+	TLS *tls.Config
 	// PublicIP is the address clients reach the server at and the relayed address it
 	// advertises; default: the host of Listen.
 	PublicIP net.IP
@@ -81,6 +88,7 @@ type Server struct {
 	srv     *turn.Server
 	udp     net.PacketConn
 	tcp     net.Listener
+	tls     net.Listener // nil without TLSListen
 	log     *slog.Logger
 	refused atomic.Int64
 
@@ -147,6 +155,22 @@ func Start(c Config) (*Server, error) {
 			return nil, fmt.Errorf("relay: listen on TCP %s: %w", tcpAddr, err)
 		}
 	}
+	listeners := []net.Listener{s.tcp}
+	if c.TLSListen != "" {
+		if c.TLS == nil {
+			s.udp.Close()
+			s.tcp.Close()
+			return nil, errors.New("relay: TURN over TLS needs a TLS configuration (a certificate)")
+		}
+		ln, err := net.Listen("tcp4", c.TLSListen)
+		if err != nil {
+			s.udp.Close()
+			s.tcp.Close()
+			return nil, fmt.Errorf("relay: listen on TLS %s: %w", c.TLSListen, err)
+		}
+		s.tls = tls.NewListener(ln, c.TLS)
+		listeners = append(listeners, s.tls)
+	}
 	gen := func() turn.RelayAddressGenerator {
 		return &turn.RelayAddressGeneratorPortRange{
 			RelayAddress: c.PublicIP, Address: c.RelayAddress,
@@ -170,16 +194,31 @@ func Start(c Config) (*Server, error) {
 		},
 		LoggerFactory:     sfu.LoggerFactory(s.log),
 		PacketConnConfigs: []turn.PacketConnConfig{{PacketConn: s.udp, RelayAddressGenerator: gen(), PermissionHandler: perm}},
-		ListenerConfigs:   []turn.ListenerConfig{{Listener: s.tcp, RelayAddressGenerator: gen(), PermissionHandler: perm}},
+		ListenerConfigs:   listenerConfigs(listeners, gen, perm),
 	})
 	if err != nil {
 		s.udp.Close()
-		s.tcp.Close()
+		for _, ln := range listeners {
+			ln.Close()
+		}
 		return nil, fmt.Errorf("relay: %w", err)
 	}
-	s.log.Info("relay: TURN server listening", "udp", s.udp.LocalAddr().String(), "tcp", s.tcp.Addr().String(),
+	tlsAddr := ""
+	if s.tls != nil {
+		tlsAddr = s.tls.Addr().String()
+	}
+	s.log.Info("relay: TURN server listening", "udp", s.udp.LocalAddr().String(), "tcp", s.tcp.Addr().String(), "tls", tlsAddr,
 		"public_ip", c.PublicIP.String(), "relay_ports", fmt.Sprintf("%d-%d", c.RelayPortMin, c.RelayPortMax))
 	return s, nil
+}
+
+func listenerConfigs(lns []net.Listener, gen func() turn.RelayAddressGenerator,
+	perm func(net.Addr, net.IP) bool) []turn.ListenerConfig {
+	var out []turn.ListenerConfig
+	for _, ln := range lns {
+		out = append(out, turn.ListenerConfig{Listener: ln, RelayAddressGenerator: gen(), PermissionHandler: perm})
+	}
+	return out
 }
 
 // Close stops the server and ends every allocation.
@@ -187,6 +226,14 @@ func (s *Server) Close() error { return s.srv.Close() }
 
 // Port is the port the server listens on (UDP and TCP).
 func (s *Server) Port() int { return s.udp.LocalAddr().(*net.UDPAddr).Port }
+
+// TLSPort is the port of TURN over TLS; 0 when it is off.
+func (s *Server) TLSPort() int {
+	if s.tls == nil {
+		return 0
+	}
+	return s.tls.Addr().(*net.TCPAddr).Port
+}
 
 // Allocations counts the live relay allocations.
 func (s *Server) Allocations() int { return s.srv.AllocationCount() }
@@ -202,15 +249,17 @@ func (s *Server) Credential(identity string, now time.Time) (username, password 
 	return username, Password(s.c.Secret, username), expires
 }
 
-// ICEServers gives the server's URLs (UDP and TCP) with a fresh credential for identity.
+// ICEServers gives the server's URLs (UDP and TCP, and TLS when it is on) with a fresh
+// credential for identity. The turns: URL names the public IP: the hub's certificate must
+// name it too (tls.names).
 func (s *Server) ICEServers(identity string) []webrtc.ICEServer {
 	user, pass, _ := s.Credential(identity, time.Now())
 	hp := net.JoinHostPort(s.c.PublicIP.String(), strconv.Itoa(s.Port()))
-	return []webrtc.ICEServer{{
-		URLs:       []string{"turn:" + hp + "?transport=udp", "turn:" + hp + "?transport=tcp"},
-		Username:   user,
-		Credential: pass,
-	}}
+	urls := []string{"turn:" + hp + "?transport=udp", "turn:" + hp + "?transport=tcp"}
+	if p := s.TLSPort(); p != 0 {
+		urls = append(urls, "turns:"+net.JoinHostPort(s.c.PublicIP.String(), strconv.Itoa(p))+"?transport=tcp")
+	}
+	return []webrtc.ICEServer{{URLs: urls, Username: user, Credential: pass}}
 }
 
 // Password is the password of a TURN REST user name: base64(HMAC-SHA1(secret, username)).

@@ -1,6 +1,8 @@
 package relay_test
 
 import (
+	"crypto/tls"
+
 	"errors"
 	"io"
 	"log/slog"
@@ -10,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bailiff/bailiff/internal/pki"
 	"github.com/bailiff/bailiff/media/relay"
 	"github.com/pion/turn/v5"
 )
@@ -36,15 +39,7 @@ func client(t *testing.T, s *relay.Server, user, pass string) (*turn.Client, net
 	}
 	t.Cleanup(func() { conn.Close() })
 	addr := net.JoinHostPort("127.0.0.1", itoa(s.Port()))
-	c, err := turn.NewClient(&turn.ClientConfig{STUNServerAddr: addr, TURNServerAddr: addr, Conn: conn,
-		Username: user, Password: pass, Realm: relay.DefaultRealm, RTO: 100 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	if err := c.Listen(); err != nil {
-		t.Fatal(err)
-	}
+	c := listenClient(t, conn, addr, user, pass)
 	rc, err := c.Allocate()
 	if err == nil {
 		t.Cleanup(func() { rc.Close() })
@@ -172,4 +167,107 @@ func TestLoadOrCreateSecret(t *testing.T) {
 	if err != nil || string(a) != string(b) {
 		t.Fatalf("second load: %q %v", b, err)
 	}
+}
+
+// TURN over TLS (turns:): a client that trusts the server's CA allocates a relay over TLS that
+// carries datagrams; the Link URLs name turns:; a client that does not trust the CA, and one
+// that offers only TLS 1.1, get no handshake; plain TURN on the TLS port gets no answer.
+func TestRelayTLS(t *testing.T) {
+	ca, err := pki.LoadOrCreateCA(t.TempDir(), "test CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := ca.IssueServer([]string{"127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := []byte("0123456789abcdef0123")
+	s, err := relay.Start(relay.Config{Listen: "127.0.0.1:0", TLSListen: "127.0.0.1:0", TLS: pki.ServerConfig(cert, nil),
+		Secret: secret, RelayPortMin: 40000, RelayPortMax: 44999, TTL: time.Minute,
+		AllowPeer: func(ip net.IP) bool { return ip.IsLoopback() }, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.TLSPort() == 0 || s.TLSPort() == s.Port() {
+		t.Fatalf("TLS port %d (plain %d)", s.TLSPort(), s.Port())
+	}
+	urls := s.ICEServers("x")[0].URLs
+	want := "turns:127.0.0.1:" + itoa(s.TLSPort()) + "?transport=tcp"
+	if len(urls) != 3 || urls[2] != want {
+		t.Fatalf("ICE server URLs %v, want %s last", urls, want)
+	}
+	if _, err := relay.Start(relay.Config{Listen: "127.0.0.1:0", TLSListen: "127.0.0.1:0", Secret: secret}); err == nil {
+		t.Error("TURN over TLS started without a certificate")
+	}
+
+	addr := net.JoinHostPort("127.0.0.1", itoa(s.TLSPort()))
+	dial := func(c *tls.Config) (*tls.Conn, error) {
+		return tls.DialWithDialer(&net.Dialer{Timeout: 3 * time.Second}, "tcp", addr, c)
+	}
+	if c, err := dial(pki.ClientConfig(nil, nil)); err == nil {
+		c.Close()
+		t.Error("a client that does not trust the CA completed the handshake")
+	}
+	if c, err := dial(&tls.Config{RootCAs: ca.Pool(), MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11}); err == nil {
+		c.Close()
+		t.Error("a TLS 1.1 handshake succeeded")
+	}
+
+	peer, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	conn, err := dial(pki.ClientConfig(ca.Pool(), nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	user, pass, _ := s.Credential("invite-tls", time.Now())
+	rc, err := streamClient(t, conn, addr, user, pass).Allocate()
+	if err != nil {
+		t.Fatalf("allocate over TLS: %v", err)
+	}
+	defer rc.Close()
+	if _, err := rc.WriteTo([]byte("over tls"), peer.LocalAddr()); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 64)
+	peer.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, _, err := peer.ReadFrom(buf); err != nil || string(buf[:n]) != "over tls" {
+		t.Fatalf("peer got %q, %v", buf[:n], err)
+	}
+
+	// Plain TURN over TCP to the TLS port: the handshake fails and the server closes the
+	// connection at once (it does not hang).
+	raw, err := net.DialTimeout("tcp", addr, 3*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := streamClient(t, raw, addr, user, pass).Allocate(); err == nil {
+		t.Error("plain TURN allocated on the TLS port")
+	}
+}
+
+// streamClient is a TURN client over a stream connection (TCP or TLS) to addr.
+func streamClient(t *testing.T, conn net.Conn, addr, user, pass string) *turn.Client {
+	t.Helper()
+	return listenClient(t, turn.NewSTUNConn(conn), addr, user, pass)
+}
+
+// listenClient is a listening TURN client of the server at addr over conn.
+func listenClient(t *testing.T, conn net.PacketConn, addr, user, pass string) *turn.Client {
+	t.Helper()
+	c, err := turn.NewClient(&turn.ClientConfig{STUNServerAddr: addr, TURNServerAddr: addr, Conn: conn,
+		Username: user, Password: pass, Realm: relay.DefaultRealm, RTO: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	if err := c.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

@@ -81,6 +81,8 @@ type Server struct {
 	Agents AgentRevoker
 	// Programs shows and sets the rooms' program streams; nil: the routes answer 404.
 	Programs Programs
+	// Renewer renews agent certificates (POST /api/v1/renew); nil: 404.
+	Renewer AgentRenewer
 
 	sessions    sessionCache
 	enrollLimit failLimiter
@@ -179,6 +181,9 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("GET /api/v1/rooms/{site}/{room}/config/revisions", s.authed(auth.IsTechnician, s.roomConfigRevisions))
 		mux.HandleFunc("POST /api/v1/enrollments", s.authed(auth.IsTechnician, s.createEnrollment))
 		mux.HandleFunc("POST /api/v1/enroll", s.enroll)
+		if s.Renewer != nil {
+			mux.HandleFunc("POST /api/v1/renew", s.renew)
+		}
 	}
 	if s.Agents != nil {
 		mux.HandleFunc("DELETE /api/v1/agents/{site}/{room}", s.authed(auth.IsTechnician, s.revokeAgent))

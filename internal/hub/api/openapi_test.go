@@ -444,7 +444,7 @@ func newOAFixture(t testing.TB) *oaFixture {
 	}}
 	fa.router = commands.New(fa, 200*time.Millisecond, nil, nil)
 	srv := &Server{
-		Store: st, Registry: f.reg, Feed: f.feed, Commands: fa.router, Recordings: oaRecordings{}, Provisioning: newOAProvisioning(), Agents: oaAgents{}, Invites: oaInvites{}, Firmware: oaFirmware{},
+		Store: st, Registry: f.reg, Feed: f.feed, Commands: fa.router, Recordings: oaRecordings{}, Provisioning: newOAProvisioning(), Agents: oaAgents{}, Renewer: oaRenewer{}, Invites: oaInvites{}, Firmware: oaFirmware{},
 		Programs: oaPrograms{},
 		Metrics: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "text/plain; version=0.0.4")

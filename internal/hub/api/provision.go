@@ -210,10 +210,8 @@ const maxCSR = 8 << 10
 // enroll exchanges a one-time token for an agent's credentials. It needs no login: the
 // token is the proof. Failed attempts are limited per client address.
 func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
-	host := clientHost(r)
-	if wait := s.enrollLimit.blocked(host, time.Now()); wait > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+0.999)))
-		writeError(w, http.StatusTooManyRequests, "rate_limited", fmt.Sprintf("too many failed enrollment attempts from %s: try again in %s", host, wait.Round(time.Second)))
+	host, ok := s.enrollAllowed(w, r, "enrollment")
+	if !ok {
 		return
 	}
 	var req enrollRequest
@@ -240,6 +238,18 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, v)
+}
+
+// enrollAllowed answers 429 itself when the client's address has failed too often to enroll
+// or renew (what names the attempts), and returns the address.
+func (s *Server) enrollAllowed(w http.ResponseWriter, r *http.Request, what string) (string, bool) {
+	host := clientHost(r)
+	if wait := s.enrollLimit.blocked(host, time.Now()); wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+0.999)))
+		writeError(w, http.StatusTooManyRequests, "rate_limited", fmt.Sprintf("too many failed %s attempts from %s: try again in %s", what, host, wait.Round(time.Second)))
+		return host, false
+	}
+	return host, true
 }
 
 // bodyIDs checks the site and room IDs of a request body, answering the error itself.

@@ -34,6 +34,9 @@ const (
 	ObserverAdd    = "observer-add"
 	ConfigChange   = "config-change" // a room config created, edited or pushed to its agent
 	Enroll         = "enroll"        // an agent enrolled with a one-time token
+	AgentRenew     = "agent-renew"   // an agent's certificate renewed (POST /api/v1/renew)
+	KeyRotate      = "key-rotate"    // a signing key retired for a new one (hub keys rotate)
+	CARotate       = "ca-rotate"     // a CA rotation step (hub ca rotate, promote, retire)
 )
 
 // Results other than a contract error code.

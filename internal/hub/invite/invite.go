@@ -160,6 +160,28 @@ func Parse(pub ed25519.PublicKey, token string, now time.Time) (Claims, error) {
 	return parse(pub, token, now)
 }
 
+// ParseKeyring is Parse for a token signed with any of keys: the hub's current invite key
+// and those it used before a rotation, so invites issued before it stay valid.
+func ParseKeyring(keys []ed25519.PublicKey, token string, now time.Time) (Claims, error) {
+	if len(keys) == 0 {
+		return Claims{}, fmt.Errorf("%w: no key to check it with", ErrInvalid)
+	}
+	var c Claims
+	var err error
+	for _, k := range keys {
+		if len(k) != ed25519.PublicKeySize {
+			continue
+		}
+		if c, err = parse(k, token, now); !errors.Is(err, errBadSignature) {
+			return c, err
+		}
+	}
+	return c, err
+}
+
+// errBadSignature is the error of a signature that does not verify with the key.
+var errBadSignature = fmt.Errorf("%w: bad signature", ErrInvalid)
+
 // parse is Parse; a nil pub skips the signature and a zero now the expiry.
 func parse(pub ed25519.PublicKey, token string, now time.Time) (Claims, error) {
 	bad := func(format string, args ...any) (Claims, error) {
@@ -181,7 +203,7 @@ func parse(pub ed25519.PublicKey, token string, now time.Time) (Claims, error) {
 		return bad("bad signature encoding")
 	}
 	if pub != nil && !ed25519.Verify(pub, []byte(sigContext+body), sig) {
-		return bad("bad signature")
+		return Claims{}, errBadSignature
 	}
 	raw, err := base64.RawURLEncoding.Strict().DecodeString(body)
 	if err != nil {
