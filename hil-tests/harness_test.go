@@ -21,7 +21,7 @@ import (
 // simProc is one device simulator running as a process of its own (cmd/devsim).
 type simProc struct {
 	p       *proc
-	cable   *proc // the socat pty pair of a serial device
+	cable   *proc             // the socat pty pair of a serial device
 	Driver  string            `json:"driver"`
 	ID      string            `json:"id"`
 	Address string            `json:"address"`
