@@ -14,7 +14,9 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -474,4 +476,182 @@ func (p *publisher) stop() {
 	p.cancel()
 	p.wg.Wait()
 	p.pub.Close()
+}
+
+// stored is what the hub has stored that a crash must not lose, as the API shows it.
+type stored struct {
+	hearing   map[string]any
+	notes     []any
+	auditN    float64
+	revisions []any
+}
+
+func (f *faultSite) stored(hearing string) stored {
+	f.t.Helper()
+	var s stored
+	st, h := f.api.call("GET", "/api/v1/hearings/"+hearing, nil)
+	if st != 200 {
+		f.t.Fatalf("hearing %s: %d %v", hearing, st, h)
+	}
+	s.hearing = h
+	st, n := f.api.call("GET", "/api/v1/hearings/"+hearing+"/notes", nil)
+	if st != 200 || n["verified"] != true {
+		f.t.Fatalf("notes of %s: %d %v", hearing, st, n)
+	}
+	s.notes, _ = n["notes"].([]any)
+	st, a := f.tech.call("GET", "/api/v1/audit/verify", nil)
+	if st != 200 || a["ok"] != true {
+		f.t.Fatalf("audit chain: %d %v", st, a)
+	}
+	s.auditN = num(a["entries"])
+	st, r := f.tech.call("GET", f.path()+"/config/revisions", nil)
+	if st != 200 {
+		f.t.Fatalf("config revisions: %d %v", st, r)
+	}
+	s.revisions, _ = r["list"].([]any)
+	return s
+}
+
+// The hub killed with SIGKILL during a hearing that is being recorded: after a restart the
+// hearing is still in session, its notes, the audit chain and the room's config revisions are
+// all there; the recording cut by the kill verifies (`hub verify-recording`) and plays up to
+// about the kill; the hearing records again (a new recording, which takes the stream published
+// anew); the room converges; and a command sent while the hub was dead never runs.
+func TestFaultHubKillDuringHearing(t *testing.T) {
+	sfutest.RequireFFmpeg(t)
+	f := newFaultSite(t, "", siteOptions{})
+	const site, room = "fault-court", "court-f"
+
+	// A config revision pushed through the API, a hearing in session, a note, and the room's
+	// program stream recorded.
+	rendered, err := os.ReadFile(filepath.Join(f.dir, "rooms", "court-f.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pushed := strings.Replace(string(rendered), "name: Fault court", "name: Fault court (revised)", 1)
+	if st, out := f.tech.putYAML("PUT", f.path()+"/config", pushed); st != 200 {
+		t.Fatalf("push config: %d %s", st, out)
+	}
+	st, h := f.api.call("POST", "/api/v1/hearings", map[string]any{"case": "CR-2026-0999", "title": "State v. Crash", "site": site, "room": room})
+	if st != 201 {
+		t.Fatalf("schedule: %d %v", st, h)
+	}
+	id := h["id"].(string)
+	if st, tr := f.api.call("POST", "/api/v1/hearings/"+id+"/start", nil); st != 200 {
+		t.Fatalf("start: %d %v", st, tr)
+	}
+	pub := publish(t, f, "program")
+	_, h = f.api.call("GET", "/api/v1/hearings/"+id, nil)
+	recs, _ := h["recordings"].([]any)
+	if len(recs) != 1 {
+		t.Fatalf("hearing in session with recordings %v, want one", recs)
+	}
+	recID := recs[0].(string)
+	testutil.Eventually(t, 15*time.Second, "both tracks of the stream recorded", func() bool {
+		_, r := f.api.call("GET", "/api/v1/recordings/"+recID, nil)
+		tracks, _ := r["tracks"].([]any)
+		return r["state"] == "recording" && len(tracks) == 2
+	})
+	recorded := time.Now()
+	if st, n := f.api.call("POST", "/api/v1/hearings/"+id+"/notes", map[string]any{"text": "Witness sworn in."}); st != 201 && st != 200 {
+		t.Fatalf("note: %d %v", st, n)
+	}
+	f.power("projector", true)
+	f.power("cam", true)
+	time.Sleep(2 * time.Second) // media into the files
+	before := f.stored(id)
+
+	killed := time.Now()
+	f.hub.kill()
+	pub.stop()
+	fed := killed.Sub(recorded)
+	f.lostCommand("projector", map[string]any{"on": false}, "unreachable")
+	f.restartSim("cam", true) // the camera power-cycles meanwhile: the hub must learn it is off
+
+	f.startHub()
+	restarted := time.Now()
+	f.waitConverged("hub kill -9, hub restarted", restarted)
+	after := f.stored(id)
+	if fmt.Sprint(after.notes) != fmt.Sprint(before.notes) || len(after.notes) != 1 {
+		t.Errorf("notes after the crash:\n%v\nwant\n%v", after.notes, before.notes)
+	}
+	if fmt.Sprint(after.revisions) != fmt.Sprint(before.revisions) || len(after.revisions) != 2 {
+		t.Errorf("config revisions after the crash:\n%v\nwant\n%v", after.revisions, before.revisions)
+	}
+	if after.auditN < before.auditN {
+		t.Errorf("audit entries: %v after the crash, %v before", after.auditN, before.auditN)
+	}
+	if after.hearing["state"] != "in-session" || after.hearing["case"] != "CR-2026-0999" {
+		t.Errorf("hearing after the crash: %v", after.hearing)
+	}
+
+	// The recording the kill cut: sealed by the restarted hub, verified, playable.
+	_, r := f.api.call("GET", "/api/v1/recordings/"+recID, nil)
+	if r["state"] != "recovered" || r["verified"] != true {
+		t.Fatalf("recording cut by the crash: %v", r)
+	}
+	recDir := filepath.Join(f.dir, "data", r["dir"].(string))
+	if out, code := run(t, "", "hub", "verify-recording", "--config", f.hubYAML, recDir); code != 0 {
+		t.Fatalf("hub verify-recording: exit %d\n%s", code, out)
+	}
+	files, _ := filepath.Glob(filepath.Join(recDir, "*.webm"))
+	if len(files) != 2 {
+		t.Fatalf("recording files %v, want a video and an audio file", files)
+	}
+	for _, file := range files {
+		if msg := decodeErrors(t, file); msg != "" {
+			t.Errorf("%s does not decode:\n%s", filepath.Base(file), msg)
+		}
+		// A video file starts at the stream's first keyframe (one a second in the clip).
+		played := lastPTS(t, file)
+		t.Logf("recovery: hub kill -9: %s plays %.2f s; the stream was recorded %.2f s before the kill", filepath.Base(file), played, fed.Seconds())
+		if played < fed.Seconds()-1.5 {
+			t.Errorf("%s plays %.2f s; the stream was recorded for %.2f s before the kill", filepath.Base(file), played, fed.Seconds())
+		}
+	}
+
+	// The hearing records again: a second recording, which takes the stream published anew.
+	_, h = f.api.call("GET", "/api/v1/hearings/"+id, nil)
+	recs, _ = h["recordings"].([]any)
+	if len(recs) != 2 {
+		t.Fatalf("hearing after the restart has recordings %v, want the cut one and a new one", recs)
+	}
+	publish(t, f, "program")
+	testutil.Eventually(t, 15*time.Second, "the new recording takes the stream", func() bool {
+		_, r := f.api.call("GET", "/api/v1/recordings/"+recs[1].(string), nil)
+		tracks, _ := r["tracks"].([]any)
+		return r["state"] == "recording" && len(tracks) == 2
+	})
+	f.notLate("projector", true)
+	f.power("projector", false)
+}
+
+// decodeErrors is what ffmpeg's decoders say of a file, less the complaint a file cut by a
+// crash always draws.
+func decodeErrors(t *testing.T, path string) string {
+	t.Helper()
+	out, _ := exec.Command("ffmpeg", "-v", "error", "-i", path, "-f", "null", "-").CombinedOutput()
+	var keep []string
+	for _, l := range strings.Split(string(out), "\n") {
+		if l != "" && !strings.Contains(l, "File ended prematurely") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
+}
+
+// lastPTS is the presentation time of a media file's last packet, in seconds.
+func lastPTS(t *testing.T, path string) float64 {
+	t.Helper()
+	out, err := exec.Command("ffprobe", "-v", "error", "-select_streams", "0", "-show_entries", "packet=pts_time",
+		"-of", "csv=p=0", path).Output()
+	if err != nil {
+		t.Fatalf("ffprobe %s: %v", path, err)
+	}
+	lines := strings.Fields(string(out))
+	if len(lines) == 0 {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(lines[len(lines)-1], 64)
+	return v
 }
