@@ -655,3 +655,48 @@ func lastPTS(t *testing.T, path string) float64 {
 	v, _ := strconv.ParseFloat(lines[len(lines)-1], 64)
 	return v
 }
+
+// partitionRoomYAML is a room whose only device is on a serial line: the line (a pty) is
+// reached from inside a network namespace as from outside, so the partition cuts only the
+// agent from the hub.
+const partitionRoomYAML = `site: fault-court
+room: court-f
+kind: tech-courtroom
+name: Fault court
+poll: 1s
+devices:
+  - id: cam
+    driver: visca
+    address: serial:/dev/ttyUSB0
+`
+
+// A network partition between the agent (in a network namespace of its own) and the hub
+// (listening on the host's end of a veth pair): a command sent during the partition ends in
+// one outcome, timeout, and never runs once the link is back, although the agent then gets
+// it; what changed at the room meanwhile (the camera power-cycled) reaches the hub within 5 s
+// of the link coming back; commands work again.
+func TestFaultPartition(t *testing.T) {
+	n := newNetns(t)
+	_, port, _ := strings.Cut(testutil.FreePort(t), ":")
+	f := newFaultSite(t, partitionRoomYAML, siteOptions{
+		hubConfig: faultHubConfig(testutil.FreePort(t), "  listen: "+n.hostIP+":"+port+"\n", ""),
+		agentWrap: n.exec(),
+	})
+	f.power("cam", true)
+
+	cut := time.Now()
+	n.partition()
+	f.restartSim("cam", true) // the camera power-cycles during the partition: it is off
+	f.lostCommand("cam", map[string]any{"on": true}, "timeout")
+	time.Sleep(time.Second)
+	n.heal()
+	healed := time.Now()
+	t.Logf("recovery: partition: the link was cut for %s", healed.Sub(cut).Round(time.Millisecond))
+	f.waitConverged("network partition healed", healed)
+	f.notLate("cam", false)
+	// The command did reach the agent once the link was back, and the agent refused it.
+	testutil.Eventually(t, 5*time.Second, "the agent refuses the command that came late", func() bool {
+		return strings.Contains(f.agent[f.room.Room].output(), "code=expired")
+	})
+	f.power("cam", true)
+}
