@@ -700,3 +700,93 @@ func TestFaultPartition(t *testing.T) {
 	})
 	f.power("cam", true)
 }
+
+// mountTmpfs mounts a tmpfs of size bytes at dir, unmounted when the test ends, failed or not.
+// It fails loudly when it cannot (it needs root; CI runs the hil-tests as root).
+func mountTmpfs(t *testing.T, dir string, size int) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", fmt.Sprintf("size=%d,mode=0755", size), "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Fatalf("mount a tmpfs at %s: %v: %s (needs root; CI runs the hil-tests as root)", dir, err, out)
+	}
+	// Lazily: the hub, stopped after this runs, may still hold files there.
+	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
+}
+
+// A full disk for recordings: the recordings directory is a small tmpfs, nearly full. The
+// recording stops with a recording-failed alarm; what was written before verifies and plays;
+// the hub keeps serving (commands, the API); once space is freed a new recording works.
+func TestFaultDiskFull(t *testing.T) {
+	sfutest.RequireFFmpeg(t)
+	f := newFaultSite(t, "", siteOptions{})
+	recRoot := filepath.Join(f.dir, "data", "recordings")
+	const size, free = 4 << 20, 160 << 10
+	mountTmpfs(t, recRoot, size)
+	filler := filepath.Join(recRoot, "filler")
+	if err := os.WriteFile(filler, make([]byte, size-free), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	st, rec := f.api.call("POST", "/api/v1/recordings", map[string]string{"site": f.room.Site, "room": f.room.Room})
+	recID, _ := rec["id"].(string)
+	if st != 201 || recID == "" {
+		t.Fatalf("start recording: %d %v", st, rec)
+	}
+	pub := publish(t, f, "program")
+	started := time.Now()
+	testutil.Eventually(t, 30*time.Second, "the recording stops with a recording-failed alarm", func() bool {
+		_, r := f.api.call("GET", "/api/v1/recordings/"+recID, nil)
+		if r["state"] != "failed" {
+			return false
+		}
+		_, a := f.api.call("GET", "/api/v1/alarms?active=1", nil)
+		list, _ := a["list"].([]any)
+		for _, x := range list {
+			if m := x.(map[string]any); m["kind"] == "recording-failed" && m["room"] == f.room.Room {
+				return true
+			}
+		}
+		return false
+	})
+	t.Logf("recovery: disk full: the recording stopped with an alarm %s after publishing began", time.Since(started).Round(time.Millisecond))
+	pub.stop()
+
+	// The hub keeps serving.
+	if st, _ := f.api.call("GET", "/healthz", nil); st != 200 {
+		t.Errorf("healthz after the disk filled: %d", st)
+	}
+	f.power("projector", true)
+
+	// What was written verifies and plays.
+	_, r := f.api.call("GET", "/api/v1/recordings/"+recID, nil)
+	recDir := filepath.Join(f.dir, "data", r["dir"].(string))
+	out, code := run(t, "", "hub", "verify-recording", "--config", f.hubYAML, recDir)
+	t.Logf("hub verify-recording of the recording the full disk stopped: exit %d\n%s", code, out)
+	if code != 0 {
+		t.Errorf("hub verify-recording: exit %d", code)
+	}
+	files, _ := filepath.Glob(filepath.Join(recDir, "*.webm"))
+	if len(files) == 0 {
+		t.Fatal("nothing was recorded before the disk filled")
+	}
+	for _, file := range files {
+		if msg := decodeErrors(t, file); msg != "" {
+			t.Errorf("%s does not decode:\n%s", filepath.Base(file), msg)
+		}
+	}
+
+	// Space freed: the room records again.
+	os.Remove(filler)
+	st, rec = f.api.call("POST", "/api/v1/recordings", map[string]string{"site": f.room.Site, "room": f.room.Room})
+	if st != 201 {
+		t.Fatalf("recording after space was freed: %d %v", st, rec)
+	}
+	publish(t, f, "program")
+	testutil.Eventually(t, 15*time.Second, "the new recording takes the stream", func() bool {
+		_, r := f.api.call("GET", "/api/v1/recordings/"+rec["id"].(string), nil)
+		tracks, _ := r["tracks"].([]any)
+		return r["state"] == "recording" && len(tracks) == 2
+	})
+}
