@@ -32,6 +32,9 @@ const (
 const (
 	defaultTimeout = 5 * time.Second // per-command deadline when the room sets none
 	pollRetryStart = 500 * time.Millisecond
+	// pollRetryMax is the longest wait between polls of an unreachable device: the hub must
+	// see a device back within seconds of it answering again, however long it was away.
+	pollRetryMax = 2 * time.Second
 
 	keepAlive       = 30 * time.Second
 	pingTimeout     = 10 * time.Second

@@ -83,7 +83,7 @@ func (d *device) run(ctx context.Context) {
 }
 
 // healthPoll polls the device and returns when to poll next: the poll period, or while
-// the device is unreachable a backoff from 500ms up to min(period, MaxBackoff).
+// the device is unreachable a backoff (nextRetry).
 func (d *device) healthPoll(ctx context.Context, retry *time.Duration) time.Duration {
 	st, err := d.poll(ctx)
 	if ctx.Err() != nil {
@@ -93,13 +93,20 @@ func (d *device) healthPoll(ctx context.Context, retry *time.Duration) time.Dura
 		*retry = 0
 		return d.period
 	}
-	ceiling := min(d.period, d.a.o.MaxBackoff)
-	if *retry == 0 {
-		*retry = min(pollRetryStart, ceiling)
-	} else {
-		*retry = min(2**retry, ceiling)
-	}
+	*retry = nextRetry(*retry, d.period, d.a.o.MaxBackoff)
 	return *retry
+}
+
+// nextRetry is the wait before the next poll of a device still unreachable after a wait of
+// retry (0: it has just become unreachable): doubling from pollRetryStart, at most the poll
+// period, MaxBackoff and pollRetryMax, so a device that answers again, however long it was
+// away, is seen back within pollRetryMax and one poll.
+func nextRetry(retry, period, maxBackoff time.Duration) time.Duration {
+	ceiling := min(period, maxBackoff, pollRetryMax)
+	if retry == 0 {
+		return min(pollRetryStart, ceiling)
+	}
+	return min(2*retry, ceiling)
 }
 
 // poll asks the device for its state within the per-command deadline.
