@@ -307,7 +307,7 @@ func TestFaultEmbeddedBrokerRestart(t *testing.T) {
 }
 
 // Broker restart, external: the hub and the agent use Debian's mosquitto, which is killed and
-// started again. A command sent while it is down ends in one outcome and does not run once
+// started again 8 s later. A command sent while it is down ends in one outcome and does not run once
 // mosquitto is back; the room converges; commands work again.
 func TestFaultMosquittoRestart(t *testing.T) {
 	mq := newMosquitto(t)
@@ -322,6 +322,9 @@ func TestFaultMosquittoRestart(t *testing.T) {
 	mq.kill()
 	f.lostCommand("projector", map[string]any{"on": false}, "timeout", "unreachable", "unavailable")
 	f.restartSim("cam", true) // the camera power-cycles meanwhile: the hub must learn it is off
+	// Away long enough that the agent's reconnect backoff has grown: it must still be back
+	// within 5 s of the broker.
+	time.Sleep(8 * time.Second)
 	mq.start()
 	repaired := time.Now()
 	f.waitConverged("mosquitto killed and restarted", repaired)

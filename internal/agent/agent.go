@@ -25,7 +25,10 @@ import (
 
 // Defaults of Options.
 const (
-	DefaultMaxBackoff = 30 * time.Second
+	// DefaultMaxBackoff is short: after the broker comes back the room must be at the hub
+	// within seconds, however long the broker was away (paho's reconnect wait doubles from 1s
+	// up to it), and a refused connect costs a broker little.
+	DefaultMaxBackoff = 3 * time.Second
 	DefaultQueueLen   = 16
 )
 
@@ -57,7 +60,7 @@ type Options struct {
 	Version  string // reported in the birth; default "dev"
 	Logger   *slog.Logger
 	// MaxBackoff caps the broker reconnect backoff and the retry backoff of an unreachable
-	// device. Default 30s.
+	// device. Default 3s.
 	MaxBackoff time.Duration
 	// QueueLen is how many commands may wait for one device; a command beyond it is acked
 	// busy. Default 16.

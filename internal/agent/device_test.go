@@ -3,19 +3,21 @@ package agent
 import (
 	"testing"
 	"time"
+
+	"github.com/bailiff/bailiff/internal/config"
 )
 
 // An unreachable device is polled again after a wait that doubles from pollRetryStart and
 // never grows past the poll period, MaxBackoff or pollRetryMax: however long a device was
-// away (a room polled every 10 s, the default 30 s MaxBackoff), it is seen back within
+// away (a room polled every 10 s, a MaxBackoff of 30 s), it is seen back within
 // seconds of answering again.
 func TestNextRetry(t *testing.T) {
 	for _, c := range []struct {
 		period, maxBackoff time.Duration
 		want               []time.Duration
 	}{
-		{10 * time.Second, DefaultMaxBackoff, []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 2 * time.Second, 2 * time.Second}},
-		{time.Second, DefaultMaxBackoff, []time.Duration{500 * time.Millisecond, time.Second, time.Second}},
+		{10 * time.Second, 30 * time.Second, []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 2 * time.Second, 2 * time.Second}},
+		{time.Second, 30 * time.Second, []time.Duration{500 * time.Millisecond, time.Second, time.Second}},
 		{10 * time.Second, 200 * time.Millisecond, []time.Duration{200 * time.Millisecond, 200 * time.Millisecond}},
 	} {
 		var retry time.Duration
@@ -24,5 +26,19 @@ func TestNextRetry(t *testing.T) {
 				t.Errorf("period %s, MaxBackoff %s: wait %d is %s, want %s", c.period, c.maxBackoff, i+1, retry, want)
 			}
 		}
+	}
+}
+
+// With the default options the agent tries the broker again at least every 3 s, so a room is
+// back at the hub within seconds of its broker coming back after a long outage (paho's wait
+// doubles up to this; with the former 30 s a 15 s outage left the room away for 15 s more).
+func TestReconnectBackoffDefault(t *testing.T) {
+	a, err := New(Options{Room: &config.Room{Site: "s", Room: "r", Kind: config.KindTechCourtroom, Name: "R",
+		Poll: config.Duration(time.Second), Timeout: config.Duration(time.Second)}, Broker: "tcp://127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := a.clientOptions().MaxReconnectInterval; got <= 0 || got > 3*time.Second {
+		t.Errorf("broker reconnect backoff up to %s, want at most 3s", got)
 	}
 }
