@@ -31,12 +31,13 @@ func ipCmd(t *testing.T, args ...string) {
 // failed or not.
 func newNetns(t *testing.T) *netns {
 	t.Helper()
-	id := os.Getpid() % 10000
-	n := &netns{t: t, name: fmt.Sprintf("bailiff-fault-%d", id),
+	sweepNetns()
+	id := os.Getpid()
+	n := &netns{t: t, name: fmt.Sprintf("%s%d", netnsPrefix, id),
 		hostIf: fmt.Sprintf("bfh%d", id), nsIf: fmt.Sprintf("bfn%d", id)}
 	// A /30 of 10.99.0.0/16 that no interface of the host uses yet.
 	used, _ := exec.Command("ip", "-4", "-o", "addr").Output()
-	for x := 100 + id%100; ; x++ {
+	for x := 100 + id%100; x < 100+id%100+256; x++ {
 		n.hostIP, n.nsIP = fmt.Sprintf("10.99.%d.1", x%256), fmt.Sprintf("10.99.%d.2", x%256)
 		if !strings.Contains(string(used), fmt.Sprintf("10.99.%d.", x%256)) {
 			break
@@ -55,6 +56,26 @@ func newNetns(t *testing.T) *netns {
 	ipCmd(t, "-n", n.name, "link", "set", n.nsIf, "up")
 	ipCmd(t, "-n", n.name, "link", "set", "lo", "up")
 	return n
+}
+
+const netnsPrefix = "bailiff-fault-"
+
+// sweepNetns deletes what an earlier test process killed before its cleanup left behind: the
+// namespaces (and their veth pairs) named after a process that no longer runs.
+func sweepNetns() {
+	out, _ := exec.Command("ip", "netns", "list").Output()
+	for _, l := range strings.Split(string(out), "\n") {
+		name, _, _ := strings.Cut(strings.TrimSpace(l), " ")
+		pid, ok := strings.CutPrefix(name, netnsPrefix)
+		if !ok || pid == "" {
+			continue
+		}
+		if _, err := os.Stat("/proc/" + pid); err == nil {
+			continue // its test is still running
+		}
+		exec.Command("ip", "netns", "del", name).Run()
+		exec.Command("ip", "link", "del", "bfh"+pid).Run()
+	}
 }
 
 // exec is the command prefix that runs a program inside the namespace.
