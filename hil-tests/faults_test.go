@@ -58,6 +58,31 @@ type faultSite struct {
 	dir  string
 	room *config.Room
 	sims map[string]*simProc
+	lost *lostCmd // the last command sent during a fault, while the hub answered
+}
+
+// lostCmd is a command sent during a fault: its outcome, and how many commands the audit log
+// had for its device before it.
+type lostCmd struct {
+	dev, code string
+	before    int
+}
+
+// auditOutcomes is the results of the audit log's command entries for dev, newest first; nil
+// if the hub does not answer.
+func (f *faultSite) auditOutcomes(dev string) []string {
+	f.t.Helper()
+	st, body := f.tech.call("GET", "/api/v1/audit?action=command&limit=1000&target="+f.room.Site+"/"+f.room.Room+"/"+dev, nil)
+	if st != 200 {
+		return nil
+	}
+	out := []string{}
+	entries, _ := body["entries"].([]any)
+	for _, e := range entries {
+		r, _ := e.(map[string]any)["result"].(string)
+		out = append(out, r)
+	}
+	return out
 }
 
 func (f *faultSite) path() string { return "/api/v1/rooms/" + f.room.Site + "/" + f.room.Room }
@@ -213,9 +238,13 @@ func (f *faultSite) power(dev string, on bool) {
 // exactly one terminal outcome (one of codes), quickly.
 func (f *faultSite) lostCommand(dev string, args any, codes ...string) {
 	f.t.Helper()
+	before := f.auditOutcomes(dev)
 	start := time.Now()
 	st, code := f.send(dev, "power", args)
 	took := time.Since(start)
+	if before != nil && st != 0 {
+		f.lost = &lostCmd{dev: dev, code: code, before: len(before)}
+	}
 	ok := false
 	for _, c := range codes {
 		ok = ok || c == code
@@ -229,13 +258,22 @@ func (f *faultSite) lostCommand(dev string, args any, codes ...string) {
 }
 
 // notLate checks, for a while after recovery, that a command lost to the fault never runs at
-// the device: its power stays as it was.
+// the device (its power stays as it was), and that the hub recorded exactly one outcome for
+// it (the one the API answered): a late ack adds none.
 func (f *faultSite) notLate(dev string, want bool) {
 	f.t.Helper()
 	deadline := time.Now().Add(commandTimeout + time.Second)
 	for time.Now().Before(deadline) {
 		f.powered(dev, want, "after recovery, a command sent during the fault ran late")
 		time.Sleep(100 * time.Millisecond)
+	}
+	if l := f.lost; l != nil {
+		f.lost = nil
+		got := f.auditOutcomes(l.dev)
+		if len(got) != l.before+1 || got[0] != l.code {
+			f.t.Fatalf("the audit log has %d outcomes for %s (newest first %v) after the lost command, want %d, the newest %q",
+				len(got), l.dev, got, l.before+1, l.code)
+		}
 	}
 }
 
@@ -369,7 +407,7 @@ func TestFaultDeviceRestart(t *testing.T) {
 	repaired := time.Now()
 	f.startSim("cam")
 	f.waitConverged("device simulator restarted", repaired)
-	f.powered("cam", false, "a restarted camera starts off")
+	f.notLate("cam", false) // a restarted camera starts off
 	f.power("cam", true)
 	f.power("projector", true)
 }
@@ -393,6 +431,7 @@ func TestFaultSerialLineClosed(t *testing.T) {
 	f.sims["cam"].cable = restartCable(t, cable)
 	f.startSim("cam")
 	f.waitConverged("serial line back", repaired)
+	f.notLate("cam", false) // a restarted camera starts off
 	f.power("cam", true)
 }
 
