@@ -36,12 +36,15 @@ const convergeWithin = 5 * time.Second
 const commandTimeout = 2 * time.Second
 
 // faultRoomYAML is the room the faults are played on: a projector over TCP and a camera over a
-// serial line (a socat pty pair), polled every second.
+// serial line (a socat pty pair), polled every second. A device that comes back while a poll
+// of it is waiting for an answer that will never come is seen back once that poll times out:
+// command_timeout (2s) bounds that.
 const faultRoomYAML = `site: fault-court
 room: court-f
 kind: tech-courtroom
 name: Fault court
 poll: 1s
+command_timeout: 2s
 devices:
   - id: projector
     driver: pjlink
@@ -706,6 +709,7 @@ room: court-f
 kind: tech-courtroom
 name: Fault court
 poll: 1s
+command_timeout: 2s
 devices:
   - id: cam
     driver: visca

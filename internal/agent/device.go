@@ -83,8 +83,12 @@ func (d *device) run(ctx context.Context) {
 }
 
 // healthPoll polls the device and returns when to poll next: the poll period, or while
-// the device is unreachable a backoff (nextRetry).
+// the device is unreachable a backoff (nextRetry) counted from the start of this poll, so a
+// poll that timed out (a silent device) is not followed by a wait as well: a device that
+// answers again is seen back within the poll's timeout and one exchange, not the timeout and
+// a backoff.
 func (d *device) healthPoll(ctx context.Context, retry *time.Duration) time.Duration {
+	start := time.Now()
 	st, err := d.poll(ctx)
 	if ctx.Err() != nil {
 		return d.period // stopping; the loop ends
@@ -94,8 +98,12 @@ func (d *device) healthPoll(ctx context.Context, retry *time.Duration) time.Dura
 		return d.period
 	}
 	*retry = nextRetry(*retry, d.period, d.a.o.MaxBackoff)
-	return *retry
+	return retryWait(*retry, time.Since(start))
 }
+
+// retryWait is how long to wait after a poll that took took before the next, retry after
+// the poll's start.
+func retryWait(retry, took time.Duration) time.Duration { return max(0, retry-took) }
 
 // nextRetry is the wait before the next poll of a device still unreachable after a wait of
 // retry (0: it has just become unreachable): doubling from pollRetryStart, at most the poll

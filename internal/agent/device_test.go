@@ -42,3 +42,17 @@ func TestReconnectBackoffDefault(t *testing.T) {
 		t.Errorf("broker reconnect backoff up to %s, want at most 3s", got)
 	}
 }
+
+// The retry of an unreachable device counts from the start of the poll that failed: after a
+// poll that timed out (longer than the retry) the next starts at once.
+func TestRetryWait(t *testing.T) {
+	for _, c := range []struct{ retry, took, want time.Duration }{
+		{2 * time.Second, 10 * time.Millisecond, 1990 * time.Millisecond},
+		{2 * time.Second, 4 * time.Second, 0},
+		{500 * time.Millisecond, 500 * time.Millisecond, 0},
+	} {
+		if got := retryWait(c.retry, c.took); got != c.want {
+			t.Errorf("retryWait(%s, %s) = %s, want %s", c.retry, c.took, got, c.want)
+		}
+	}
+}
