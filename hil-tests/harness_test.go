@@ -21,6 +21,7 @@ import (
 // simProc is one device simulator running as a process of its own (cmd/devsim).
 type simProc struct {
 	p       *proc
+	cable   *proc             // the socat pty pair of a serial device
 	Driver  string            `json:"driver"`
 	ID      string            `json:"id"`
 	Address string            `json:"address"`
@@ -55,22 +56,21 @@ func (s *simProc) setMode(t *testing.T, mode string) {
 
 // socatPair links two ptys with socat, as a null-modem cable: the simulator opens one end,
 // the agent the other.
-func socatPair(t *testing.T, dir, id string) (simEnd, agentEnd string) {
+func socatPair(t *testing.T, dir, id string) (simEnd, agentEnd string, cable *proc) {
 	t.Helper()
 	bin, err := exec.LookPath("socat")
 	if err != nil {
 		t.Fatal("socat is not installed: run ./scripts/test.sh, which installs it")
 	}
 	simEnd, agentEnd = filepath.Join(dir, id+"-sim"), filepath.Join(dir, id+"-agent")
-	p := start(t, bin, "-d", "-d",
+	cable = start(t, bin, "-d", "-d",
 		"pty,raw,echo=0,link="+simEnd, "pty,raw,echo=0,link="+agentEnd)
-	_ = p
 	testutil.Eventually(t, 5*time.Second, "socat's ptys", func() bool {
 		_, e1 := os.Stat(simEnd)
 		_, e2 := os.Stat(agentEnd)
 		return e1 == nil && e2 == nil
 	})
-	return simEnd, agentEnd
+	return simEnd, agentEnd, cable
 }
 
 // withoutDevices is steps without those on the given devices (in parallel groups too); a group
@@ -147,9 +147,10 @@ func simulateRoom(t *testing.T, path, outDir string) (*config.Room, string, map[
 			args = append(args, "--option", k+"="+v)
 		}
 		agentEnd := ""
+		var cable *proc
 		if kind == transport.Serial {
 			var simEnd string
-			simEnd, agentEnd = socatPair(t, outDir, d.ID)
+			simEnd, agentEnd, cable = socatPair(t, outDir, d.ID)
 			args = append(args, "--serial", simEnd)
 		}
 		p := start(t, "devsim", args...)
@@ -158,7 +159,7 @@ func simulateRoom(t *testing.T, path, outDir string) (*config.Room, string, map[
 			line, _, ok := strings.Cut(p.output(), "\n")
 			return ok && json.Unmarshal([]byte(line), s) == nil && s.Control != ""
 		})
-		s.p = p
+		s.p, s.cable = p, cable
 		sims[d.ID] = s
 		d.Address = s.Address
 		if agentEnd != "" {
@@ -183,41 +184,107 @@ func simulateRoom(t *testing.T, path, outDir string) (*config.Room, string, map[
 	return r, out, sims
 }
 
-// hubWithRooms runs the hub binary with the given rendered room configs, a judge user and
-// each room's agent binary.
+// site is a running hub with its rooms' agents (the binaries), and what it takes to start
+// each again.
 type site struct {
-	t     *testing.T
-	api   *api
-	hub   *proc
-	agent map[string]*proc
+	t         *testing.T
+	api       *api
+	tech      *api // a technician's session
+	hub       *proc
+	hubYAML   string
+	agent     map[string]*proc
+	agentArgs map[string][]string
+	agentWrap []string
 }
 
+// startSite runs the hub binary with the given rendered room configs, a judge and a technician
+// user, and each room's agent binary.
 func startSite(t *testing.T, dir string, rooms []*config.Room, files []string) *site {
 	t.Helper()
 	httpAddr, mqttAddr := testutil.FreePort(t), testutil.FreePort(t)
+	return startSiteWith(t, dir, siteOptions{hubConfig: fmt.Sprintf("http:\n  listen: %s\nmqtt:\n  listen: %s\ndata: data\nrooms: rooms\nmedia:\n  udp: 127.0.0.1:0\n", httpAddr, mqttAddr)}, rooms, files)
+}
+
+// siteOptions change how startSiteWith starts a site.
+type siteOptions struct {
+	hubConfig string // hub.yaml; it must set http.listen
+	// beforeHub, if set, runs once the rooms' agents have credentials (by room: the output of
+	// `hub agents add`), before the hub starts (to start an external broker that knows them).
+	beforeHub func(t *testing.T, creds map[string]string)
+	// agentWrap, if set, runs each agent under this command (e.g. ip netns exec NAME).
+	agentWrap []string
+}
+
+// startSiteWith is startSite with options.
+func startSiteWith(t *testing.T, dir string, o siteOptions, rooms []*config.Room, files []string) *site {
+	t.Helper()
+	hubConfig := o.hubConfig
 	hubYAML := filepath.Join(dir, "hub.yaml")
-	os.WriteFile(hubYAML, []byte(fmt.Sprintf("http:\n  listen: %s\nmqtt:\n  listen: %s\ndata: data\nrooms: rooms\nmedia:\n  udp: 127.0.0.1:0\n", httpAddr, mqttAddr)), 0o644)
+	os.WriteFile(hubYAML, []byte(hubConfig), 0o644)
 	if out, code := run(t, "", "hub", "validate", hubYAML); code != 0 {
 		t.Fatalf("validate: %s", out)
 	}
-	if out, code := run(t, "judge-pw\n", "hub", "users", "add", "judge", "judge", "--config", hubYAML); code != 0 {
-		t.Fatalf("users add: %s", out)
+	for _, u := range [][2]string{{"judge", "judge"}, {"tech", "technician"}} {
+		if out, code := run(t, u[0]+"-pw\n", "hub", "users", "add", u[0], u[1], "--config", hubYAML); code != 0 {
+			t.Fatalf("users add: %s", out)
+		}
 	}
-	s := &site{t: t, agent: map[string]*proc{}}
+	s := &site{t: t, hubYAML: hubYAML, agent: map[string]*proc{}, agentArgs: map[string][]string{}, agentWrap: o.agentWrap}
+	creds := map[string]string{}
+	for i, r := range rooms {
+		// The credentials are standard output (a note for an external broker goes to standard error).
+		cmd := exec.Command(filepath.Join(bin, "hub"), "agents", "add", r.Site+"/"+r.Room, "--config", hubYAML)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("agents add: %v: %s", err, stderr.String())
+		}
+		c := string(out)
+		creds[r.Room] = c
+		cf := filepath.Join(dir, r.Room+".creds")
+		os.WriteFile(cf, []byte(c), 0o600)
+		s.agentArgs[r.Room] = []string{"--config", files[i], "--credentials", cf}
+	}
+	if o.beforeHub != nil {
+		o.beforeHub(t, creds)
+	}
 	s.hub = start(t, "hub", "--config", hubYAML)
 	s.hub.waitOutput(t, 15*time.Second, "Bailiff hub: http://")
-	for i, r := range rooms {
-		creds, code := run(t, "", "hub", "agents", "add", r.Site+"/"+r.Room, "--config", hubYAML)
-		if code != 0 {
-			t.Fatalf("agents add: %s", creds)
-		}
-		cf := filepath.Join(dir, r.Room+".creds")
-		os.WriteFile(cf, []byte(creds), 0o600)
-		s.agent[r.Room] = start(t, "agent", "--config", files[i], "--credentials", cf)
+	for _, r := range rooms {
+		s.startAgent(r.Room)
 	}
-	s.api = &api{t: t, base: "http://" + httpAddr}
+	var cfg struct {
+		HTTP struct {
+			Listen string `yaml:"listen"`
+		} `yaml:"http"`
+	}
+	if err := yaml.Unmarshal([]byte(hubConfig), &cfg); err != nil || cfg.HTTP.Listen == "" {
+		t.Fatalf("hub config without http.listen: %v", err)
+	}
+	s.api = &api{t: t, base: "http://" + cfg.HTTP.Listen}
 	s.api.login("judge", "judge-pw")
+	s.tech = &api{t: t, base: s.api.base}
+	s.tech.login("tech", "tech-pw")
 	return s
+}
+
+// startAgent starts the room's agent binary (again), with the arguments it was first given.
+func (s *site) startAgent(room string) {
+	s.t.Helper()
+	if w := s.agentWrap; len(w) > 0 {
+		args := append(append(append([]string{}, w[1:]...), filepath.Join(bin, "agent")), s.agentArgs[room]...)
+		s.agent[room] = start(s.t, w[0], args...)
+		return
+	}
+	s.agent[room] = start(s.t, "agent", s.agentArgs[room]...)
+}
+
+// startHub starts the hub binary (again) on its config and waits until it serves.
+func (s *site) startHub() {
+	s.t.Helper()
+	s.hub = start(s.t, "hub", "--config", s.hubYAML)
+	s.hub.waitOutput(s.t, 20*time.Second, "Bailiff hub: http://")
 }
 
 // waitReady waits until every device of the room is reachable.

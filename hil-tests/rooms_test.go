@@ -141,9 +141,12 @@ func TestRoomScenarios(t *testing.T) {
 	}
 }
 
-// A simulator that stops answering: the command ends in timeout, the other devices of the room
-// keep working, and the device is back once the simulator answers again.
+// A simulator that stops answering: commands to it end in exactly one outcome, timeout, the
+// hub shows it unreachable, the other devices of the room keep working; once the simulator
+// answers again the hub shows it reachable within 5 s, none of the commands sent while it was
+// silent runs late, and it takes commands again.
 func TestSilentDevice(t *testing.T) {
+	const silentFor = 8 * time.Second
 	if os.Getenv("BAILIFF_HIL_REAL") != "" {
 		t.Skip("needs simulators: it makes a device fall silent")
 	}
@@ -159,12 +162,39 @@ func TestSilentDevice(t *testing.T) {
 			other = d.ID
 		}
 	}
+	power := func() float64 { return num(sims[silent].state(t)["Power"]) }
+	if power() != 0 {
+		t.Fatalf("%s is on to begin with", silent)
+	}
 	sims[silent].setMode(t, "silent")
 	s.commandErr(r, silent, "refresh", nil, "timeout")
+	s.commandErr(r, silent, "power", map[string]any{"on": true}, "timeout")
 	s.command(r, other, "refresh", nil)
+	reachable := func() any {
+		_, body := s.api.call("GET", "/api/v1/rooms/"+r.Site+"/"+r.Room, nil)
+		devs, _ := body["devices"].([]any)
+		for _, d := range devs {
+			if m := d.(map[string]any); m["id"] == silent {
+				return m["reachable"]
+			}
+		}
+		return nil
+	}
+	testutil.Eventually(t, 10*time.Second, silent+" unreachable at the hub", func() bool { return reachable() == false })
+	// Silent long enough that the agent's retries of the unreachable device have backed off
+	// to their longest: the device must still be back at the hub within 5 s of answering.
+	time.Sleep(silentFor)
+
 	sims[silent].setMode(t, "normal")
-	testutil.Eventually(t, 10*time.Second, silent+" answers again", func() bool {
-		st, _ := s.api.call("POST", "/api/v1/rooms/"+r.Site+"/"+r.Room+"/devices/"+silent+"/commands", map[string]any{"action": "refresh"})
-		return st == 200
-	})
+	back := time.Now()
+	testutil.Eventually(t, 5*time.Second, silent+" reachable at the hub again", func() bool { return reachable() == true })
+	t.Logf("recovery: silent device answers again: reachable at the hub %s later", time.Since(back).Round(time.Millisecond))
+	// The power command sent while it was silent never runs.
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if p := power(); p != 0 {
+			t.Fatalf("%s powered (%v) after it answered again: a command sent while it was silent ran late", silent, p)
+		}
+	}
+	s.command(r, silent, "refresh", nil)
+	s.command(r, silent, "power", map[string]any{"on": true})
 }

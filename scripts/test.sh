@@ -10,6 +10,7 @@ command -v mosquitto >/dev/null || need+=(mosquitto)
 command -v mosquitto_sub >/dev/null || need+=(mosquitto-clients)
 command -v socat >/dev/null || need+=(socat)
 command -v ffmpeg >/dev/null || need+=(ffmpeg)   # decodes recorded segments in the recorder's tests
+command -v ip >/dev/null || need+=(iproute2)   # the network namespaces of the partition fault (hil-tests)
 command -v chromium >/dev/null || need+=(chromium)   # the real browser of the WHIP/WHEP and panel tests
 pkg-config --exists opus 2>/dev/null || need+=(libopus-dev pkg-config)   # the agent's microphone path (cgo)
 compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || need+=(postgresql)   # the store on PostgreSQL

@@ -25,13 +25,19 @@ import (
 
 // Defaults of Options.
 const (
-	DefaultMaxBackoff = 30 * time.Second
+	// DefaultMaxBackoff is short: after the broker comes back the room must be at the hub
+	// within seconds, however long the broker was away (paho's reconnect wait doubles from 1s
+	// up to it), and a refused connect costs a broker little.
+	DefaultMaxBackoff = 3 * time.Second
 	DefaultQueueLen   = 16
 )
 
 const (
 	defaultTimeout = 5 * time.Second // per-command deadline when the room sets none
 	pollRetryStart = 500 * time.Millisecond
+	// pollRetryMax is the longest wait between polls of an unreachable device: the hub must
+	// see a device back within seconds of it answering again, however long it was away.
+	pollRetryMax = 2 * time.Second
 
 	keepAlive       = 30 * time.Second
 	pingTimeout     = 10 * time.Second
@@ -54,7 +60,7 @@ type Options struct {
 	Version  string // reported in the birth; default "dev"
 	Logger   *slog.Logger
 	// MaxBackoff caps the broker reconnect backoff and the retry backoff of an unreachable
-	// device. Default 30s.
+	// device. Default 3s.
 	MaxBackoff time.Duration
 	// QueueLen is how many commands may wait for one device; a command beyond it is acked
 	// busy. Default 16.

@@ -83,8 +83,12 @@ func (d *device) run(ctx context.Context) {
 }
 
 // healthPoll polls the device and returns when to poll next: the poll period, or while
-// the device is unreachable a backoff from 500ms up to min(period, MaxBackoff).
+// the device is unreachable a backoff (nextRetry) counted from the start of this poll, so a
+// poll that timed out (a silent device) is not followed by a wait as well: a device that
+// answers again is seen back within the poll's timeout and one exchange, not the timeout and
+// a backoff.
 func (d *device) healthPoll(ctx context.Context, retry *time.Duration) time.Duration {
+	start := time.Now()
 	st, err := d.poll(ctx)
 	if ctx.Err() != nil {
 		return d.period // stopping; the loop ends
@@ -93,13 +97,24 @@ func (d *device) healthPoll(ctx context.Context, retry *time.Duration) time.Dura
 		*retry = 0
 		return d.period
 	}
-	ceiling := min(d.period, d.a.o.MaxBackoff)
-	if *retry == 0 {
-		*retry = min(pollRetryStart, ceiling)
-	} else {
-		*retry = min(2**retry, ceiling)
+	*retry = nextRetry(*retry, d.period, d.a.o.MaxBackoff)
+	return retryWait(*retry, time.Since(start))
+}
+
+// retryWait is how long to wait after a poll that took took before the next, retry after
+// the poll's start.
+func retryWait(retry, took time.Duration) time.Duration { return max(0, retry-took) }
+
+// nextRetry is the wait before the next poll of a device still unreachable after a wait of
+// retry (0: it has just become unreachable): doubling from pollRetryStart, at most the poll
+// period, MaxBackoff and pollRetryMax, so a device that answers again, however long it was
+// away, is seen back within pollRetryMax and one poll.
+func nextRetry(retry, period, maxBackoff time.Duration) time.Duration {
+	ceiling := min(period, maxBackoff, pollRetryMax)
+	if retry == 0 {
+		return min(pollRetryStart, ceiling)
 	}
-	return *retry
+	return min(2*retry, ceiling)
 }
 
 // poll asks the device for its state within the per-command deadline.

@@ -3,11 +3,13 @@ package hub
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/bailiff/bailiff/internal/config"
 	"github.com/bailiff/bailiff/internal/hub/alarms"
+	"github.com/bailiff/bailiff/internal/store"
 )
 
 // A recording that stops on a write error (a full disk) raises a recording-failed alarm
@@ -23,6 +25,19 @@ func TestRecordingFailureRaisesAlarm(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.recs.failed(rv.ID, errors.New("write segment: no space left on device"))
+	// The recording is closed as failed, saying why, and the room can be recorded again.
+	got, err := h.recs.get(ctx, rv.ID)
+	if err != nil || got.State != store.RecordingFailed || !strings.Contains(got.Error, "no space left") {
+		t.Fatalf("failed recording: %+v %v", got, err)
+	}
+	if _, ok := h.recs.active[rv.ID]; ok {
+		t.Fatal("the failed recording is still the room's running one")
+	}
+	again, err := h.recs.start(ctx, "court", "r1")
+	if err != nil {
+		t.Fatalf("recording the room again after a failure: %v", err)
+	}
+	defer h.recs.stop(ctx, again.ID)
 	list, err := h.alarms.List(ctx, true)
 	if err != nil {
 		t.Fatal(err)

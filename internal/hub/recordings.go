@@ -193,6 +193,12 @@ func (a *activeRecording) trackID(base string) string {
 
 // stop ends a recording: no new streams, every track sealed, the manifest closed.
 func (rs *recordings) stop(ctx context.Context, id string) (RecordingView, error) {
+	return rs.stopWith(ctx, id, nil)
+}
+
+// stopWith is stop; a recording that stops because of cause (not nil) is stored failed with
+// it, whatever closing it says.
+func (rs *recordings) stopWith(ctx context.Context, id string, cause error) (RecordingView, error) {
 	rs.mu.Lock()
 	a, ok := rs.active[id]
 	delete(rs.active, id)
@@ -212,6 +218,9 @@ func (rs *recordings) stop(ctx context.Context, id string) (RecordingView, error
 	}
 	a.mu.Unlock()
 	err := a.rec.Close()
+	if cause != nil {
+		err = cause
+	}
 	a.mu.Lock() // the recorder's OnError (failed) may read the row at the same time
 	a.row.Stopped = time.Now().UTC()
 	a.row.Head = a.rec.Head()
@@ -229,7 +238,9 @@ func (rs *recordings) stop(ctx context.Context, id string) (RecordingView, error
 }
 
 // failed is the recorder's OnError: a full disk or a write error. The recording has stopped
-// itself (nothing sealed is touched); the hub raises an alarm and records why.
+// itself (nothing sealed is touched); the hub raises an alarm, and closes the recording as
+// failed, saying why: it is no longer the room's running recording, so the API shows it
+// failed and the room (a hearing in session) can be recorded again once there is space.
 func (rs *recordings) failed(id string, err error) {
 	rs.mu.Lock()
 	a := rs.active[id]
@@ -243,8 +254,12 @@ func (rs *recordings) failed(id string, err error) {
 	a.mu.Unlock()
 	rs.h.log.Error("recording stopped", "recording", id, "error", err)
 	rs.h.alarms.Raise(alarms.RecordingFailed, row.Site, row.Room, "", fmt.Sprintf("recording %s stopped: %v", id, err))
-	row.State, row.Error = store.RecordingFailed, err.Error()
-	rs.h.store.PutRecording(context.Background(), row)
+	// stop closes what is left (the watch for new streams, the tracks, the manifest, which
+	// ends with the error if it can still be written) and stores the recording failed with
+	// the recorder's error.
+	if _, serr := rs.stopWith(context.Background(), id, err); serr != nil {
+		rs.h.log.Error("recording stopped: close", "recording", id, "error", serr)
+	}
 }
 
 // recoverAll seals the recordings a previous run left open (a crash, a kill -9).

@@ -639,12 +639,15 @@ func (s *Server) command(w http.ResponseWriter, r *http.Request) {
 		s.commandError(w, err)
 		return
 	}
+	c := callerOf(r)
 	if !s.Registry.Online(ids[0], ids[1]) {
-		// Fail fast: nobody would answer before the timeout.
+		// Fail fast: nobody would answer before the timeout. Not sent, but asked for: the
+		// audit log has it, with its outcome, like every command.
+		s.Audit.Record(r.Context(), store.AuditEntry{User: c.User, Role: c.Role, Action: audit.Command, Target: strings.Join(ids, "/"),
+			Result: wire.CodeUnreachable, Detail: audit.Detail(map[string]any{"action": req.Action, "args": req.Args, "sent": false})})
 		writeError(w, http.StatusBadGateway, wire.CodeUnreachable, fmt.Sprintf("the agent of room %s/%s is offline", ids[0], ids[1]))
 		return
 	}
-	c := callerOf(r)
 	ack, err := s.Commands.Send(r.Context(), ids[0], ids[1], ids[2], req.Action, req.Args, c.User)
 	result := audit.OK
 	switch {

@@ -155,6 +155,27 @@ func (b *Bus) Publish(topic string, qos byte, retained bool, payload []byte) err
 	return nil
 }
 
+// ErrNotSent is PublishBy's error for a message it did not hand to the client at all, because
+// the broker was not connected: it can never be delivered later.
+var ErrNotSent = errors.New("broker: not connected: message not sent")
+
+// PublishBy sends a QoS 1 message only if the broker is connected now (else ErrNotSent, and
+// nothing is queued to go out on a reconnect), and waits until the broker has it or deadline.
+// A message that was handed over but not acknowledged may still reach the broker later.
+func (b *Bus) PublishBy(topic string, retained bool, payload []byte, deadline time.Time) error {
+	if !b.Connected() {
+		return fmt.Errorf("publish %s: %w", topic, ErrNotSent)
+	}
+	t := b.c.Publish(topic, 1, retained, payload)
+	if !t.WaitTimeout(time.Until(deadline)) {
+		return fmt.Errorf("broker: publish %s: not acknowledged by the deadline", topic)
+	}
+	if err := t.Error(); err != nil {
+		return fmt.Errorf("broker: publish %s: %w", topic, err)
+	}
+	return nil
+}
+
 // Connected reports whether the client is connected now.
 func (b *Bus) Connected() bool { return b.connected.Load() && b.c.IsConnectionOpen() }
 

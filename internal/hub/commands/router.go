@@ -7,12 +7,14 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/bailiff/bailiff/internal/hub/broker"
 	"github.com/bailiff/bailiff/internal/wire"
 )
 
@@ -20,6 +22,17 @@ import (
 type Publisher interface {
 	Publish(topic string, qos byte, retained bool, payload []byte) error
 }
+
+// DeadlinePublisher is a Publisher that can refuse to send at all when the broker is away
+// (returning an error that wraps ErrNotSent) and bound its wait for the broker to a deadline.
+// The router uses it when the publisher has it, so that a command the broker never took ends
+// at once, and one that may still reach the agent later ends only when it has expired.
+type DeadlinePublisher interface {
+	PublishBy(topic string, retained bool, payload []byte, deadline time.Time) error
+}
+
+// ErrNotSent is what a DeadlinePublisher's error wraps when the message was not sent at all.
+var ErrNotSent = broker.ErrNotSent
 
 // Observer is told of every command's outcome and round-trip time (metrics).
 type Observer func(action, code string, d time.Duration)
@@ -109,11 +122,23 @@ func (r *Router) SendWithin(ctx context.Context, timeout time.Duration, site, ro
 		r.mu.Unlock()
 	}()
 
-	if err := r.pub.Publish(wire.DeviceTopic(site, room, device, wire.KindCmd), 1, false, wire.Encode(cmd)); err != nil {
+	topic, payload := wire.DeviceTopic(site, room, device, wire.KindCmd), wire.Encode(cmd)
+	var pubErr error
+	if dp, ok := r.pub.(DeadlinePublisher); ok {
+		pubErr = dp.PublishBy(topic, false, payload, cmd.Expires)
+		if errors.Is(pubErr, ErrNotSent) {
+			// Never sent: it cannot run later, so the outcome is known now.
+			r.observe(action, wire.CodeUnreachable, time.Since(start))
+			return wire.Ack{}, wire.Errorf(wire.CodeUnreachable, "could not send the command to the broker: %v", pubErr)
+		}
+		// Sent but not confirmed: the client may still deliver it, so it ends like a command
+		// without an ack, at its expiry (after which the agent does not start it), unless an
+		// ack comes first.
+	} else if err := r.pub.Publish(topic, 1, false, payload); err != nil {
 		r.observe(action, wire.CodeUnreachable, time.Since(start))
 		return wire.Ack{}, wire.Errorf(wire.CodeUnreachable, "could not send the command to the broker: %v", err)
 	}
-	t := time.NewTimer(timeout)
+	t := time.NewTimer(time.Until(cmd.Expires))
 	defer t.Stop()
 	select {
 	case a := <-ch:
@@ -124,6 +149,10 @@ func (r *Router) SendWithin(ctx context.Context, timeout time.Duration, site, ro
 		r.observe(action, code, time.Since(start))
 		return a, nil
 	case <-t.C:
+		if pubErr != nil {
+			r.observe(action, wire.CodeUnreachable, time.Since(start))
+			return wire.Ack{}, wire.Errorf(wire.CodeUnreachable, "the broker did not take the command within %s: %v", timeout, pubErr)
+		}
 		r.observe(action, wire.CodeTimeout, time.Since(start))
 		return wire.Ack{}, wire.Errorf(wire.CodeTimeout, "no answer from %s/%s/%s within %s", site, room, device, timeout)
 	case <-ctx.Done():

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -138,5 +139,57 @@ func TestRoutersSharingAcks(t *testing.T) {
 	a.HandleAck("t", []byte(`{"id":"hub-a-gone","ok":true}`))
 	if a.LateAcks() != 1 {
 		t.Errorf("an ack of a's own unknown command: late %d", a.LateAcks())
+	}
+}
+
+// deadlinePub is a DeadlinePublisher whose broker is away (err) or takes the command late.
+type deadlinePub struct {
+	err     error
+	ackFrom *Router // if set, the command is acked although the broker did not confirm it
+}
+
+func (d *deadlinePub) Publish(string, byte, bool, []byte) error {
+	panic("the router must use PublishBy")
+}
+
+func (d *deadlinePub) PublishBy(topic string, retained bool, payload []byte, deadline time.Time) error {
+	if d.ackFrom != nil {
+		c, _ := wire.DecodeCommand(payload)
+		go func() {
+			time.Sleep(50 * time.Millisecond)
+			d.ackFrom.HandleAck("bailiff/v1/s/r/d/p/ack", wire.Encode(wire.Ack{ID: c.ID, OK: true}))
+		}()
+	}
+	return d.err
+}
+
+// A command the broker never took ends at once (it cannot run later); one the client may
+// still deliver ends no sooner than its expiry, so it cannot run after its outcome; an ack
+// that comes meanwhile is its outcome.
+func TestRouterBrokerAway(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	var codes []string
+	r := New(&deadlinePub{err: fmt.Errorf("x: %w", ErrNotSent)}, timeout, nil, func(_, code string, _ time.Duration) { codes = append(codes, code) })
+	start := time.Now()
+	_, err := r.Send(context.Background(), "s", "r", "p", "power", json.RawMessage(`{"on":true}`), "judge")
+	if wire.CodeOf(err) != wire.CodeUnreachable || time.Since(start) > timeout/2 {
+		t.Fatalf("not sent: %v after %s, want unreachable at once", err, time.Since(start))
+	}
+
+	r = New(&deadlinePub{err: errors.New("not acknowledged by the deadline")}, timeout, nil, func(_, code string, _ time.Duration) { codes = append(codes, code) })
+	start = time.Now()
+	_, err = r.Send(context.Background(), "s", "r", "p", "power", json.RawMessage(`{"on":true}`), "judge")
+	if wire.CodeOf(err) != wire.CodeUnreachable || time.Since(start) < timeout {
+		t.Fatalf("maybe sent: %v after %s, want unreachable after the expiry", err, time.Since(start))
+	}
+
+	p := &deadlinePub{err: errors.New("connection lost")}
+	r = New(p, timeout, nil, func(_, code string, _ time.Duration) { codes = append(codes, code) })
+	p.ackFrom = r
+	if ack, err := r.Send(context.Background(), "s", "r", "p", "power", json.RawMessage(`{"on":true}`), "judge"); err != nil || !ack.OK {
+		t.Fatalf("acked although unconfirmed: %+v %v", ack, err)
+	}
+	if want := []string{"unreachable", "unreachable", "ok"}; fmt.Sprint(codes) != fmt.Sprint(want) {
+		t.Errorf("outcomes %v, want %v (one each)", codes, want)
 	}
 }
