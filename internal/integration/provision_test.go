@@ -58,6 +58,12 @@ func (e *env) agentConfig(token, room string) (revision, rejected float64, reaso
 func (e *env) restartAgentWithCache(room, cache string) {
 	e.t.Helper()
 	e.stopAgent(room)
+	// The hub must have seen the old agent go: else the room still shows online from it, and a
+	// command sent at once may meet the broker taking the new agent's session over.
+	testutil.Eventually(e.t, 10*time.Second, "the room offline after its agent stopped", func() bool {
+		rv, ok := e.hub.Registry().Room(site, room)
+		return ok && !rv.Online
+	})
 	e.startAgentCaching(room, cache)
 }
 
