@@ -4,7 +4,8 @@
 //
 // Every change is written to the store before it is made in memory and announced, so a hub
 // restart finds the queue as it was. A room's queue is guarded by one mutex: numbers are
-// issued in order per service and no ticket is called twice.
+// issued in order per service and no ticket is called twice. Several hubs may serve one
+// queue: then the store holds its state and the room's lock is the store's (Queue.begin).
 //
 // Rules:
 //   - Call next first completes the window's current ticket (served), then takes the next:
