@@ -147,8 +147,11 @@ func (f *firmware) StartRollout(ctx context.Context, id string, body json.RawMes
 	// The rollout's lock, held while this hub runs it, keeps the group's leader from
 	// resuming it as one that no hub runs.
 	lk, err := f.h.store.TryLock(ctx, rolloutLock(ro.ID))
-	if err != nil || lk == nil {
-		return nil, fmt.Errorf("rollout %s: cannot take its lock: %v", ro.ID, err)
+	if err != nil {
+		return nil, fmt.Errorf("rollout %s: %w", ro.ID, err)
+	}
+	if lk == nil { // a new random ID: only a clash would get here
+		return nil, fmt.Errorf("%w: rollout %s is run by another hub", api.ErrConflict, ro.ID)
 	}
 	rs := f.rolloutState()
 	rs.mu.Lock()

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -38,7 +40,12 @@ func (h *sharedHub) count(action string) int {
 }
 
 // twoSharedHubs makes two hubs' queue managers of the hall on one PostgreSQL schema.
-func twoSharedHubs(t *testing.T) (a, b *sharedHub, clock *testutil.Clock) {
+func twoSharedHubs(t testing.TB) (a, b *sharedHub, clock *testutil.Clock) {
+	return sharedHubs(t, hallYAML)
+}
+
+// sharedHubs makes two hubs' queue managers of the room of yaml on one PostgreSQL schema.
+func sharedHubs(t testing.TB, yaml string) (a, b *sharedHub, clock *testutil.Clock) {
 	srv, err := pgtest.Start()
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +55,7 @@ func twoSharedHubs(t *testing.T) (a, b *sharedHub, clock *testutil.Clock) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := config.ParseRoom("hall.yaml", []byte(hallYAML))
+	r, err := config.ParseRoom("hall.yaml", []byte(yaml))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,5 +208,54 @@ func TestSharedQueueTwoHubs(t *testing.T) {
 	}
 	if n := b.count("reset"); n != 0 {
 		t.Errorf("B announced %d resets; only the ticking hub does", n)
+	}
+}
+
+// benchHallYAML is the hall with a service of five digits, for as many tickets as a benchmark
+// issues.
+var benchHallYAML = strings.Replace(hallYAML, "    - {id: C, name: Copies, prefix: CP, digits: 2}\n",
+	"    - {id: C, name: Copies, prefix: CP, digits: 2}\n    - {id: Z, name: Bench, digits: 5}\n", 1)
+
+// BenchmarkQueueIssue issues tickets, the day's queue holding 300 already: on a lone hub
+// (SQLite, the queue in memory) and on two hubs sharing PostgreSQL, alternately (each issue a
+// transaction under the room's lock that reads the day's tickets anew). Run it with a fixed
+// count (-benchtime=300x), since the day's tickets grow with every issue.
+func BenchmarkQueueIssue(b *testing.B) {
+	const before = 300
+	b.Run("lone-sqlite", func(b *testing.B) {
+		r, err := config.ParseRoom("hall.yaml", []byte(benchHallYAML))
+		if err != nil {
+			b.Fatal(err)
+		}
+		st, err := store.Open(filepath.Join(b.TempDir(), "hub.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer st.Close()
+		m, err := New(context.Background(), []*config.Room{r}, Options{Store: st, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			b.Fatal(err)
+		}
+		q, _ := m.Queue("court", "hall")
+		benchIssue(b, before, q, q)
+	})
+	b.Run("shared-postgres", func(b *testing.B) {
+		x, y, _ := sharedHubs(b, benchHallYAML)
+		benchIssue(b, before, x.q, y.q)
+	})
+}
+
+func benchIssue(b *testing.B, before int, qs ...*Queue) {
+	ctx := context.Background()
+	for i := range before {
+		if _, err := qs[i%len(qs)].Issue(ctx, "Z", false, "api"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		if _, err := qs[i%len(qs)].Issue(ctx, "Z", false, "api"); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
