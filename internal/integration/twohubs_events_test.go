@@ -3,10 +3,12 @@ package integration
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/bailiff/bailiff/internal/testutil"
+	"github.com/bailiff/bailiff/internal/wire"
 )
 
 // What one hub of a share group does itself reaches the event streams of the other: a hearing
@@ -21,6 +23,19 @@ func TestTwoHubsEventsCrossHubs(t *testing.T) {
 		testutil.Eventually(t, 10*time.Second, "the hall online on "+h.httpAddr, func() bool { return h.roomOnline(tech, "hall") })
 	}
 	onA, onB := a.openEvents(tech), b.openEvents(tech)
+
+	// The hub feed is the hubs' own: an observer reading everything it may sees none of it,
+	// and an agent's login cannot put an event on it.
+	url := "tcp://" + a.mqttAddr
+	obs := testutil.MustDial(t, url, "observer", "pw-observer", "obs-feed")
+	defer obs.Disconnect(0)
+	wide := testutil.MustSubscribe(t, obs, "bailiff/#", 1)
+	feeds, feedErr := testutil.Subscribe(obs, wire.FilterHubsAll, 1)
+	c := e.creds["hall"]
+	forger := testutil.MustDial(t, url, c.Username, c.Password, "forger")
+	defer forger.Disconnect(0)
+	testutil.Publish(t, forger, wire.HubFeedTopic("deadbeef"), 1, false,
+		`{"node":"deadbeef","seq":1,"type":"hearing","at":"2026-01-01T00:00:00Z","data":{"id":"forged","site":"court","room":"hall","state":"in-session"}}`)
 
 	// A hearing started through A.
 	judge := a.login("judge")
@@ -77,6 +92,18 @@ func TestTwoHubsEventsCrossHubs(t *testing.T) {
 			t.Errorf("the call seen %d times on one stream, want 1", n)
 		}
 	}
+	if n := onB.count(func(typ string, d map[string]any) bool { return d["id"] == "forged" }); n != 0 {
+		t.Error("an agent's login put an event on the hub feed")
+	}
+	for _, m := range wide.Messages() {
+		if strings.HasPrefix(m.Topic, wire.HubsPrefix) {
+			t.Fatalf("an observer read the hub feed on %s", m.Topic)
+		}
+	}
+	if feedErr == nil && len(feeds.Messages()) != 0 {
+		t.Fatalf("an observer read %d messages of the hub feed", len(feeds.Messages()))
+	}
+
 	// What A sent, B relayed: A did everything here but perhaps raise the alarm (the leader's).
 	ma, mb := a.scrape(), b.scrape()
 	if ma["bailiff_hub_feed_sent_total"] < 4 || mb["bailiff_hub_feed_relayed_total"] < 4 ||
