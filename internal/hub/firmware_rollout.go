@@ -144,6 +144,15 @@ func (f *firmware) StartRollout(ctx context.Context, id string, body json.RawMes
 	now := time.Now().UTC()
 	ro := &RolloutView{ID: "ro-" + newImageID()[3:], Image: id, DeviceType: m.DeviceType, Version: m.Version.String(),
 		Request: req, State: RolloutRunning, By: by, Created: now, Updated: now, Devices: targets}
+	// The rollout's lock, held while this hub runs it, keeps the group's leader from
+	// resuming it as one that no hub runs.
+	lk, err := f.h.store.TryLock(ctx, rolloutLock(ro.ID))
+	if err != nil {
+		return nil, fmt.Errorf("rollout %s: %w", ro.ID, err)
+	}
+	if lk == nil { // a new random ID: only a clash would get here
+		return nil, fmt.Errorf("%w: rollout %s is run by another hub", api.ErrConflict, ro.ID)
+	}
 	rs := f.rolloutState()
 	rs.mu.Lock()
 	rs.active[ro.ID] = ro
@@ -151,7 +160,10 @@ func (f *firmware) StartRollout(ctx context.Context, id string, body json.RawMes
 	rs.mu.Unlock()
 	f.save(ro.ID)
 	f.h.log.Info("firmware rollout started", "rollout", ro.ID, "firmware", id, "devices", len(targets), "by", by)
-	go f.run(ro.ID, m, row, req.Force, by)
+	go func() {
+		defer lk.Release()
+		f.run(ro.ID, m, row, req.Force, by)
+	}()
 	return view, nil
 }
 
@@ -283,11 +295,22 @@ func (f *firmware) resumeRollouts(ctx context.Context) (int, error) {
 		}
 		rs.mu.Lock()
 		_, running := rs.active[v.ID]
-		if !running {
+		rs.mu.Unlock()
+		if running {
+			continue
+		}
+		// Another hub of the group may be running it: it holds the rollout's lock.
+		lk, err := f.h.store.TryLock(ctx, rolloutLock(v.ID))
+		if err != nil || lk == nil {
+			continue
+		}
+		rs.mu.Lock()
+		if _, running = rs.active[v.ID]; !running {
 			rs.active[v.ID] = &v
 		}
 		rs.mu.Unlock()
 		if running {
+			lk.Release()
 			continue
 		}
 		row, err := f.row(ctx, v.Image)
@@ -297,11 +320,13 @@ func (f *firmware) resumeRollouts(ctx context.Context) (int, error) {
 		}
 		if err != nil {
 			f.finish(v.ID, RolloutFailed, "not resumed after the hub restarted: firmware "+v.Image+": "+err.Error())
+			lk.Release()
 			continue
 		}
 		f.h.log.Info("firmware rollout resumed after the hub restarted", "rollout", v.ID, "firmware", v.Image, "devices", len(v.Devices))
 		devs := slices.Clone(v.Devices)
 		go func() {
+			defer lk.Release()
 			f.awaitRooms(ctx, devs, RolloutResumeWait)
 			f.run(v.ID, m, row, v.Request.Force, v.By)
 		}()
@@ -403,8 +428,11 @@ func (f *firmware) setStep(id, site, room, dev, step string, percent int, reason
 	for i := range ro.Devices {
 		d := &ro.Devices[i]
 		if d.Site == site && d.Room == room && d.Device == dev {
-			if terminal(d.Step) && step != d.Step && d.Step != "failed" {
-				break // a late event after the end
+			// Once a device's update has ended, a step of its course (an event, or a state read
+			// later that is older than the event that ended it) changes nothing; another end
+			// does (a device that confirms after the hub gave up on it for want of news).
+			if terminal(d.Step) && (!terminal(step) || d.Step != "failed") {
+				break
 			}
 			d.Step, d.Percent, d.Reason, d.Updated = step, percent, reason, time.Now().UTC()
 			ro.Updated = d.Updated
@@ -547,3 +575,6 @@ func (f *firmware) awaitRooms(ctx context.Context, devs []RolloutDevice, d time.
 		}
 	}
 }
+
+// rolloutLock names the store lock a hub holds while it runs a rollout.
+func rolloutLock(id string) string { return "rollout/" + id }

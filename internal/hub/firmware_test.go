@@ -195,3 +195,44 @@ func TestRolloutStepsFromState(t *testing.T) {
 		t.Fatalf("GetRollout %+v %v", v, err)
 	}
 }
+
+// Once a device's update has ended, a late step of its course (an event or a state that is
+// older than the event that ended it) changes nothing; a device the hub gave up on that
+// confirms after all is shown confirmed.
+func TestRolloutEndedStepsStay(t *testing.T) {
+	data := t.TempDir()
+	st, err := store.Open(filepath.Join(data, "hub.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	log := slog.New(slog.DiscardHandler)
+	feed := registry.NewFeed(16)
+	h := &Hub{opts: Options{DataDir: data}, store: st, log: log, feed: feed, reg: registry.New(feed, log)}
+	h.fw = &firmware{h: h, ctx: context.Background()}
+	rs := h.fw.rolloutState()
+	rs.active["ro-1"] = &RolloutView{ID: "ro-1", Image: "fw-1", State: RolloutRunning, Created: time.Now(),
+		Devices: []RolloutDevice{{Site: "court", Room: "r1", Device: "a", Step: StepSent}, {Site: "court", Room: "r1", Device: "b", Step: StepSent}}}
+	for _, c := range []struct {
+		dev, step, want string
+	}{
+		{"a", "verifying", "verifying"},
+		{"a", "failed", "failed"},
+		{"a", "verifying", "failed"}, // late: its state was read after the event that ended it
+		{"a", "downloading", "failed"},
+		{"a", "confirmed", "confirmed"}, // the hub gave up on it; it confirmed after all
+		{"a", "failed", "confirmed"},
+		{"b", "rolled_back", "rolled_back"},
+		{"b", "rebooting", "rolled_back"},
+		{"b", "confirmed", "rolled_back"},
+	} {
+		h.fw.setStep("ro-1", "court", "r1", c.dev, c.step, 0, "")
+		i := 0
+		if c.dev == "b" {
+			i = 1
+		}
+		if got := h.fw.device("ro-1", i).Step; got != c.want {
+			t.Fatalf("%s after %s: %s, want %s", c.dev, c.step, got, c.want)
+		}
+	}
+}

@@ -96,6 +96,7 @@ type Hub struct {
 	embedded  *broker.Embedded
 	bus       *broker.Bus
 	shared    *broker.Bus // the shared subscriptions' client; nil unless sharing (shared.go)
+	hubFeed   *hubFeed    // feed events to and from the other hubs; nil unless sharing (hubfeed.go)
 	feed      *registry.Feed
 	reg       *registry.Registry
 	router    *commands.Router
@@ -127,6 +128,9 @@ type Hub struct {
 	tlsCert   *tls.Certificate                // the hub's first server certificate; nil without TLS
 	cert      atomic.Pointer[tls.Certificate] // the server certificate presented now (tlsrenew.go)
 	programs  *programs                       // rooms' program streams, voice following, privacy (program.go)
+
+	leading    atomic.Bool   // this hub runs the group's periodic jobs (leader.go)
+	leaderDone chan struct{} // closed when lead has returned; nil before it starts
 
 	cancel    context.CancelFunc
 	serveDone chan struct{}
@@ -288,6 +292,9 @@ func New(o Options) (h *Hub, err error) {
 		if err := h.startShared(node, user, password); err != nil {
 			return nil, err
 		}
+		if err := h.startHubFeed(node); err != nil {
+			return nil, fmt.Errorf("hub: feed of the other hubs: %w", err)
+		}
 	}
 
 	h.prov.publishAll()
@@ -346,11 +353,14 @@ func New(o Options) (h *Hub, err error) {
 	baseCtx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	h.fw.ctx = baseCtx // before the first request: rollouts run until the hub closes
-	// Rollouts the last run left running go on, known before the first request asks.
-	if n, err := h.fw.resumeRollouts(baseCtx); err != nil {
-		h.log.Error("firmware rollouts to resume", "error", err)
-	} else if n > 0 {
-		h.log.Info("firmware rollouts resumed", "count", n)
+	// Rollouts the last run left running go on, known before the first request asks. With
+	// several hubs, the leader resumes those that no hub runs (leader.go).
+	if !h.sharing() {
+		if n, err := h.fw.resumeRollouts(baseCtx); err != nil {
+			h.log.Error("firmware rollouts to resume", "error", err)
+		} else if n > 0 {
+			h.log.Info("firmware rollouts resumed", "count", n)
+		}
 	}
 	h.http = &http.Server{
 		Handler:           mux,
@@ -367,11 +377,9 @@ func New(o Options) (h *Hub, err error) {
 	if err := h.startPublic(baseCtx, apiH); err != nil {
 		return nil, err
 	}
-	go h.housekeeping(baseCtx)
-	go h.alarms.Run(baseCtx)
+	h.leaderDone = make(chan struct{})
+	go h.lead(baseCtx) // alarms, session pruning, the queues' reset (leader.go)
 	go h.fw.watch(baseCtx)
-
-	go h.queues.Run(baseCtx, 30*time.Second)
 	go h.sweepRevoked(baseCtx)
 	go h.renewServerCert(baseCtx)
 	h.log.Info("hub started", "http", h.HTTPAddr(), "public_http", h.PublicAddr(), "mqtt", h.brokerURL, "rooms", len(rooms), "embedded_broker", h.embedded != nil)
@@ -416,6 +424,9 @@ func (h *Hub) Close() {
 		if h.sfu != nil {
 			h.sfu.Close()
 		}
+		if h.hubFeed != nil {
+			h.hubFeed.close()
+		}
 		if h.shared != nil {
 			h.shared.Close()
 		}
@@ -426,6 +437,9 @@ func (h *Hub) Close() {
 			if err := h.embedded.Close(); err != nil {
 				h.log.Error("close broker", "error", err)
 			}
+		}
+		if h.leaderDone != nil {
+			<-h.leaderDone // its lock released before the store closes
 		}
 		if h.store != nil {
 			h.store.Close()

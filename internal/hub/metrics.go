@@ -51,7 +51,20 @@ func newMetrics(h *Hub) *metrics {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "bailiff_mqtt_bad_messages_total", Help: "Agent messages that failed to decode."},
 			func() float64 { return float64(h.reg.BadMessages()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "bailiff_alarms_active", Help: "Alarms raised and not cleared."},
-			func() float64 { return float64(h.alarms.Active()) }),
+			func() float64 { return float64(h.activeAlarms()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "bailiff_leader", Help: "1 while this hub runs the group's periodic jobs (the leader), else 0."},
+			func() float64 {
+				if h.Leading() {
+					return 1
+				}
+				return 0
+			}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "bailiff_hub_feed_sent_total", Help: "Feed events this hub sent to the other hubs of its share group."},
+			func() float64 { return h.hubFeedCount(func(f *hubFeed) int64 { return f.sent.Load() }) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "bailiff_hub_feed_relayed_total", Help: "Feed events of the other hubs relayed into this hub's event streams."},
+			func() float64 { return h.hubFeedCount(func(f *hubFeed) int64 { return f.relayed.Load() }) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "bailiff_hub_feed_dropped_total", Help: "Feed events that could not be sent to the other hubs (buffer full or not acknowledged)."},
+			func() float64 { return h.hubFeedCount(func(f *hubFeed) int64 { return f.dropped.Load() }) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "bailiff_event_streams", Help: "Open server-sent event streams."},
 			func() float64 { return float64(h.feed.Subscribers()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "bailiff_media_sessions", Help: "Open WHIP and WHEP sessions."},

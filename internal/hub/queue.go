@@ -17,6 +17,7 @@ func (h *Hub) startQueues() error {
 		Notify: func(e queue.Event) { h.feed.Publish("queue", e) },
 		Print:  h.printTicket,
 		Log:    h.log,
+		Shared: h.sharing(), // the hubs of the group serve the halls together, through the store
 	})
 	if err != nil {
 		return fmt.Errorf("hub: %w", err)

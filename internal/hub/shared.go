@@ -24,6 +24,10 @@ import (
 // only. That is the device events that drive the litigation hall queue (a ticket button
 // pressed issues one ticket, printed once).
 //
+// What each hub does itself reaches the other hubs' event streams over the hub feed
+// (hubfeed.go); the queues are served from the store (queue.Options.Shared); one hub, the
+// leader, runs the group's periodic jobs (leader.go).
+//
 // In the store, what one SQLite writer made safe is locked in PostgreSQL: the audit log's and
 // notes' hash chains take an advisory lock per chain, an alarm raised by two hubs at once is
 // stored once, and room config revisions retry on a taken number (internal/store/dialect.go).

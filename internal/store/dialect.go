@@ -157,6 +157,10 @@ func (t *tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result
 	return t.Tx.ExecContext(ctx, t.dialect.bind(q), t.dialect.args(args)...)
 }
 
+func (t *tx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return t.Tx.QueryContext(ctx, t.dialect.bind(q), t.dialect.args(args)...)
+}
+
 func (t *tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
 	return t.Tx.QueryRowContext(ctx, t.dialect.bind(q), t.dialect.args(args)...)
 }

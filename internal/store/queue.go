@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 )
@@ -44,9 +45,57 @@ func fromMS(ms int64) time.Time {
 	return time.UnixMilli(ms).UTC()
 }
 
+// queueDB is what the queue's statements run on: the database, or a QueueTx's transaction.
+type queueDB interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// QueueTx is one transaction on a room's queue tickets, holding the room's queue lock: in
+// PostgreSQL a transaction-level advisory lock, so that the hubs sharing the database change
+// one room's queue one at a time and each change starts from the one before it. End it with
+// Commit or Rollback.
+type QueueTx struct {
+	x  queueDB
+	tx *tx
+}
+
+// BeginQueue begins a transaction on site/room's queue, holding its lock.
+func (s *Store) BeginQueue(ctx context.Context, site, room string) (*QueueTx, error) {
+	t, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: queue %s/%s: %w", site, room, err)
+	}
+	if err := t.lock(ctx, "queue/"+site+"/"+room); err != nil {
+		t.Rollback()
+		return nil, fmt.Errorf("store: queue %s/%s: %w", site, room, err)
+	}
+	return &QueueTx{x: t, tx: t}, nil
+}
+
+// Commit commits the transaction, releasing the queue's lock.
+func (q *QueueTx) Commit() error {
+	if err := q.tx.Commit(); err != nil {
+		return fmt.Errorf("store: queue: commit: %w", err)
+	}
+	return nil
+}
+
+// Rollback undoes the transaction, releasing the queue's lock.
+func (q *QueueTx) Rollback() error { return q.tx.Rollback() }
+
 // PutQueueTicket creates or replaces a ticket.
 func (s *Store) PutQueueTicket(ctx context.Context, t QueueTicket) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO queue_tickets(site, room, day, number, seq, origin,
+	return putQueueTicket(ctx, s.db, t)
+}
+
+// PutQueueTicket creates or replaces a ticket within the transaction.
+func (q *QueueTx) PutQueueTicket(ctx context.Context, t QueueTicket) error {
+	return putQueueTicket(ctx, q.x, t)
+}
+
+func putQueueTicket(ctx context.Context, x queueDB, t QueueTicket) error {
+	_, err := x.ExecContext(ctx, `INSERT INTO queue_tickets(site, room, day, number, seq, origin,
 		service, priority, state, source, win, issued, first_called, called, finished, transferred, from_service,
 		calls, call_seq) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 		ON CONFLICT(site, room, day, number) DO UPDATE SET seq=excluded.seq, origin=excluded.origin,
@@ -66,13 +115,22 @@ func (s *Store) PutQueueTicket(ctx context.Context, t QueueTicket) error {
 // CloseQueueTickets sets every ticket of site/room of another day than day that is not in one
 // of the final states to state, finished at. The daily reset uses it for the tickets left over.
 func (s *Store) CloseQueueTickets(ctx context.Context, site, room, day, state string, at time.Time, final []string) error {
+	return closeQueueTickets(ctx, s.db, site, room, day, state, at, final)
+}
+
+// CloseQueueTickets is Store.CloseQueueTickets within the transaction.
+func (q *QueueTx) CloseQueueTickets(ctx context.Context, site, room, day, state string, at time.Time, final []string) error {
+	return closeQueueTickets(ctx, q.x, site, room, day, state, at, final)
+}
+
+func closeQueueTickets(ctx context.Context, x queueDB, site, room, day, state string, at time.Time, final []string) error {
 	q := `UPDATE queue_tickets SET state=?, finished=? WHERE site=? AND room=? AND day<>?`
 	args := []any{state, unixMS(at), site, room, day}
 	for _, f := range final {
 		q += ` AND state<>?`
 		args = append(args, f)
 	}
-	if _, err := s.db.ExecContext(ctx, q, args...); err != nil {
+	if _, err := x.ExecContext(ctx, q, args...); err != nil {
 		return fmt.Errorf("store: close queue tickets %s/%s %s: %w", site, room, day, err)
 	}
 	return nil
@@ -83,18 +141,27 @@ const queueColumns = `site, room, day, number, seq, origin, service, priority, s
 
 // QueueTickets returns the tickets of site/room of one day, in issue order.
 func (s *Store) QueueTickets(ctx context.Context, site, room, day string) ([]QueueTicket, error) {
-	return s.queueTickets(ctx, `SELECT `+queueColumns+` FROM queue_tickets WHERE site=? AND room=? AND day=?
+	return queueTicketsOfDay(ctx, s.db, site, room, day)
+}
+
+// QueueTickets is Store.QueueTickets within the transaction.
+func (q *QueueTx) QueueTickets(ctx context.Context, site, room, day string) ([]QueueTicket, error) {
+	return queueTicketsOfDay(ctx, q.x, site, room, day)
+}
+
+func queueTicketsOfDay(ctx context.Context, x queueDB, site, room, day string) ([]QueueTicket, error) {
+	return queueTickets(ctx, x, `SELECT `+queueColumns+` FROM queue_tickets WHERE site=? AND room=? AND day=?
 		ORDER BY issued, number`, site, room, day)
 }
 
 // QueueTicketsIssued returns the tickets of site/room issued in [from, to), in issue order.
 func (s *Store) QueueTicketsIssued(ctx context.Context, site, room string, from, to time.Time) ([]QueueTicket, error) {
-	return s.queueTickets(ctx, `SELECT `+queueColumns+` FROM queue_tickets WHERE site=? AND room=? AND issued>=?
+	return queueTickets(ctx, s.db, `SELECT `+queueColumns+` FROM queue_tickets WHERE site=? AND room=? AND issued>=?
 		AND issued<? ORDER BY issued, number`, site, room, from.UnixMilli(), to.UnixMilli())
 }
 
-func (s *Store) queueTickets(ctx context.Context, query string, args ...any) ([]QueueTicket, error) {
-	rows, err := s.db.QueryContext(ctx, query, args...)
+func queueTickets(ctx context.Context, x queueDB, query string, args ...any) ([]QueueTicket, error) {
+	rows, err := x.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: queue tickets: %w", err)
 	}

@@ -101,6 +101,20 @@ const (
 	FilterAll    = Prefix + "/#"
 )
 
+// Hub-to-hub topics: what the hubs of a share group tell one another, outside the agents'
+// tree so that no agent or observer ACL rule of contract v1 reaches it (only the hub's login
+// may read or write it).
+const (
+	HubsPrefix = "bailiff/hubs/v1"
+	// FilterHubFeeds matches every hub's feed topic (HubFeedTopic).
+	FilterHubFeeds = HubsPrefix + "/feed/+"
+	// FilterHubsAll is every hub-to-hub topic, for a broker's ACL.
+	FilterHubsAll = HubsPrefix + "/#"
+)
+
+// HubFeedTopic is the topic on which the hub with node ID node publishes its own feed events.
+func HubFeedTopic(node string) string { return HubsPrefix + "/feed/" + node }
+
 // RoomFilter returns the filter of every device topic of kind k in one room.
 func RoomFilter(site, room string, k Kind) string {
 	return Prefix + "/" + site + "/" + room + "/d/+/" + string(k)

@@ -88,14 +88,27 @@ func New(c Config) (*Service, error) {
 		c.LampHours = DefaultLampHours
 	}
 	s := &Service{c: c, active: map[key]active{}}
-	as, err := c.Store.Alarms(context.Background(), true, math.MaxInt32)
-	if err != nil {
-		return nil, fmt.Errorf("alarms: %w", err)
-	}
-	for _, a := range as {
-		s.active[key{a.Site, a.Room, a.Device, a.Kind}] = active{id: a.ID, message: a.Message, raised: a.Raised}
+	if err := s.Reload(context.Background()); err != nil {
+		return nil, err
 	}
 	return s, nil
+}
+
+// Reload reads the active alarms from the store again: several hubs share it, and a hub that
+// takes over raising and clearing them (Run) starts from what the one before it left.
+func (s *Service) Reload(ctx context.Context) error {
+	as, err := s.c.Store.Alarms(ctx, true, math.MaxInt32)
+	if err != nil {
+		return fmt.Errorf("alarms: %w", err)
+	}
+	act := make(map[key]active, len(as))
+	for _, a := range as {
+		act[key{a.Site, a.Room, a.Device, a.Kind}] = active{id: a.ID, message: a.Message, raised: a.Raised}
+	}
+	s.mu.Lock()
+	s.active = act
+	s.mu.Unlock()
+	return nil
 }
 
 // Active is the number of active alarms.
@@ -218,7 +231,9 @@ func (s *Service) clearLocked(k key, cur active) time.Time {
 		s.c.Logger.Error("cannot clear an alarm", "id", cur.id, "error", err)
 		return time.Time{}
 	}
-	delete(s.active, k)
+	if c, ok := s.active[k]; ok && c.id == cur.id {
+		delete(s.active, k)
+	}
 	s.c.Logger.Info("alarm cleared", "site", k.site, "room", k.room, "device", k.device, "alarm", k.kind)
 	v := viewOf(store.Alarm{ID: cur.id, Site: k.site, Room: k.room, Device: k.device, Kind: k.kind, Message: cur.message, Raised: cur.raised, Cleared: now})
 	s.c.Feed.Publish("alarm", eventOf(v, "cleared"))
@@ -251,9 +266,12 @@ func (s *Service) Ack(ctx context.Context, id int64, by string) (any, error) {
 	if a.Cleared.IsZero() && eventAlarm(a.Kind) {
 		s.mu.Lock()
 		k := key{a.Site, a.Room, a.Device, a.Kind}
-		if cur, ok := s.active[k]; ok && cur.id == a.ID {
-			a.Cleared = s.clearLocked(k, cur)
+		cur, ok := s.active[k]
+		if !ok || cur.id != a.ID {
+			// Raised by another hub sharing the store: cleared here all the same.
+			cur = active{id: a.ID, message: a.Message, raised: a.Raised}
 		}
+		a.Cleared = s.clearLocked(k, cur)
 		s.mu.Unlock()
 	}
 	v := viewOf(a)

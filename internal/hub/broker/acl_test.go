@@ -77,7 +77,7 @@ func TestClientIDAllowed(t *testing.T) {
 func TestMosquittoACL(t *testing.T) {
 	got := MosquittoACL("hub", []string{"observer"}, [][2]string{{"court", "r2"}, {"court", "r1"}})
 	for _, want := range []string{
-		"user hub\ntopic readwrite bailiff/v1/#\n",
+		"user hub\ntopic readwrite bailiff/v1/#\ntopic readwrite bailiff/hubs/v1/#\n",
 		"user observer\ntopic read bailiff/v1/#\n",
 		"user agent/court/r1\ntopic write bailiff/v1/court/r1/agent\ntopic write bailiff/v1/court/r1/meter\ntopic write bailiff/v1/court/r1/d/+/state\ntopic write bailiff/v1/court/r1/d/+/ack\ntopic write bailiff/v1/court/r1/d/+/event\ntopic read bailiff/v1/court/r1/config\ntopic read bailiff/v1/court/r1/d/+/cmd\n",
 	} {

@@ -24,6 +24,8 @@ type Options struct {
 	Log    *slog.Logger
 	// PrintTimeout bounds one print; default 10s.
 	PrintTimeout time.Duration
+	// Shared: several hubs serve the queues, which then live in the store (see Queue.begin).
+	Shared bool
 }
 
 // Manager holds the queues of every room that has one.
@@ -51,8 +53,10 @@ func New(ctx context.Context, rooms []*config.Room, o Options) (*Manager, error)
 			continue
 		}
 		q := newQueue(r.Site, r.Room, r.Queue, o.Store, o.Now, o.Notify, o.Log)
+		q.shared = o.Shared
 		q.mu.Lock()
 		err := q.load(ctx)
+		q.said = q.day
 		q.mu.Unlock()
 		if err != nil {
 			return nil, fmt.Errorf("queue %s/%s: load: %w", r.Site, r.Room, err)
@@ -224,13 +228,9 @@ func (m *Manager) Run(ctx context.Context, interval time.Duration) {
 		case <-t.C:
 		}
 		for _, q := range m.queues {
-			if err := q.begin(ctx); err != nil {
-				if ctx.Err() == nil {
-					m.opts.Log.Warn("queue: daily reset", "site", q.site, "room", q.room, "error", err)
-				}
-				continue
+			if err := q.tick(ctx); err != nil && ctx.Err() == nil {
+				m.opts.Log.Warn("queue: daily reset", "site", q.site, "room", q.room, "error", err)
 			}
-			q.mu.Unlock()
 		}
 	}
 }

@@ -4,7 +4,8 @@
 //
 // Every change is written to the store before it is made in memory and announced, so a hub
 // restart finds the queue as it was. A room's queue is guarded by one mutex: numbers are
-// issued in order per service and no ticket is called twice.
+// issued in order per service and no ticket is called twice. Several hubs may serve one
+// queue: then the store holds its state and the room's lock is the store's (Queue.begin).
 //
 // Rules:
 //   - Call next first completes the window's current ticket (served), then takes the next:
@@ -55,12 +56,19 @@ var (
 	ErrBadArgs  = errors.New("queue: bad request")
 )
 
-// Store is what the queue keeps its tickets in.
-type Store interface {
+// Tickets is where a queue reads and writes its tickets: the store, or one transaction of it.
+type Tickets interface {
 	PutQueueTicket(ctx context.Context, t store.QueueTicket) error
 	QueueTickets(ctx context.Context, site, room, day string) ([]store.QueueTicket, error)
-	QueueTicketsIssued(ctx context.Context, site, room string, from, to time.Time) ([]store.QueueTicket, error)
 	CloseQueueTickets(ctx context.Context, site, room, day, state string, at time.Time, final []string) error
+}
+
+// Store is what the queue keeps its tickets in.
+type Store interface {
+	Tickets
+	QueueTicketsIssued(ctx context.Context, site, room string, from, to time.Time) ([]store.QueueTicket, error)
+	// BeginQueue begins a transaction holding the room's queue lock (shared queues).
+	BeginQueue(ctx context.Context, site, room string) (*store.QueueTx, error)
 }
 
 // Ticket is a ticket as the API shows it.
@@ -105,8 +113,13 @@ type Queue struct {
 	now        func() time.Time
 	notify     func(Event)
 	log        *slog.Logger
+	shared     bool // several hubs serve the queue: the store holds its state (shared below)
 
 	mu      sync.Mutex
+	tk      Tickets        // st, or the transaction of the change under way (shared)
+	tx      *store.QueueTx // the change under way's transaction (shared); nil otherwise
+	held    []Event        // events of the change under way, sent once it is committed (shared)
+	said    string         // the day whose reset this hub last announced (shared)
 	day     string
 	tickets map[string]*store.QueueTicket // today's, by number
 	waiting map[string]*lists             // service → its waiting tickets
@@ -124,7 +137,7 @@ func (l *lists) len() int { return len(l.priority) + len(l.normal) }
 const recentCalls = 10
 
 func newQueue(site, room string, cfg config.Queue, st Store, now func() time.Time, notify func(Event), log *slog.Logger) *Queue {
-	q := &Queue{site: site, room: room, cfg: cfg, st: st, now: now, notify: notify, log: log,
+	q := &Queue{site: site, room: room, cfg: cfg, st: st, tk: st, now: now, notify: notify, log: log,
 		services: map[string]config.QueueService{}, windows: map[string]config.QueueWindow{}}
 	for _, s := range cfg.Services {
 		q.services[s.ID] = s
@@ -154,10 +167,15 @@ func (q *Queue) dayOf(t time.Time) string {
 func (q *Queue) load(ctx context.Context) error {
 	now := q.now()
 	day := q.dayOf(now)
-	if err := q.st.CloseQueueTickets(ctx, q.site, q.room, day, Expired, now, final); err != nil {
+	if err := q.tk.CloseQueueTickets(ctx, q.site, q.room, day, Expired, now, final); err != nil {
 		return err
 	}
-	ts, err := q.st.QueueTickets(ctx, q.site, q.room, day)
+	return q.read(ctx, day)
+}
+
+// read makes the state in memory the store's tickets of day. Call with mu held.
+func (q *Queue) read(ctx context.Context, day string) error {
+	ts, err := q.tk.QueueTickets(ctx, q.site, q.room, day)
 	if err != nil {
 		return err
 	}
@@ -267,12 +285,16 @@ func (q *Queue) emit(action string, t *store.QueueTicket, window string) {
 	if t != nil {
 		ev.Ticket = q.view(t)
 	}
+	if q.tx != nil {
+		q.held = append(q.held, ev)
+		return
+	}
 	q.notify(ev)
 }
 
 // save writes t to the store and, when that worked, makes it the ticket in memory.
 func (q *Queue) save(ctx context.Context, t store.QueueTicket) (*store.QueueTicket, error) {
-	if err := q.st.PutQueueTicket(ctx, t); err != nil {
+	if err := q.tk.PutQueueTicket(ctx, t); err != nil {
 		return nil, fmt.Errorf("queue %s/%s: %w", q.site, q.room, err)
 	}
 	p, ok := q.tickets[t.Number]
@@ -291,22 +313,96 @@ func (q *Queue) save(ctx context.Context, t store.QueueTicket) (*store.QueueTick
 	return p, nil
 }
 
-// begin takes the lock and starts a new day if it is time. The caller unlocks.
-func (q *Queue) begin(ctx context.Context) error {
+// Several hubs may serve one queue (Options.Shared). Then the store holds the queue's state
+// and memory only a picture of it for the call under way: a change runs in one store
+// transaction holding the room's queue lock (store.BeginQueue: in PostgreSQL an advisory lock,
+// so the hubs change the room's queue one at a time), starting from the tickets read anew in
+// that transaction, and its events go out once it has committed; a read reads the tickets
+// anew. So numbers are issued in order across the hubs and no ticket is called twice. A lone
+// hub keeps the state in memory, as every change writes it through.
+
+// begin takes the lock and starts a new day if it is time; shared, it reads the queue anew
+// from the store, for a change (write) within a transaction holding the room's lock. The
+// caller ends with release.
+func (q *Queue) begin(ctx context.Context, write bool) error {
 	q.mu.Lock()
-	if err := q.rollover(ctx); err != nil {
-		q.mu.Unlock()
+	if !q.shared {
+		if err := q.rollover(ctx); err != nil {
+			q.mu.Unlock()
+			return err
+		}
+		return nil
+	}
+	if write {
+		tx, err := q.st.BeginQueue(ctx, q.site, q.room)
+		if err != nil {
+			q.mu.Unlock()
+			return fmt.Errorf("queue %s/%s: %w", q.site, q.room, err)
+		}
+		q.tx, q.tk = tx, tx
+	}
+	if err := q.refresh(ctx); err != nil {
+		q.release(&err)
+		return fmt.Errorf("queue %s/%s: %w", q.site, q.room, err)
+	}
+	return nil
+}
+
+// refresh reads the queue's tickets anew (shared): today's, and on a new day the earlier
+// days' left-overs are closed first. Call with mu held.
+func (q *Queue) refresh(ctx context.Context) error {
+	if day := q.dayOf(q.now()); day == q.day {
+		return q.read(ctx, day)
+	}
+	return q.load(ctx)
+}
+
+// release ends what begin began and unlocks. Shared, a change's transaction commits when the
+// change did what it was asked or refused it for the queue's own reasons (a 4xx: nothing or
+// only what stands was written, e.g. call-next's completed ticket), and its events go out; on
+// any other error it is rolled back.
+func (q *Queue) release(errp *error) {
+	defer q.mu.Unlock()
+	tx, held := q.tx, q.held
+	q.tx, q.tk, q.held = nil, q.st, nil
+	if tx == nil {
+		return
+	}
+	if err := *errp; err != nil && !errors.Is(err, ErrConflict) && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrBadArgs) {
+		tx.Rollback()
+		return
+	}
+	if err := tx.Commit(); err != nil {
+		*errp = fmt.Errorf("queue %s/%s: %w", q.site, q.room, err)
+		return
+	}
+	for _, ev := range held {
+		q.notify(ev)
+	}
+}
+
+// tick starts a new day if it is time (Manager.Run). Shared, the hub that ticks (the group's
+// leader) announces each day's reset once.
+func (q *Queue) tick(ctx context.Context) (err error) {
+	if err := q.begin(ctx, false); err != nil {
 		return err
+	}
+	defer q.release(&err)
+	if q.shared && q.said != q.day {
+		if q.said != "" {
+			q.emit("reset", nil, "")
+		}
+		q.said = q.day
 	}
 	return nil
 }
 
 // Issue issues a ticket of service; source says what asked for it.
-func (q *Queue) Issue(ctx context.Context, service string, priority bool, source string) (Ticket, error) {
-	if err := q.begin(ctx); err != nil {
+func (q *Queue) Issue(ctx context.Context, service string, priority bool, source string) (_ Ticket, err error) {
+	if err := q.begin(ctx, true); err != nil {
 		return Ticket{}, err
 	}
-	defer q.mu.Unlock()
+	defer q.release(&err)
 	s, ok := q.services[service]
 	if !ok {
 		return Ticket{}, fmt.Errorf("%w: no service %q in %s/%s; services: %s", ErrNotFound, service, q.site, q.room, q.serviceList())
@@ -426,11 +522,11 @@ func (q *Queue) call(ctx context.Context, t *store.QueueTicket, window, action s
 }
 
 // CallNext completes the window's current ticket and calls the next one.
-func (q *Queue) CallNext(ctx context.Context, window string) (Ticket, error) {
-	if err := q.begin(ctx); err != nil {
+func (q *Queue) CallNext(ctx context.Context, window string) (_ Ticket, err error) {
+	if err := q.begin(ctx, true); err != nil {
 		return Ticket{}, err
 	}
-	defer q.mu.Unlock()
+	defer q.release(&err)
 	w, err := q.window(window)
 	if err != nil {
 		return Ticket{}, err
@@ -451,11 +547,11 @@ func (q *Queue) CallNext(ctx context.Context, window string) (Ticket, error) {
 
 // Recall announces the window's current ticket again; with a number, it calls back a
 // no-show of this window instead (completing the current ticket).
-func (q *Queue) Recall(ctx context.Context, window, number string) (Ticket, error) {
-	if err := q.begin(ctx); err != nil {
+func (q *Queue) Recall(ctx context.Context, window, number string) (_ Ticket, err error) {
+	if err := q.begin(ctx, true); err != nil {
 		return Ticket{}, err
 	}
-	defer q.mu.Unlock()
+	defer q.release(&err)
 	if _, err := q.window(window); err != nil {
 		return Ticket{}, err
 	}
@@ -506,11 +602,11 @@ func (q *Queue) Complete(ctx context.Context, window string) (Ticket, error) {
 	return q.end(ctx, window, Served)
 }
 
-func (q *Queue) end(ctx context.Context, window, state string) (Ticket, error) {
-	if err := q.begin(ctx); err != nil {
+func (q *Queue) end(ctx context.Context, window, state string) (_ Ticket, err error) {
+	if err := q.begin(ctx, true); err != nil {
 		return Ticket{}, err
 	}
-	defer q.mu.Unlock()
+	defer q.release(&err)
 	if _, err := q.window(window); err != nil {
 		return Ticket{}, err
 	}
@@ -526,11 +622,11 @@ func (q *Queue) end(ctx context.Context, window, state string) (Ticket, error) {
 
 // Transfer sends the window's current ticket to wait for another service, keeping its number
 // and issue time.
-func (q *Queue) Transfer(ctx context.Context, window, service string) (Ticket, error) {
-	if err := q.begin(ctx); err != nil {
+func (q *Queue) Transfer(ctx context.Context, window, service string) (_ Ticket, err error) {
+	if err := q.begin(ctx, true); err != nil {
 		return Ticket{}, err
 	}
-	defer q.mu.Unlock()
+	defer q.release(&err)
 	if _, err := q.window(window); err != nil {
 		return Ticket{}, err
 	}
@@ -586,11 +682,11 @@ type LiveWindow struct {
 }
 
 // Live returns the live queue.
-func (q *Queue) Live(ctx context.Context) (Live, error) {
-	if err := q.begin(ctx); err != nil {
+func (q *Queue) Live(ctx context.Context) (_ Live, err error) {
+	if err := q.begin(ctx, false); err != nil {
 		return Live{}, err
 	}
-	defer q.mu.Unlock()
+	defer q.release(&err)
 	l := Live{Site: q.site, Room: q.room, Day: q.day, Services: []LiveService{}, Windows: []LiveWindow{}, Recent: []Ticket{}}
 	for _, s := range q.cfg.Services {
 		ls := LiveService{ID: s.ID, Prefix: s.PrefixOf(), Name: s.Name, Names: s.Names, Waiting: []Ticket{}, Issued: q.seq[s.ID]}
@@ -616,19 +712,29 @@ func (q *Queue) Live(ctx context.Context) (Live, error) {
 	return l, nil
 }
 
-// WaitingCounts returns how many tickets wait per service.
+// WaitingCounts returns how many tickets wait per service (shared: as the store has them,
+// or as last read should the store not answer within 2s).
 func (q *Queue) WaitingCounts() map[string]int {
+	if q.shared {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		var err error
+		if q.begin(ctx, false) == nil {
+			defer q.release(&err)
+			return q.waitingCounts()
+		}
+	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	return q.waitingCounts()
 }
 
 // Ticket returns one of today's tickets.
-func (q *Queue) Ticket(ctx context.Context, number string) (Ticket, error) {
-	if err := q.begin(ctx); err != nil {
+func (q *Queue) Ticket(ctx context.Context, number string) (_ Ticket, err error) {
+	if err := q.begin(ctx, false); err != nil {
 		return Ticket{}, err
 	}
-	defer q.mu.Unlock()
+	defer q.release(&err)
 	t, ok := q.tickets[number]
 	if !ok {
 		return Ticket{}, fmt.Errorf("%w: no ticket %q today", ErrNotFound, number)

@@ -24,6 +24,7 @@ type Feed struct {
 	seq    atomic.Uint64
 	buffer int
 	drops  atomic.Int64
+	out    atomic.Pointer[func(Event)]
 }
 
 // NewFeed returns a feed whose subscribers each buffer up to buffer events.
@@ -31,13 +32,30 @@ func NewFeed(buffer int) *Feed {
 	return &Feed{subs: map[chan Event]struct{}{}, buffer: buffer}
 }
 
-// Publish sends an event to every subscriber.
+// Publish sends an event to every subscriber, and to the out function (SetOut).
 func (f *Feed) Publish(typ string, data any) {
 	b, err := json.Marshal(data)
 	if err != nil {
 		return
 	}
-	ev := Event{ID: f.seq.Add(1), Type: typ, At: time.Now().UTC(), Data: b}
+	ev := f.send(typ, time.Now().UTC(), b)
+	if out := f.out.Load(); out != nil {
+		(*out)(ev)
+	}
+}
+
+// Relay sends an event that another hub published on its own feed to every subscriber, with
+// this feed's next ID; the out function does not see it, so it is never sent back.
+func (f *Feed) Relay(typ string, at time.Time, data json.RawMessage) {
+	f.send(typ, at, data)
+}
+
+// SetOut makes fn see every event published on this feed (not those relayed). fn runs on the
+// publisher's goroutine, often under its lock: it must not block.
+func (f *Feed) SetOut(fn func(Event)) { f.out.Store(&fn) }
+
+func (f *Feed) send(typ string, at time.Time, data json.RawMessage) Event {
+	ev := Event{ID: f.seq.Add(1), Type: typ, At: at, Data: data}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for ch := range f.subs {
@@ -49,6 +67,7 @@ func (f *Feed) Publish(typ string, data any) {
 			f.drops.Add(1)
 		}
 	}
+	return ev
 }
 
 // Subscribe returns a channel of events and a function that ends the subscription.
