@@ -19,7 +19,11 @@ type StampConn struct {
 	// sequence number and the kernel's receive time (Unix nanoseconds;
 	// where the system has no receive timestamps, the time of the read).
 	OnRTP func(pt uint8, seq uint16, at int64)
-	oob   []byte
+	// Drop, when set before the first read, keeps RTP datagrams from the peer's stack once
+	// stamped: a receiver that costs next to nothing, for a benchmark whose viewers stand
+	// for other machines (ICE, DTLS and RTCP still go through, so the session stays up).
+	Drop bool
+	oob  []byte
 }
 
 // ListenStamped opens a UDP socket on addr (e.g. "127.0.0.1:0") with
@@ -46,18 +50,25 @@ func ListenStamped(addr string, rcvbuf int) (*StampConn, error) {
 
 // ReadFrom reads one datagram and reports it to OnRTP when it is RTP.
 func (s *StampConn) ReadFrom(b []byte) (int, net.Addr, error) {
-	n, oobn, _, addr, err := s.c.ReadMsgUDP(b, s.oob)
-	if err != nil {
-		return n, addr, err
-	}
-	if s.OnRTP != nil && n >= 12 && b[0]>>6 == 2 && (b[1] < 192 || b[1] > 223) { // RTP, not RTCP (RFC 5761)
-		at := stampOf(s.oob[:oobn])
-		if at == 0 {
-			at = time.Now().UnixNano()
+	for {
+		n, oobn, _, addr, err := s.c.ReadMsgUDP(b, s.oob)
+		if err != nil {
+			return n, addr, err
 		}
-		s.OnRTP(b[1]&0x7f, uint16(b[2])<<8|uint16(b[3]), at)
+		if n >= 12 && b[0]>>6 == 2 && (b[1] < 192 || b[1] > 223) { // RTP, not RTCP (RFC 5761)
+			if s.OnRTP != nil {
+				at := stampOf(s.oob[:oobn])
+				if at == 0 {
+					at = time.Now().UnixNano()
+				}
+				s.OnRTP(b[1]&0x7f, uint16(b[2])<<8|uint16(b[3]), at)
+			}
+			if s.Drop {
+				continue
+			}
+		}
+		return n, addr, nil
 	}
-	return n, addr, nil
 }
 
 // WriteTo sends one datagram.
