@@ -88,7 +88,9 @@ func (a *axis) moving(now time.Time) bool {
 	if a.toward {
 		return a.at(now) != a.target
 	}
-	p := a.at(now)
+	// Driven, it stops at a limit as the position it reports (rounded) reaches it: a state
+	// never shows the limit and the motor still moving.
+	p := math.Round(a.at(now))
 	return a.vel < 0 && p > a.lo || a.vel > 0 && p < a.hi
 }
 

@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bailiff/bailiff/internal/hub/auth"
+	"github.com/bailiff/bailiff/internal/store"
 	"github.com/bailiff/bailiff/internal/wire"
 )
 
@@ -98,13 +100,23 @@ func (s *Server) getFirmware(w http.ResponseWriter, r *http.Request) {
 func (s *Server) firmwareImage(w http.ResponseWriter, r *http.Request) {
 	if tok := bearer(r); strings.HasPrefix(tok, "agent.") {
 		parts := strings.SplitN(strings.TrimPrefix(tok, "agent."), ".", 3)
-		if len(parts) != 3 || !wire.ValidID(parts[0]) || !wire.ValidID(parts[1]) || s.AgentAuth == nil ||
-			s.AgentAuth(r.Context(), parts[0], parts[1], parts[2]) != nil {
+		var err error = auth.ErrMismatch
+		if len(parts) == 3 && wire.ValidID(parts[0]) && wire.ValidID(parts[1]) && s.AgentAuth != nil {
+			err = s.AgentAuth(r.Context(), parts[0], parts[1], parts[2])
+		}
+		switch {
+		case err == nil:
+			s.serveFirmware(w, r)
+		case errors.Is(err, auth.ErrMismatch) || errors.Is(err, store.ErrNotFound):
 			w.Header().Set("WWW-Authenticate", `Bearer realm="bailiff", error="invalid_token"`)
 			writeError(w, http.StatusUnauthorized, "unauthorized", "agent credentials not accepted")
-			return
+		default:
+			// The credentials could not be checked (the hub is stopping, the store is away):
+			// the agent tries again, as it does for any 5xx.
+			s.Log.Warn("firmware image: agent credentials not checked", "site", parts[0], "error", err)
+			w.Header().Set("Retry-After", "2")
+			writeError(w, http.StatusServiceUnavailable, "unavailable", "the agent's credentials cannot be checked now; try again")
 		}
-		s.serveFirmware(w, r)
 		return
 	}
 	s.authed(auth.IsTechnician, s.serveFirmware)(w, r)
