@@ -314,6 +314,9 @@ func New(o Options) (h *Hub, err error) {
 	h.actions = &hubActions{h: h}
 	h.scenes = &scenes.Runner{Commands: h.router, Hub: h.actions, Room: h.prov.room, Online: h.reg.Online,
 		Timeout: o.CommandTimeout, Report: h.sceneReport, Log: h.log}
+	if h.sharing() {
+		h.scenes.Exclusive = h.sceneLock
+	}
 	h.hearings = &hearings.Service{Store: h.store, Scenes: h.scenes, Recorder: recorder{h.recs}, Audit: h.audit,
 		RoomKnown: func(site, room string) bool { _, ok := h.prov.room(site, room); return ok },
 		Publish:   h.feed.Publish, Log: h.log, Ended: h.invites.hearingEnded}

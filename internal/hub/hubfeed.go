@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"sync"
@@ -117,6 +118,13 @@ func (f *hubFeed) receive(topic string, payload []byte) {
 	}
 	f.relayed.Add(1)
 	f.h.feed.Relay(m.Type, m.At, m.Data)
+	if m.Type == "room-config" { // off the broker's delivery goroutine: it reads the store
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			f.h.prov.follow(ctx, m.Data)
+		}()
+	}
 }
 
 func (f *hubFeed) close() { f.stop.Do(func() { close(f.done) }) }

@@ -137,6 +137,46 @@ func (p *provisioning) publish(r *config.Room) error {
 	return p.h.bus.Publish(wire.RoomTopic(r.Site, r.Room, wire.KindConfig), 1, true, wire.Encode(msg))
 }
 
+// follow takes a room config revision another hub of the share group stored (its
+// "room-config" feed event): this hub's scenes, hearings, program and checks run it from then
+// on, as they would had the push come here.
+func (p *provisioning) follow(ctx context.Context, data []byte) {
+	var ev struct {
+		Site, Room string
+		Revision   int64
+	}
+	if err := json.Unmarshal(data, &ev); err != nil || ev.Revision < 1 {
+		p.h.log.Warn("room-config event from another hub not understood", "error", err)
+		return
+	}
+	c, err := p.h.store.RoomConfigRevision(ctx, ev.Site, ev.Room, ev.Revision)
+	if err != nil {
+		p.h.log.Error("room config another hub stored", "site", ev.Site, "room", ev.Room, "revision", ev.Revision, "error", err)
+		return
+	}
+	r, err := config.ParseRoom(fmt.Sprintf("%s/%s revision %d", c.Site, c.Room, c.Revision), []byte(c.YAML))
+	if err != nil {
+		p.h.log.Error("room config another hub stored does not validate here", "site", c.Site, "room", c.Room, "revision", c.Revision, "error", err)
+		return
+	}
+	r.Revision = c.Revision
+	key := r.Site + "/" + r.Room
+	p.mu.Lock()
+	if cur := p.rooms[key]; cur != nil && cur.Revision >= r.Revision {
+		p.mu.Unlock()
+		return
+	}
+	p.rooms[key] = r
+	p.h.reg.SetRooms(p.roomList())
+	p.mu.Unlock()
+	if p.h.programs != nil {
+		if err := p.h.programs.reconfigure(ctx, r); err != nil {
+			p.h.log.Error("program of a config another hub pushed", "site", r.Site, "room", r.Room, "error", err)
+		}
+	}
+	p.h.log.Info("room config taken from another hub", "site", r.Site, "room", r.Room, "revision", r.Revision)
+}
+
 // room is the newest revision of a room's config, as the scenes and hearings run it.
 func (p *provisioning) room(site, room string) (*config.Room, bool) {
 	p.mu.Lock()
@@ -269,6 +309,8 @@ func (p *provisioning) put(ctx context.Context, site, room string, text []byte, 
 		p.h.log.Error("publish room config", "site", r.Site, "room", r.Room, "revision", rev, "error", err)
 	}
 	p.h.log.Info("room config pushed", "site", r.Site, "room", r.Room, "revision", rev, "by", by)
+	// The other hubs of a share group take it from the store when the hub feed tells them.
+	p.h.feed.Publish("room-config", map[string]any{"site": r.Site, "room": r.Room, "revision": rev, "by": by})
 	c, err := p.h.store.RoomConfigRevision(ctx, r.Site, r.Room, rev)
 	if err != nil {
 		return nil, err

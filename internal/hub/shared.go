@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -57,3 +58,13 @@ func (h *Hub) startShared(nodeID, user, password string) error {
 
 // sharing reports whether this hub is one of a group sharing a broker.
 func (h *Hub) sharing() bool { return h.opts.External != nil && h.opts.External.ShareGroup != "" }
+
+// sceneLock takes a room's scene lock in the shared store, so that hubs of a share group run a
+// room's scenes one at a time between them (scenes.Runner.Exclusive).
+func (h *Hub) sceneLock(ctx context.Context, site, room string) (func(), bool, error) {
+	l, err := h.store.TryLock(ctx, "scene/"+site+"/"+room)
+	if err != nil || l == nil {
+		return nil, false, err
+	}
+	return l.Release, true, nil
+}

@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/bailiff/bailiff/drivers/pjlink/pjlinksim"
 	"github.com/bailiff/bailiff/internal/hub"
 	"github.com/bailiff/bailiff/internal/testutil"
 )
@@ -166,4 +168,58 @@ func BenchmarkTwoHubsRoundTrip(b *testing.B) {
 	wg.Wait()
 	b.StopTimer()
 	reportLatencies(b, lat)
+}
+
+// A room runs one scene at a time across the group: while a scene runs through hub A, the
+// same room's scene through hub B is refused as busy (409), and runs once A's has ended.
+func TestTwoHubsOneSceneAtATime(t *testing.T) {
+	a, b := twoHubs(t)
+	// The scene comes in a config pushed through A: B takes it from the store.
+	tech := a.login("tech")
+	_, cur := a.call("GET", "/api/v1/rooms/"+site+"/r1/config", tech, nil)
+	text := cur["yaml"].(string) + "scenes:\n  - name: wake\n    steps:\n      - {device: display, action: refresh}\n"
+	if st, body := a.sendYAML("PUT", "/api/v1/rooms/"+site+"/r1/config", tech, text); st != 200 {
+		t.Fatalf("push the scene: %d %v", st, body)
+	}
+	judge := a.login("judge")
+	testutil.Eventually(t, 10*time.Second, "hub B knows the pushed scene", func() bool {
+		_, body := b.call("GET", "/api/v1/rooms/"+site+"/r1/config", tech, nil)
+		_, scenes := b.call("GET", "/api/v1/rooms/"+site+"/r1/scenes", judge, nil)
+		return body["revision"] == 2.0 && strings.Contains(fmt.Sprint(scenes), "wake")
+	})
+	for _, h := range []*env{a, b} {
+		testutil.Eventually(t, 10*time.Second, "r1's display reachable on "+h.httpAddr, func() bool {
+			d := h.device(judge, "r1", "display")
+			return d != nil && d["reachable"] == true
+		})
+	}
+	// The display is slow to answer: a run through A holds the room for a second.
+	disp := a.sims["r1/display"]
+	disp.SetDelay(time.Second)
+	disp.SetMode(pjlinksim.Slow)
+	path := "/api/v1/rooms/" + site + "/r1/scenes/wake"
+	done := make(chan int, 1)
+	go func() {
+		st, _ := a.call("POST", path, judge, nil)
+		done <- st
+	}()
+	// A's run has the room once its step's command is on its way.
+	testutil.Eventually(t, 5*time.Second, "the scene's command pending on A", func() bool {
+		return a.scrape()["bailiff_commands_pending"] >= 1
+	})
+	select {
+	case st := <-done:
+		t.Fatalf("the scene through A ended (%d) before B was asked", st)
+	default:
+	}
+	if st, body := b.call("POST", path, judge, nil); st != 409 || !strings.Contains(errMessage(body), "another hub") {
+		t.Fatalf("the same room's scene through B while A runs one: %d %v", st, body)
+	}
+	if st := <-done; st != 200 {
+		t.Fatalf("the scene through A: %d", st)
+	}
+	disp.SetMode(pjlinksim.Normal)
+	if st, body := b.call("POST", path, judge, nil); st != 200 {
+		t.Fatalf("the scene through B once A's ended: %d %v", st, body)
+	}
 }

@@ -804,6 +804,8 @@ func TestOpenAPIEventStream(t *testing.T) {
 		Ticket: &queue.Ticket{Number: "A001", Service: "A", ServiceName: "Filing", State: queue.Called, Window: "w1",
 			Issued: time.Now().UTC(), Called: time.Now().UTC(), Calls: 1}, Waiting: map[string]int{"A": 2}})
 	f.feed.Publish("program", map[string]any{"site": oaSite, "room": oaRoom, "follow": true, "camera": "bench-cam", "by": "follow", "mic": "mics-ceiling/1"})
+	// A config pushed (internal/hub's provisioning) tells the feed, for the other hubs.
+	f.feed.Publish("room-config", map[string]any{"site": oaSite, "room": oaRoom, "revision": 2, "by": "tech"})
 
 	seen := map[string]bool{}
 	var id, typ string

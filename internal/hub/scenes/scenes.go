@@ -48,7 +48,11 @@ type Runner struct {
 	Timeout time.Duration
 	// Report is told of every finished run (the event stream, the audit log); may be nil.
 	Report func(Run)
-	Log    *slog.Logger
+	// Exclusive, when set, keeps a room's runs one at a time across hubs sharing a store: it
+	// takes the room's lock for the run (release it after) and reports false when another
+	// hub holds it. Nil: this process's own bookkeeping is enough (one hub).
+	Exclusive func(ctx context.Context, site, room string) (release func(), ok bool, err error)
+	Log       *slog.Logger
 
 	mu      sync.Mutex
 	running map[string]string // site/room → scene
@@ -134,6 +138,16 @@ func (rn *Runner) Run(ctx context.Context, site, room, scene, by string) (Run, e
 		delete(rn.running, key)
 		rn.mu.Unlock()
 	}()
+	if rn.Exclusive != nil {
+		release, ok, err := rn.Exclusive(ctx, site, room)
+		switch {
+		case err != nil:
+			return Run{}, fmt.Errorf("scenes: %s: %w", key, err)
+		case !ok:
+			return Run{}, fmt.Errorf("%w: another hub runs a scene in %s", ErrBusy, key)
+		}
+		defer release()
+	}
 
 	run := Run{Scene: scene, Site: site, Room: room, By: by, OK: true, Started: time.Now().UTC()}
 	for i, st := range sc.Steps {
