@@ -330,7 +330,7 @@ func New(o Options) (h *Hub, err error) {
 		Audit: h.audit, AuditLog: h.store, Scenes: h.scenes, Hearings: h.hearings,
 		Provisioning: h.prov, Alarms: alarmAPI{h.alarms},
 		Invites:  h.invites,
-		Firmware: h.fw, AgentAuth: h.agentAuth,
+		Firmware: h.fw, AgentAuth: h.agentAuth, LoginCounts: h.sharedLoginCounts(),
 		Queues:   h.queues,
 		Privacy:  h.Privacy,
 		Agents:   h.prov,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/bailiff/bailiff/internal/hub/api"
 	"github.com/bailiff/bailiff/internal/hub/broker"
 	"github.com/bailiff/bailiff/internal/wire"
 )
@@ -67,4 +68,13 @@ func (h *Hub) sceneLock(ctx context.Context, site, room string) (func(), bool, e
 		return nil, false, err
 	}
 	return l.Release, true, nil
+}
+
+// sharedLoginCounts is where failed logins are counted for the whole share group (the shared
+// store), so a guesser spreading tries over the hubs is limited as on one; nil for one hub.
+func (h *Hub) sharedLoginCounts() api.LoginCounter {
+	if !h.sharing() {
+		return nil
+	}
+	return h.store
 }

@@ -223,3 +223,37 @@ func TestTwoHubsOneSceneAtATime(t *testing.T) {
 		t.Fatalf("the scene through B once A's ended: %d %v", st, body)
 	}
 }
+
+// Failed logins count across the group: a guesser who spreads tries over both hubs is locked
+// out as on one (three on A and two on B lock the user on both), and a login resets the count.
+func TestTwoHubsLoginLimitsShared(t *testing.T) {
+	a, b := twoHubs(t)
+	try := func(h *env, password string) int {
+		st, _ := h.call("POST", "/api/v1/login", "", map[string]any{"user": "clerk", "password": password})
+		return st
+	}
+	for i, h := range []*env{a, a, a, b, b} {
+		if st := try(h, "guess"); st != 401 {
+			t.Fatalf("guess %d: %d, want 401", i+1, st)
+		}
+	}
+	for _, h := range []*env{a, b} {
+		if st := try(h, "pw-clerk"); st != 429 {
+			t.Errorf("the right password on %s after five guesses over both hubs: %d, want 429", h.httpAddr, st)
+		}
+	}
+	// Another user is not locked, and its login clears its own count on both hubs.
+	for i := range 4 {
+		if st, _ := b.call("POST", "/api/v1/login", "", map[string]any{"user": "judge", "password": fmt.Sprint("guess", i)}); st != 401 {
+			t.Fatalf("judge's guess %d: %d", i, st)
+		}
+	}
+	if st, _ := a.call("POST", "/api/v1/login", "", map[string]any{"user": "judge", "password": "pw-judge"}); st != 200 {
+		t.Fatalf("judge after four guesses: %d", st)
+	}
+	for i := range 4 {
+		if st, _ := b.call("POST", "/api/v1/login", "", map[string]any{"user": "judge", "password": fmt.Sprint("again", i)}); st != 401 {
+			t.Fatalf("judge's guess %d after a login: %d (the count was not reset)", i, st)
+		}
+	}
+}

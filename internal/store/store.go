@@ -258,6 +258,12 @@ var migrations = []string{
 		camera TEXT NOT NULL,
 		PRIMARY KEY (site, room)
 	) WITHOUT ROWID;`,
+	// 11: failed logins, counted across the hubs of a share group (logins.go).
+	`CREATE TABLE login_failures (
+		subject TEXT NOT NULL,
+		at      INTEGER NOT NULL
+	);
+	CREATE INDEX login_failures_subject ON login_failures(subject, at);`,
 }
 
 // Open opens (creating if needed) the SQLite database at path and migrates it to the current

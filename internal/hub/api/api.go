@@ -83,6 +83,9 @@ type Server struct {
 	Programs Programs
 	// Renewer renews agent certificates (POST /api/v1/renew); nil: 404.
 	Renewer AgentRenewer
+	// LoginCounts, when set, counts failed logins where every hub of a share group sees them
+	// (the shared store), beside this process's own counts; nil: each hub counts its own.
+	LoginCounts LoginCounter
 
 	sessions    sessionCache
 	enrollLimit failLimiter
@@ -356,7 +359,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, "unauthorized", "wrong user name or password")
 		return
 	}
-	s.loginUser.reset(req.User)
+	s.loginReset(r, req.User)
 	token := auth.NewSecret()
 	exp := time.Now().Add(s.SessionTTL).UTC().Truncate(time.Second)
 	if err := s.Store.PutSession(r.Context(), store.Session{TokenHash: auth.HashSecret(token), User: u.Name, Role: u.Role, Expires: exp}); err != nil {
