@@ -148,6 +148,12 @@ func Run(ctx context.Context, o Options) error {
 	}
 	d.Rooms = rooms
 	d.cameras, d.clips = d.pointMedia(rooms, o.Logger)
+	// The rooms now differ from their files (simulators' addresses, clips, the firmware key):
+	// the hub stores, and pushes to the agents, the rooms as they are, not the files on disk
+	// (which it would read again when run from the repository).
+	for _, r := range rooms {
+		r.File = ""
+	}
 
 	var media sfu.Network
 	var turn *hub.TURNOptions

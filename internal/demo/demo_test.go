@@ -4,16 +4,21 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/bailiff/bailiff/internal/config"
 	"github.com/bailiff/bailiff/internal/testutil"
 )
 
 // The demo runs every example room with simulators, and every room's cameras (the VISCA
 // simulators' RTSP streams) and microphones (clips) reach the hub's SFU.
 func TestDemoPublishesMedia(t *testing.T) {
+	// From the repository's root, as `go run ./cmd/hub --demo` runs: the room files are on
+	// disk there too, and the hub must still store and push the rooms as the demo made them.
+	t.Chdir(filepath.Join("..", ".."))
 	ready := make(chan *Demo, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -61,4 +66,31 @@ func TestDemoPublishesMedia(t *testing.T) {
 		}
 		return true
 	})
+	// What the hub stored and pushes to each agent is the room as the demo runs it: its
+	// devices at their simulators, its media on simulators and clips — not the file's gear.
+	latest, err := d.Hub.Store().LatestRoomConfigs(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	byRoom := map[string]*config.Room{}
+	for _, r := range d.Rooms {
+		byRoom[r.Site+"/"+r.Room] = r
+	}
+	for _, c := range latest {
+		stored, err := config.ParseRoom(c.Site+"/"+c.Room, []byte(c.YAML))
+		want := byRoom[c.Site+"/"+c.Room]
+		if err != nil || want == nil {
+			t.Fatalf("stored %s/%s: %v", c.Site, c.Room, err)
+		}
+		for i, dev := range stored.Devices {
+			if dev.Address != want.Devices[i].Address {
+				t.Errorf("%s/%s device %s stored at %q, runs at %q", c.Site, c.Room, dev.ID, dev.Address, want.Devices[i].Address)
+			}
+		}
+		for i, st := range stored.Media.Streams {
+			if st.Kind() != want.Media.Streams[i].Kind() || st.Camera != nil && st.Camera.RTSP != want.Media.Streams[i].Camera.RTSP {
+				t.Errorf("%s/%s stream %s stored as %s, runs as %s", c.Site, c.Room, st.Name, st.Kind(), want.Media.Streams[i].Kind())
+			}
+		}
+	}
 }
