@@ -194,6 +194,13 @@ func parse(pub ed25519.PublicKey, token string, now time.Time) (Claims, error) {
 	if !ok {
 		return bad("not an invite token")
 	}
+	// Only the base64url alphabet: Go's decoder skips line breaks, which would let one
+	// invite be written many ways.
+	for i := 0; i < len(rest); i++ {
+		if c := rest[i]; !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return bad("a character outside base64url at byte %d", len(Prefix)+i)
+		}
+	}
 	body, sigPart, ok := strings.Cut(rest, ".")
 	if !ok || body == "" || strings.Contains(sigPart, ".") {
 		return bad("want invite.CLAIMS.SIGNATURE")
