@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
-	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -215,22 +214,10 @@ func (s *Session) offer(ctx context.Context) (string, error) {
 // SendingSections counts the audio and video sections of an answer to a receive-only offer
 // that the answerer sends in: what a pull will receive.
 func SendingSections(answer string) int {
-	var sd sdp.SessionDescription
-	if len(answer) > MaxSDP || sd.UnmarshalString(answer) != nil {
+	if len(answer) > MaxSDP {
 		return 0
 	}
-	n := 0
-	for _, md := range sd.MediaDescriptions {
-		k := md.MediaName.Media
-		if (k != "audio" && k != "video") || md.MediaName.Port.Value == 0 && !hasAttr(md.Attributes, "bundle-only") {
-			continue
-		}
-		switch direction(md.Attributes, webrtc.RTPTransceiverDirectionSendrecv) {
-		case webrtc.RTPTransceiverDirectionSendonly, webrtc.RTPTransceiverDirectionSendrecv:
-			n++
-		}
-	}
-	return n
+	return activeSections(answer, webrtc.RTPTransceiverDirectionSendonly)
 }
 
 // onTrack takes one of the origin's tracks: the first session's make the stream's tracks;

@@ -351,8 +351,14 @@ func validICEChars(s string, min int) bool {
 // acceptedSections counts the audio and video sections an answer accepts
 // to receive.
 func acceptedSections(answer string) int {
+	return activeSections(answer, webrtc.RTPTransceiverDirectionRecvonly)
+}
+
+// activeSections counts the audio and video sections of an SDP that are in
+// use (a port, or bundle-only) and whose direction is dir or sendrecv.
+func activeSections(sdpText string, dir webrtc.RTPTransceiverDirection) int {
 	var sd sdp.SessionDescription
-	if sd.UnmarshalString(answer) != nil {
+	if sd.UnmarshalString(sdpText) != nil {
 		return 0
 	}
 	n := 0
@@ -361,8 +367,7 @@ func acceptedSections(answer string) int {
 		if (k != "audio" && k != "video") || md.MediaName.Port.Value == 0 && !hasAttr(md.Attributes, "bundle-only") {
 			continue
 		}
-		switch direction(md.Attributes, webrtc.RTPTransceiverDirectionSendrecv) {
-		case webrtc.RTPTransceiverDirectionRecvonly, webrtc.RTPTransceiverDirectionSendrecv:
+		if d := direction(md.Attributes, webrtc.RTPTransceiverDirectionSendrecv); d == dir || d == webrtc.RTPTransceiverDirectionSendrecv {
 			n++
 		}
 	}
