@@ -159,16 +159,7 @@ func TestFirmwareImages(t *testing.T) {
 
 // A rollout follows a device's steps from its state when its events were missed.
 func TestRolloutStepsFromState(t *testing.T) {
-	data := t.TempDir()
-	st, err := store.Open(filepath.Join(data, "hub.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	log := slog.New(slog.DiscardHandler)
-	feed := registry.NewFeed(16)
-	h := &Hub{opts: Options{DataDir: data}, store: st, log: log, feed: feed, reg: registry.New(feed, log)}
-	h.fw = &firmware{h: h, ctx: context.Background()}
+	h, st := rolloutHub(t)
 	if err := st.PutFirmwareImage(context.Background(), store.FirmwareImage{ID: "fw-1", DeviceType: "tally-light", Version: "1.1.0",
 		Manifest: "{}", File: "x", Created: time.Now()}); err != nil {
 		t.Fatal(err)
@@ -200,16 +191,7 @@ func TestRolloutStepsFromState(t *testing.T) {
 // older than the event that ended it) changes nothing; a device the hub gave up on that
 // confirms after all is shown confirmed.
 func TestRolloutEndedStepsStay(t *testing.T) {
-	data := t.TempDir()
-	st, err := store.Open(filepath.Join(data, "hub.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	log := slog.New(slog.DiscardHandler)
-	feed := registry.NewFeed(16)
-	h := &Hub{opts: Options{DataDir: data}, store: st, log: log, feed: feed, reg: registry.New(feed, log)}
-	h.fw = &firmware{h: h, ctx: context.Background()}
+	h, _ := rolloutHub(t)
 	rs := h.fw.rolloutState()
 	rs.active["ro-1"] = &RolloutView{ID: "ro-1", Image: "fw-1", State: RolloutRunning, Created: time.Now(),
 		Devices: []RolloutDevice{{Site: "court", Room: "r1", Device: "a", Step: StepSent}, {Site: "court", Room: "r1", Device: "b", Step: StepSent}}}
@@ -235,4 +217,20 @@ func TestRolloutEndedStepsStay(t *testing.T) {
 			t.Fatalf("%s after %s: %s, want %s", c.dev, c.step, got, c.want)
 		}
 	}
+}
+
+// rolloutHub is a hub with just what rollouts need: a store, a registry and its feed.
+func rolloutHub(t *testing.T) (*Hub, *store.Store) {
+	t.Helper()
+	data := t.TempDir()
+	st, err := store.Open(filepath.Join(data, "hub.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	log := slog.New(slog.DiscardHandler)
+	feed := registry.NewFeed(16)
+	h := &Hub{opts: Options{DataDir: data}, store: st, log: log, feed: feed, reg: registry.New(feed, log)}
+	h.fw = &firmware{h: h, ctx: context.Background()}
+	return h, st
 }
