@@ -56,21 +56,24 @@ func newMediaEngine() (*webrtc.MediaEngine, error) {
 	return m, nil
 }
 
-// apis holds the two pion APIs: publishers' peer connections generate
-// NACKs, receiver reports and TWCC feedback; viewers' answer NACKs from a
-// per-viewer buffer and send sender reports.
+// apis holds the pion APIs: publishers' peer connections generate NACKs,
+// receiver reports and TWCC feedback; each viewer's is made from viewSE
+// and viewME (viewAPI).
 type apis struct {
-	publish, view *webrtc.API
-	mux           io.Closer // the UDP mux, when Network.UDPAddr is set
-	muxAddrs      []net.Addr
+	publish  *webrtc.API
+	viewSE   webrtc.SettingEngine
+	viewME   *webrtc.MediaEngine
+	mux      io.Closer // the UDP mux, when Network.UDPAddr is set
+	muxAddrs []net.Addr
+	port     *batchConn // the shared UDP port's socket, when it batches
 }
 
 func newAPIs(o *Options) (*apis, error) {
-	se, mux, addrs, err := settingEngine(o)
+	se, mux, addrs, port, err := settingEngine(o)
 	if err != nil {
 		return nil, err
 	}
-	a := &apis{mux: mux, muxAddrs: addrs}
+	a := &apis{mux: mux, muxAddrs: addrs, port: port}
 	fail := func(err error) (*apis, error) {
 		if mux != nil {
 			_ = mux.Close()
@@ -99,25 +102,25 @@ func newAPIs(o *Options) (*apis, error) {
 	}
 	a.publish = webrtc.NewAPI(webrtc.WithMediaEngine(pm), webrtc.WithInterceptorRegistry(pr), webrtc.WithSettingEngine(*se))
 
-	// Viewers. The packets a viewer is sent are never changed after they
-	// are queued (see viewer.write), so the responder keeps them uncopied.
+	// Viewers: each gets an API of its own (viewAPI), which notes its DTLS
+	// secrets for the fast path; NACKs and sender reports are the viewer's
+	// own (viewer.go), on either path, so they take no interceptor.
 	vm, err := newMediaEngine()
 	if err != nil {
 		return fail(err)
 	}
-	vr := &interceptor.Registry{}
-	resp, err := nack.NewResponderInterceptor(nack.ResponderSize(o.NACKBuffer), nack.DisableCopy())
-	if err != nil {
-		return fail(fmt.Errorf("sfu: nack responder: %w", err))
-	}
-	vr.Add(resp)
-	sr, err := report.NewSenderInterceptor()
-	if err != nil {
-		return fail(fmt.Errorf("sfu: sender reports: %w", err))
-	}
-	vr.Add(sr)
-	a.view = webrtc.NewAPI(webrtc.WithMediaEngine(vm), webrtc.WithInterceptorRegistry(vr), webrtc.WithSettingEngine(*se))
+	a.viewME, a.viewSE = vm, *se
 	return a, nil
+}
+
+// viewAPI makes the API of one viewer's peer connection.
+func (a *apis) viewAPI(tap *keyTap) (*webrtc.API, error) {
+	se := a.viewSE
+	if err := tap.tune(&se); err != nil {
+		return nil, err
+	}
+	return webrtc.NewAPI(webrtc.WithMediaEngine(a.viewME), webrtc.WithInterceptorRegistry(&interceptor.Registry{}),
+		webrtc.WithSettingEngine(se)), nil
 }
 
 func (a *apis) close() error {
@@ -127,7 +130,7 @@ func (a *apis) close() error {
 	return nil
 }
 
-func settingEngine(o *Options) (*webrtc.SettingEngine, io.Closer, []net.Addr, error) {
+func settingEngine(o *Options) (*webrtc.SettingEngine, io.Closer, []net.Addr, *batchConn, error) {
 	n := &o.Network
 	se := &webrtc.SettingEngine{LoggerFactory: pionLogs{o.Logger}}
 	types := []webrtc.NetworkType{webrtc.NetworkTypeUDP4}
@@ -170,20 +173,20 @@ func settingEngine(o *Options) (*webrtc.SettingEngine, io.Closer, []net.Addr, er
 			Mode: webrtc.ICEAddressRewriteReplace,
 		})
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("sfu: Options.Network.NAT1To1IPs: %w", err)
+			return nil, nil, nil, nil, fmt.Errorf("sfu: Options.Network.NAT1To1IPs: %w", err)
 		}
 	}
 	if n.UDPAddr == "" {
 		if n.PortMin != 0 || n.PortMax != 0 {
 			if err := se.SetEphemeralUDPPortRange(n.PortMin, n.PortMax); err != nil {
-				return nil, nil, nil, fmt.Errorf("sfu: Options.Network port range: %w", err)
+				return nil, nil, nil, nil, fmt.Errorf("sfu: Options.Network port range: %w", err)
 			}
 		}
-		return se, nil, nil, nil
+		return se, nil, nil, nil, nil
 	}
 	ua, err := net.ResolveUDPAddr("udp", n.UDPAddr)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("sfu: Options.Network.UDPAddr %q: %w", n.UDPAddr, err)
+		return nil, nil, nil, nil, fmt.Errorf("sfu: Options.Network.UDPAddr %q: %w", n.UDPAddr, err)
 	}
 	logger := pionLogs{o.Logger}.NewLogger("ice")
 	if ua.IP == nil || ua.IP.IsUnspecified() {
@@ -199,25 +202,27 @@ func settingEngine(o *Options) (*webrtc.SettingEngine, io.Closer, []net.Addr, er
 		}
 		mux, err := ice.NewMultiUDPMuxFromPort(ua.Port, opts...)
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("sfu: listen on UDP %s: %w", n.UDPAddr, err)
+			return nil, nil, nil, nil, fmt.Errorf("sfu: listen on UDP %s: %w", n.UDPAddr, err)
 		}
 		se.SetICEUDPMux(mux)
-		return se, mux, mux.GetListenAddresses(), nil
+		return se, mux, mux.GetListenAddresses(), nil, nil
 	}
 	conn, err := net.ListenUDP("udp", ua)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("sfu: listen on UDP %s: %w", n.UDPAddr, err)
+		return nil, nil, nil, nil, fmt.Errorf("sfu: listen on UDP %s: %w", n.UDPAddr, err)
 	}
 	// Room for bursts of a publisher's keyframes; the kernel caps it.
 	_ = conn.SetReadBuffer(4 << 20)
 	_ = conn.SetWriteBuffer(4 << 20)
 	var pc net.PacketConn = conn
+	var port *batchConn
 	if o.WriteBatch > 1 {
-		pc = newBatchConn(conn, o.WriteBatch, o.WriteWorkers)
+		port = newBatchConn(conn, o.WriteBatch, o.WriteWorkers)
+		pc = port
 	}
 	mux := ice.NewUDPMuxDefault(ice.UDPMuxParams{Logger: logger, UDPConn: pc})
 	se.SetICEUDPMux(mux)
-	return se, mux, []net.Addr{conn.LocalAddr()}, nil
+	return se, mux, []net.Addr{conn.LocalAddr()}, port, nil
 }
 
 // LoggerFactory gives pion's logs to l the way the SFU does (for the hub's other pion

@@ -89,20 +89,29 @@ func (b *batchConn) WriteToAddrPort(p []byte, addr netip.AddrPort) (int, error) 
 	if len(p) > maxPacket {
 		return b.UDPConn.WriteToUDPAddrPort(p, addr)
 	}
-	select {
-	case <-b.done:
-		return 0, net.ErrClosed
-	default:
-	}
 	o := b.pool.Get().(*outPacket)
 	o.n = copy(o.buf[:], p)
 	o.addr = addr
+	if err := b.queue(o); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// queue hands a packet (taken from the pool) to its destination's writer.
+func (b *batchConn) queue(o *outPacket) error {
 	select {
-	case b.queueOf(addr) <- o:
-		return len(p), nil
 	case <-b.done:
 		b.pool.Put(o)
-		return 0, net.ErrClosed
+		return net.ErrClosed
+	default:
+	}
+	select {
+	case b.queueOf(o.addr) <- o:
+		return nil
+	case <-b.done:
+		b.pool.Put(o)
+		return net.ErrClosed
 	}
 }
 

@@ -43,13 +43,23 @@
 // publisher's sequence numbers and timestamps; the viewer's own SSRC and
 // payload type are set, header extensions dropped.
 //
+// On the shared UDP port (Options.Network.UDPAddr), a viewer's RTP takes
+// the fast path (fastpath.go): the hub notes the secrets of the viewer's
+// DTLS handshake (it answers as the DTLS server, with
+// TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256), derives its SRTP keys as the
+// DTLS-SRTP exporter does, encrypts each packet straight into the port's
+// send queue and addresses it to the selected ICE candidate; ICE, DTLS
+// and RTCP stay with pion. On per-session ports, or should the secrets be
+// missing, the packets go through pion's SRTP session as usual.
+//
 // # RTCP
 //
 // Publishers' peer connections run pion's NACK generator, receiver
 // reports and TWCC feedback (the publisher's congestion control sees the
-// hub's uplink); viewers' run a NACK responder (Options.NACKBuffer
-// packets a video track, kept uncopied: forwarded packets are never
-// changed) and sender reports. Viewers' PLIs and FIRs, a joining viewer
+// hub's uplink). Each viewer answers NACKs itself from the latest
+// Options.NACKBuffer packets of each video track it was sent (pointers to
+// the forwarded packets, which are never changed), and sends a sender
+// report for each track every second. Viewers' PLIs and FIRs, a joining viewer
 // and Track.RequestKeyframe (the recorder) ask the publisher for a
 // keyframe with a PLI, at most once per Options.KeyframeInterval a track.
 // RTX, RED, FEC and simulcast are not negotiated.

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -280,13 +281,20 @@ func (s *SFU) View(ctx context.Context, key Key, offer string) (*Session, string
 	if err != nil {
 		return nil, "", err
 	}
-	sess, err := s.newSession(s.apis.view, key, roleViewer)
+	tap := &keyTap{}
+	api, err := s.apis.viewAPI(tap)
+	if err != nil {
+		st.viewerGone()
+		return nil, "", fmt.Errorf("sfu: viewer's API: %w", err)
+	}
+	sess, err := s.newSession(api, key, roleViewer)
 	if err != nil {
 		st.viewerGone()
 		return nil, "", err
 	}
 	sess.stream = st // from here sess.Close gives the viewer's place back
 	v := newViewer(sess, s.o.ViewerQueue)
+	v.tap = tap
 	sess.viewer = v
 	answer, err := sess.negotiate(ctx, offer, func() error { return v.addTracks(offer, tracks) })
 	if err != nil {
@@ -341,6 +349,9 @@ func (v *viewer) addTracks(offer string, tracks []*Track) error {
 			continue
 		}
 		lt := &localTrack{v: v, src: t, audio: t.info.Kind == "audio"}
+		if !lt.audio {
+			lt.history = make([]atomic.Pointer[rtp.Packet], v.sess.sfu.o.NACKBuffer)
+		}
 		sender, err := pc.AddTrack(lt)
 		if err != nil {
 			return fmt.Errorf("sfu: add track %s: %w", t.info.ID, err)

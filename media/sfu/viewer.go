@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
@@ -20,8 +21,10 @@ import (
 // first: a keyframe's burst of video never holds up the sound.
 type viewer struct {
 	sess   *Session
-	q      chan queued // video
-	aq     chan queued // audio
+	tap    *keyTap                    // the DTLS secrets, for the fast path
+	fast   atomic.Pointer[fastSender] // set once connected on the shared UDP port
+	q      chan queued                // video
+	aq     chan queued                // audio
 	stop   chan struct{}
 	closed atomic.Bool
 	tracks []*localTrack
@@ -55,9 +58,19 @@ func (v *viewer) AddTrack(t *Track) (Sink, error) {
 	return nil, nil
 }
 
-// start runs once the peer connection is up: the viewer joins the stream,
-// asks for keyframes, and forwards until closed.
+// start runs once the peer connection is up: the viewer takes the fast
+// path when it can, joins the stream, asks for keyframes, and forwards
+// until closed.
 func (v *viewer) start() {
+	if port := v.sess.sfu.apis.port; port != nil && v.tap != nil {
+		f, err := newFastSender(v.tap, port, v.sess.pc.SCTP().Transport().ICETransport())
+		if err != nil {
+			v.sess.log.Info("sfu: the viewer is sent through pion's stack", "why", err)
+		} else {
+			v.fast.Store(f)
+		}
+	}
+	v.sess.spawn(v.reports)
 	for _, lt := range v.tracks {
 		if lt.sender != nil {
 			sender, lt := lt.sender, lt
@@ -143,6 +156,14 @@ type localTrack struct {
 	ws    webrtc.TrackLocalWriter
 
 	sent, dropped, errors atomic.Int64
+	octets                atomic.Int64
+	// history keeps the latest packets sent (a video track's), by
+	// sequence number modulo its length, to answer NACKs.
+	history []atomic.Pointer[rtp.Packet]
+	// lastTS and lastAt: the RTP timestamp of the latest packet sent and
+	// when (Unix nanoseconds), for sender reports.
+	lastTS atomic.Uint32
+	lastAt atomic.Int64
 }
 
 // Bind picks the viewer's payload type for the publisher's codec.
@@ -202,29 +223,114 @@ func (lt *localTrack) Close() error {
 	return nil
 }
 
-// write sends one packet with the viewer's SSRC and payload type. The
-// header is new for each write and never changed after: the NACK
-// responder keeps it (and the shared payload) uncopied for retransmission.
-// Header extensions are dropped: their IDs were the publisher's.
+// write sends one packet with the viewer's SSRC and payload type, and
+// keeps it for NACKs.
 func (lt *localTrack) write(p *rtp.Packet) {
 	if !lt.bound.Load() {
 		return
 	}
-	h := &rtp.Header{
-		Version: 2, Marker: p.Marker, PayloadType: lt.pt, SequenceNumber: p.SequenceNumber,
-		Timestamp: p.Timestamp, SSRC: lt.ssrc, CSRC: p.CSRC,
-	}
-	if _, err := lt.ws.WriteRTP(h, p.Payload); err != nil {
-		lt.errors.Add(1)
+	if !lt.send(p) {
 		return
 	}
+	if len(lt.history) > 0 {
+		lt.history[int(p.SequenceNumber)%len(lt.history)].Store(p)
+	}
 	lt.sent.Add(1)
+	lt.octets.Add(int64(len(p.Payload)))
+	lt.lastTS.Store(p.Timestamp)
+	lt.lastAt.Store(time.Now().UnixNano())
 	lt.src.stream.sfu.totals.packetsOut.Add(1)
 	lt.src.stream.sfu.totals.bytesOut.Add(int64(len(p.Payload)))
 }
 
-// rtcpLoop reads the viewer's RTCP for one track: NACKs go to the
-// responder interceptor on the way; PLIs and FIRs ask the publisher for a
+// send encrypts and sends one packet: on the fast path when the viewer
+// has it, else through pion. Header extensions are dropped: their IDs
+// were the publisher's.
+func (lt *localTrack) send(p *rtp.Packet) bool {
+	h := rtp.Header{
+		Version: 2, Marker: p.Marker, PayloadType: lt.pt, SequenceNumber: p.SequenceNumber,
+		Timestamp: p.Timestamp, SSRC: lt.ssrc, CSRC: p.CSRC,
+	}
+	var err error
+	if f := lt.v.fast.Load(); f != nil {
+		err = f.send(&h, p.Payload)
+	} else {
+		_, err = lt.ws.WriteRTP(&h, p.Payload)
+	}
+	if err != nil {
+		lt.errors.Add(1)
+		return false
+	}
+	return true
+}
+
+// resend answers a NACK with the packets still kept.
+func (lt *localTrack) resend(n *rtcp.TransportLayerNack) {
+	if len(lt.history) == 0 || !lt.bound.Load() {
+		return
+	}
+	for _, pair := range n.Nacks {
+		for _, seq := range pair.PacketList() {
+			if p := lt.history[int(seq)%len(lt.history)].Load(); p != nil && p.SequenceNumber == seq {
+				lt.send(p)
+			}
+		}
+	}
+}
+
+// senderReport describes what the track sent, for its RTCP sender
+// report: the RTP time of now is the latest packet's, moved on by the
+// time since it was sent.
+func (lt *localTrack) senderReport(now time.Time) (*rtcp.SenderReport, bool) {
+	sent := lt.sent.Load()
+	if sent == 0 || !lt.bound.Load() {
+		return nil, false
+	}
+	since := now.UnixNano() - lt.lastAt.Load()
+	rtpNow := lt.lastTS.Load() + uint32(since*int64(lt.src.info.ClockRate)/int64(time.Second))
+	return &rtcp.SenderReport{
+		SSRC: lt.ssrc, NTPTime: ntpTime(now), RTPTime: rtpNow,
+		PacketCount: uint32(sent), OctetCount: uint32(lt.octets.Load()),
+	}, true
+}
+
+// ntpTime is t in NTP's 64-bit format (seconds since 1900, fraction).
+func ntpTime(t time.Time) uint64 {
+	const ntpEpochOffset = 2208988800 // 1900 to 1970, in seconds
+	ns := t.UnixNano()
+	secs := uint64(ns/int64(time.Second)) + ntpEpochOffset
+	frac := uint64(ns%int64(time.Second)) << 32 / uint64(time.Second)
+	return secs<<32 | frac
+}
+
+// reportInterval is how often a viewer is sent sender reports.
+const reportInterval = time.Second
+
+// reports sends the viewer a sender report for each track every second
+// (its decoder syncs audio with video by them) until it is closed.
+func (v *viewer) reports() {
+	t := time.NewTicker(reportInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-v.stop:
+			return
+		case now := <-t.C:
+			var pkts []rtcp.Packet
+			for _, lt := range v.tracks {
+				if sr, ok := lt.senderReport(now); ok {
+					pkts = append(pkts, sr)
+				}
+			}
+			if len(pkts) > 0 {
+				_ = v.sess.pc.WriteRTCP(pkts)
+			}
+		}
+	}
+}
+
+// rtcpLoop reads the viewer's RTCP for one track: NACKs are answered
+// from the track's history; PLIs and FIRs ask the publisher for a
 // keyframe (rate-limited by the track).
 func (lt *localTrack) rtcpLoop(sender *webrtc.RTPSender) {
 	for {
@@ -233,9 +339,11 @@ func (lt *localTrack) rtcpLoop(sender *webrtc.RTPSender) {
 			return
 		}
 		for _, p := range pkts {
-			switch p.(type) {
+			switch p := p.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 				lt.src.RequestKeyframe()
+			case *rtcp.TransportLayerNack:
+				lt.resend(p)
 			}
 		}
 	}
