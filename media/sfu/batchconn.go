@@ -115,6 +115,44 @@ func (b *batchConn) queue(o *outPacket) error {
 	}
 }
 
+// outBatch gathers one goroutine's datagrams (a fan-out worker's, for
+// its job) and sends them itself, max at a time, with no writer between.
+type outBatch struct {
+	b    *batchConn
+	pkts []*outPacket
+	w    *batchWriter
+}
+
+func (b *batchConn) newBatch() *outBatch {
+	return &outBatch{b: b, pkts: make([]*outPacket, 0, b.max), w: newBatchWriter(b.max)}
+}
+
+// add takes a packet (from the pool) into the batch, sending the batch
+// when it is full.
+func (o *outBatch) add(p *outPacket) {
+	o.pkts = append(o.pkts, p)
+	if len(o.pkts) >= o.b.max {
+		o.flush()
+	}
+}
+
+// flush sends what the batch holds.
+func (o *outBatch) flush() {
+	if len(o.pkts) == 0 {
+		return
+	}
+	select {
+	case <-o.b.done:
+	default:
+		o.b.send(o.w.build(o.pkts, o.b.gso.Load()))
+	}
+	for i, p := range o.pkts {
+		o.b.pool.Put(p)
+		o.pkts[i] = nil
+	}
+	o.pkts = o.pkts[:0]
+}
+
 // WriteTo queues a copy of p for a UDP address.
 func (b *batchConn) WriteTo(p []byte, addr net.Addr) (int, error) {
 	ua, ok := addr.(*net.UDPAddr)

@@ -36,10 +36,14 @@
 // offer can receive in the publisher's codec (a track whose codec the
 // viewer lacks is left out; none at all is ErrNoCodec). A viewer joins
 // the stream when its peer connection connects: a keyframe is asked for
-// then. Each viewer has one bounded queue (Options.ViewerQueue packets,
-// all its tracks) and one writer goroutine: a viewer that cannot keep up
-// loses packets from its own queue, counted in Session.Stats, and never
-// slows the publisher's read loop or another viewer. Packets keep the
+// then. Viewers are shared among fan-out workers, one per processor
+// (Options.WriteWorkers; fanout.go): each packet of a track is one job
+// for each worker with viewers of it, which writes it to its viewers in
+// turn (audio jobs first). A write never waits for its viewer (it
+// encrypts and sends a datagram; a congested path or a viewer that stops
+// reading loses datagrams on the way), so a slow viewer slows nobody; a
+// worker whose queue (Options.ViewerQueue packets) is full drops the
+// packet for its viewers, counted in Session.Stats. Packets keep the
 // publisher's sequence numbers and timestamps; the viewer's own SSRC and
 // payload type are set, header extensions dropped.
 //

@@ -170,8 +170,8 @@ func (f *fastSender) route(p *webrtc.ICECandidatePair) error {
 	return nil
 }
 
-// send encrypts one packet into the port's queue.
-func (f *fastSender) send(h *rtp.Header, payload []byte) error {
+// send encrypts one packet into out, or into the port's queue without.
+func (f *fastSender) send(h *rtp.Header, payload []byte, out *outBatch) error {
 	dst := f.dst.Load()
 	o := f.port.pool.Get().(*outPacket)
 	n := h.MarshalSize()
@@ -185,21 +185,25 @@ func (f *fastSender) send(h *rtp.Header, payload []byte) error {
 	}
 	copy(o.buf[n:], payload)
 	f.mu.Lock()
-	out, err := f.ctx.EncryptRTP(o.buf[:0], o.buf[:n+len(payload)], &f.hdr)
+	enc, err := f.ctx.EncryptRTP(o.buf[:0], o.buf[:n+len(payload)], &f.hdr)
 	f.mu.Unlock()
 	if err != nil {
 		f.port.pool.Put(o)
 		return err
 	}
-	if &out[0] != &o.buf[0] { // the context made a buffer of its own
-		if len(out) > len(o.buf) {
+	if &enc[0] != &o.buf[0] { // the context made a buffer of its own
+		if len(enc) > len(o.buf) {
 			f.port.pool.Put(o)
 			return errTooBig
 		}
-		copy(o.buf[:], out)
+		copy(o.buf[:], enc)
 	}
-	o.n = len(out)
+	o.n = len(enc)
 	o.addr = *dst
+	if out != nil {
+		out.add(o)
+		return nil
+	}
 	return f.port.queue(o)
 }
 

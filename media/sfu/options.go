@@ -10,7 +10,7 @@ import (
 
 // Defaults for Options.
 const (
-	DefaultViewerQueue      = 512 // packets: ~1.5 s of a 2.5 Mb/s video track and its audio
+	DefaultViewerQueue      = 512 // packets per fan-out worker: ~1.5 s of a 2.5 Mb/s video track and its audio
 	DefaultKeyframeInterval = 500 * time.Millisecond
 	DefaultTrackWait        = 5 * time.Second
 	DefaultGatherTimeout    = 5 * time.Second
@@ -28,8 +28,9 @@ const (
 type Options struct {
 	// Network says where ICE listens and what it advertises.
 	Network Network
-	// ViewerQueue bounds each viewer's packet queue (all its tracks). A
-	// packet that finds it full is dropped for that viewer only and counted.
+	// ViewerQueue bounds each fan-out worker's queue of packets to send to
+	// its viewers (an eighth for audio). A packet that finds it full is
+	// dropped for that worker's viewers and counted for each.
 	ViewerQueue int
 	// KeyframeInterval is the least time between two PLIs sent to a
 	// publisher's track; requests in between are folded into one sent when
@@ -51,9 +52,10 @@ type Options struct {
 	// writer sends them with sendmmsg. 1 sends every packet with its own
 	// sendto, from the writing goroutine. Default DefaultWriteBatch.
 	WriteBatch int
-	// WriteWorkers is how many writers send the shared port's batches,
-	// each for its own share of the destinations. Default: one per
-	// processor (GOMAXPROCS).
+	// WriteWorkers is how many fan-out workers write packets to the
+	// viewers (each viewer belongs to one), and how many writers send the
+	// shared port's other datagrams, each for its own share of the
+	// destinations. Default: one per processor (GOMAXPROCS).
 	WriteWorkers int
 	// Upstream, when set, makes this SFU a replica for the streams whose
 	// origin it names: a viewer of such a stream that is not here starts a

@@ -196,9 +196,7 @@ func (p *Program) addSource(name string, cam, mic bool, t *Track) Sink {
 		if p.video == nil {
 			info := t.info
 			info.ID = "video0"
-			p.video = &Track{stream: p.st, info: info, kf: make(chan struct{}, 1), ended: make(chan struct{}),
-				keyframe: p.askKeyframe}
-			p.video.sinks.Store(&[]*sinkRef{})
+			p.video = newLocalTrack(p.st, info, p.askKeyframe)
 			add = p.video
 		}
 		p.cams[name] = t
@@ -206,8 +204,7 @@ func (p *Program) addSource(name string, cam, mic bool, t *Track) Sink {
 		if p.audio == nil {
 			info := t.info
 			info.ID = "audio0"
-			p.audio = &Track{stream: p.st, info: info, kf: make(chan struct{}, 1), ended: make(chan struct{})}
-			p.audio.sinks.Store(&[]*sinkRef{})
+			p.audio = newLocalTrack(p.st, info, nil)
 			add = p.audio
 		}
 		p.mics[name] = t

@@ -234,9 +234,8 @@ func (p *pull) onTrack(sess *Session, remote *webrtc.TrackRemote, recv *webrtc.R
 	add := pt == nil
 	if add {
 		out := info
-		pt = &pulledTrack{t: &Track{stream: p.st, info: out, kf: make(chan struct{}, 1), ended: make(chan struct{})}}
-		pt.t.sinks.Store(&[]*sinkRef{})
-		pt.t.keyframe = pt.requestKeyframe
+		pt = &pulledTrack{}
+		pt.t = newLocalTrack(p.st, out, pt.requestKeyframe)
 		pt.rw.rate, pt.rw.ssrc = info.ClockRate, randomSSRC()
 		p.tracks[info.ID] = pt
 	} else if !sameCodec(pt.t.info, info) {

@@ -19,7 +19,7 @@ func (c *collectSink) WriteRTP(p *rtp.Packet) error {
 // until a keyframe starts, and then follow the old ones' sequence numbers without a gap.
 func TestPulledTrackAcrossRepull(t *testing.T) {
 	info := TrackInfo{ID: "video0", Kind: "video", MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}
-	out := &Track{info: info, kf: make(chan struct{}, 1), ended: make(chan struct{})}
+	out := newLocalTrack(nil, info, nil)
 	sink := &collectSink{}
 	out.sinks.Store(&[]*sinkRef{{sink: sink}})
 	pt := &pulledTrack{t: out}

@@ -47,9 +47,9 @@ type Session struct {
 // SessionStats are a viewer session's counters, summed over its tracks.
 type SessionStats struct {
 	Sent    int64 // packets written to the viewer
-	Dropped int64 // packets dropped because the viewer's queue was full
+	Dropped int64 // packets dropped because its fan-out worker's queue was full
 	Errors  int64 // packets whose write failed
-	Queued  int   // packets waiting in the queue now
+	Queued  int   // packets waiting in its fan-out worker's queue now
 }
 
 // Session roles (newSession, logs).

@@ -21,6 +21,7 @@ type SFU struct {
 	o    Options
 	log  *slog.Logger
 	apis *apis
+	fan  *fanout
 
 	totals totals // since the SFU started
 
@@ -61,7 +62,7 @@ func New(o Options) (*SFU, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &SFU{o: o, log: o.Logger, apis: a, streams: map[Key]*Stream{},
+	s := &SFU{o: o, log: o.Logger, apis: a, fan: newFanout(o.WriteWorkers, o.ViewerQueue, a.port), streams: map[Key]*Stream{},
 		sessions: map[*Session]struct{}{}, watchers: map[int]func(*Stream){}}
 	if len(a.muxAddrs) > 0 {
 		s.log.Info("sfu: ICE listens", "udp", fmt.Sprint(a.muxAddrs))
@@ -108,6 +109,7 @@ func (s *SFU) Close() error {
 		}()
 	}
 	wg.Wait()
+	s.fan.close()
 	return s.apis.close()
 }
 
@@ -293,7 +295,7 @@ func (s *SFU) View(ctx context.Context, key Key, offer string) (*Session, string
 		return nil, "", err
 	}
 	sess.stream = st // from here sess.Close gives the viewer's place back
-	v := newViewer(sess, s.o.ViewerQueue)
+	v := newViewer(sess, s.fan)
 	v.tap = tap
 	sess.viewer = v
 	answer, err := sess.negotiate(ctx, offer, func() error { return v.addTracks(offer, tracks) })
@@ -433,7 +435,7 @@ func (s *SFU) Watch(f func(*Stream)) (cancel func()) {
 type Totals struct {
 	PacketsIn, BytesIn   int64 // RTP packets and payload bytes received from publishers
 	PacketsOut, BytesOut int64 // sent to viewers
-	Dropped              int64 // not sent: a viewer's queue was full
+	Dropped              int64 // not sent: a fan-out worker's queue was full (counted per viewer)
 }
 
 type totals struct{ packetsIn, bytesIn, packetsOut, bytesOut, dropped atomic.Int64 }

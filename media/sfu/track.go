@@ -46,6 +46,9 @@ type Track struct {
 
 	sinkMu sync.Mutex
 	sinks  atomic.Pointer[[]*sinkRef]
+	// lanes are the viewers' sinks, by fan-out worker (under sinkMu for
+	// changes, copied on write).
+	lanes atomic.Pointer[[][]*localTrack]
 
 	kf      chan struct{}
 	ended   chan struct{}
@@ -61,10 +64,19 @@ type Track struct {
 	packets, bytes, plis atomic.Int64
 }
 
+// newTrack makes a publisher's track.
 func newTrack(st *Stream, info TrackInfo, remote *webrtc.TrackRemote, pc *webrtc.PeerConnection) *Track {
-	t := &Track{stream: st, info: info, remote: remote, pc: pc,
-		kf: make(chan struct{}, 1), ended: make(chan struct{})}
+	t := newLocalTrack(st, info, nil)
+	t.remote, t.pc = remote, pc
+	return t
+}
+
+// newLocalTrack makes a track the hub makes itself (a program's, a
+// pull's); keyframe, when set, answers RequestKeyframe.
+func newLocalTrack(st *Stream, info TrackInfo, keyframe func()) *Track {
+	t := &Track{stream: st, info: info, keyframe: keyframe, kf: make(chan struct{}, 1), ended: make(chan struct{})}
 	t.sinks.Store(&[]*sinkRef{})
+	t.lanes.Store(&[][]*localTrack{})
 	return t
 }
 
@@ -77,7 +89,7 @@ func (t *Track) Stream() *Stream { return t.stream }
 // Stats returns the track's counters.
 func (t *Track) Stats() TrackStats {
 	return TrackStats{Packets: t.packets.Load(), Bytes: t.bytes.Load(),
-		Sinks: len(*t.sinks.Load()), Keyframes: t.plis.Load()}
+		Sinks: len(*t.sinks.Load()) + t.viewerSinks(), Keyframes: t.plis.Load()}
 }
 
 // RequestKeyframe asks the publisher for a keyframe (a PLI) of a video
@@ -147,13 +159,27 @@ func (t *Track) readInto(out func(*rtp.Packet)) {
 	}
 }
 
-// forward counts a packet and hands it to every sink: as it is, or with
-// an Opus silence payload while the track is muted.
+// forward counts a packet and hands it to every sink, as it is or with
+// an Opus silence payload while the track is muted: to the viewers'
+// fan-out workers, one job for each with viewers of the track, and to
+// the other sinks (recorder, program, …) directly.
 func (t *Track) forward(p *rtp.Packet) {
 	t.packets.Add(1)
 	t.bytes.Add(int64(len(p.Payload)))
 	if t.muted.Load() {
 		p = silenced(p)
+	}
+	if l := t.lanes.Load(); l != nil && len(*l) > 0 {
+		lanes, fan := *l, t.stream.sfu.fan
+		audio := t.info.Kind == "audio"
+		for i, lts := range lanes {
+			if len(lts) > 0 && !fan.workers[i].push(p, lts, audio) {
+				for _, lt := range lts {
+					lt.dropped.Add(1)
+				}
+				t.stream.sfu.totals.dropped.Add(int64(len(lts)))
+			}
+		}
 	}
 	for _, r := range *t.sinks.Load() {
 		if err := r.sink.WriteRTP(p); err != nil {
@@ -174,9 +200,20 @@ func rtcpLoop(r *webrtc.RTPReceiver, done func()) {
 	}
 }
 
+// addSink adds a sink: a viewer's to its worker's lane, any other to the
+// sinks written directly.
 func (t *Track) addSink(r *sinkRef) {
 	t.sinkMu.Lock()
 	defer t.sinkMu.Unlock()
+	if lt, ok := r.sink.(*localTrack); ok && lt.v.fan == t.stream.sfu.fan {
+		lanes := slices.Clone(*t.lanes.Load())
+		for len(lanes) <= lt.v.worker {
+			lanes = append(lanes, nil)
+		}
+		lanes[lt.v.worker] = append(slices.Clone(lanes[lt.v.worker]), lt)
+		t.lanes.Store(&lanes)
+		return
+	}
 	s := append(slices.Clone(*t.sinks.Load()), r)
 	t.sinks.Store(&s)
 }
@@ -184,8 +221,25 @@ func (t *Track) addSink(r *sinkRef) {
 func (t *Track) removeSink(r *sinkRef) {
 	t.sinkMu.Lock()
 	defer t.sinkMu.Unlock()
+	if lt, ok := r.sink.(*localTrack); ok && lt.v.fan == t.stream.sfu.fan {
+		lanes := slices.Clone(*t.lanes.Load())
+		if lt.v.worker < len(lanes) {
+			lanes[lt.v.worker] = slices.DeleteFunc(slices.Clone(lanes[lt.v.worker]), func(x *localTrack) bool { return x == lt })
+			t.lanes.Store(&lanes)
+		}
+		return
+	}
 	s := slices.DeleteFunc(slices.Clone(*t.sinks.Load()), func(x *sinkRef) bool { return x == r })
 	t.sinks.Store(&s)
+}
+
+// viewerSinks counts the viewers' sinks.
+func (t *Track) viewerSinks() int {
+	n := 0
+	for _, lts := range *t.lanes.Load() {
+		n += len(lts)
+	}
+	return n
 }
 
 // end drops every sink and stops the keyframe loop.
@@ -193,6 +247,7 @@ func (t *Track) end() {
 	t.endOnce.Do(func() {
 		t.sinkMu.Lock()
 		t.sinks.Store(&[]*sinkRef{})
+		t.lanes.Store(&[][]*localTrack{})
 		t.sinkMu.Unlock()
 		close(t.ended)
 	})

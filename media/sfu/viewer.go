@@ -14,38 +14,25 @@ import (
 )
 
 // viewer forwards a stream to one WHEP peer. It is a Downstream of the
-// stream like any other: each of its tracks is a Sink that only queues;
-// one goroutine per viewer drains the queue into the peer connection, so
-// a viewer that cannot keep up loses packets from its own queue and slows
-// nobody else. Audio has a queue of its own that the goroutine empties
-// first: a keyframe's burst of video never holds up the sound.
+// stream like any other; its tracks' sinks belong to one of the SFU's
+// fan-out workers, which writes each packet to them (see fanout).
 type viewer struct {
 	sess   *Session
 	tap    *keyTap                    // the DTLS secrets, for the fast path
 	fast   atomic.Pointer[fastSender] // set once connected on the shared UDP port
-	q      chan queued                // video
-	aq     chan queued                // audio
+	fan    *fanout
+	worker int // its fan-out worker
 	stop   chan struct{}
 	closed atomic.Bool
 	tracks []*localTrack
 
 	mu     sync.Mutex
 	detach func()
-
-	// testHook, when set, runs before each write (tests stall a viewer).
-	testHook atomic.Pointer[func()]
 }
 
-type queued struct {
-	lt *localTrack
-	p  *rtp.Packet
-}
-
-// newViewer makes a viewer whose queues hold queue packets together: an
-// eighth of them for audio.
-func newViewer(sess *Session, queue int) *viewer {
-	audio := max(queue/8, 1)
-	return &viewer{sess: sess, q: make(chan queued, max(queue-audio, 1)), aq: make(chan queued, audio), stop: make(chan struct{})}
+// newViewer makes a viewer served by one of f's workers.
+func newViewer(sess *Session, f *fanout) *viewer {
+	return &viewer{sess: sess, fan: f, worker: f.assign(), stop: make(chan struct{})}
 }
 
 // AddTrack gives the stream the sink of a track this viewer negotiated.
@@ -93,27 +80,6 @@ func (v *viewer) start() {
 	for _, lt := range v.tracks {
 		lt.src.RequestKeyframe()
 	}
-	v.run()
-}
-
-func (v *viewer) run() {
-	for {
-		var it queued
-		select {
-		case it = <-v.aq: // audio first
-		default:
-			select {
-			case <-v.stop:
-				return
-			case it = <-v.aq:
-			case it = <-v.q:
-			}
-		}
-		if h := v.testHook.Load(); h != nil {
-			(*h)()
-		}
-		it.lt.write(it.p)
-	}
 }
 
 // close detaches the viewer from its stream and stops its writer.
@@ -130,10 +96,11 @@ func (v *viewer) close() {
 	if detach != nil {
 		detach()
 	}
+	v.fan.release(v.worker)
 }
 
 func (v *viewer) stats() SessionStats {
-	st := SessionStats{Queued: len(v.q) + len(v.aq)}
+	st := SessionStats{Queued: v.fan.workers[v.worker].queued()}
 	for _, lt := range v.tracks {
 		st.Sent += lt.sent.Load()
 		st.Dropped += lt.dropped.Load()
@@ -150,7 +117,7 @@ type localTrack struct {
 	sender *webrtc.RTPSender
 
 	bound atomic.Bool
-	audio bool // goes in the viewer's audio queue
+	audio bool
 	pt    uint8
 	ssrc  uint32
 	ws    webrtc.TrackLocalWriter
@@ -198,22 +165,14 @@ func (lt *localTrack) StreamID() string { return lt.src.stream.key.Name }
 // Kind is the track's kind.
 func (lt *localTrack) Kind() webrtc.RTPCodecType { return webrtc.NewRTPCodecType(lt.src.info.Kind) }
 
-// WriteRTP queues a packet for the viewer, or drops it if the queue is
-// full. It never blocks.
+// WriteRTP writes a packet to the viewer at once. The stream's tracks
+// do not call it: they hand packets to the viewer's fan-out worker (see
+// Track.forward); it serves a caller holding the sink alone.
 func (lt *localTrack) WriteRTP(p *rtp.Packet) error {
 	if lt.v.closed.Load() {
 		return ErrClosed
 	}
-	q := lt.v.q
-	if lt.audio {
-		q = lt.v.aq
-	}
-	select {
-	case q <- queued{lt, p}:
-	default:
-		lt.dropped.Add(1)
-		lt.src.stream.sfu.totals.dropped.Add(1)
-	}
+	lt.write(p, nil)
 	return nil
 }
 
@@ -224,12 +183,13 @@ func (lt *localTrack) Close() error {
 }
 
 // write sends one packet with the viewer's SSRC and payload type, and
-// keeps it for NACKs.
-func (lt *localTrack) write(p *rtp.Packet) {
-	if !lt.bound.Load() {
+// keeps it for NACKs. A fast-path datagram goes into out when it is set
+// (the fan-out worker's batch).
+func (lt *localTrack) write(p *rtp.Packet, out *outBatch) {
+	if !lt.bound.Load() || lt.v.closed.Load() {
 		return
 	}
-	if !lt.send(p) {
+	if !lt.send(p, out) {
 		return
 	}
 	if len(lt.history) > 0 {
@@ -246,15 +206,13 @@ func (lt *localTrack) write(p *rtp.Packet) {
 // send encrypts and sends one packet: on the fast path when the viewer
 // has it, else through pion. Header extensions are dropped: their IDs
 // were the publisher's.
-func (lt *localTrack) send(p *rtp.Packet) bool {
-	h := rtp.Header{
-		Version: 2, Marker: p.Marker, PayloadType: lt.pt, SequenceNumber: p.SequenceNumber,
-		Timestamp: p.Timestamp, SSRC: lt.ssrc, CSRC: p.CSRC,
-	}
+func (lt *localTrack) send(p *rtp.Packet, out *outBatch) bool {
 	var err error
 	if f := lt.v.fast.Load(); f != nil {
-		err = f.send(&h, p.Payload)
+		h := lt.header(p)
+		err = f.send(&h, p.Payload, out)
 	} else {
+		h := lt.header(p) // pion keeps it: a new one each time
 		_, err = lt.ws.WriteRTP(&h, p.Payload)
 	}
 	if err != nil {
@@ -262,6 +220,14 @@ func (lt *localTrack) send(p *rtp.Packet) bool {
 		return false
 	}
 	return true
+}
+
+// header is p's header as the viewer is sent it.
+func (lt *localTrack) header(p *rtp.Packet) rtp.Header {
+	return rtp.Header{
+		Version: 2, Marker: p.Marker, PayloadType: lt.pt, SequenceNumber: p.SequenceNumber,
+		Timestamp: p.Timestamp, SSRC: lt.ssrc, CSRC: p.CSRC,
+	}
 }
 
 // resend answers a NACK with the packets still kept.
@@ -272,7 +238,7 @@ func (lt *localTrack) resend(n *rtcp.TransportLayerNack) {
 	for _, pair := range n.Nacks {
 		for _, seq := range pair.PacketList() {
 			if p := lt.history[int(seq)%len(lt.history)].Load(); p != nil && p.SequenceNumber == seq {
-				lt.send(p)
+				lt.send(p, nil)
 			}
 		}
 	}
