@@ -2,11 +2,13 @@ package sfu
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"slices"
+	"strconv"
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
@@ -65,15 +67,15 @@ type apis struct {
 	viewME   *webrtc.MediaEngine
 	mux      io.Closer // the UDP mux, when Network.UDPAddr is set
 	muxAddrs []net.Addr
-	port     *batchConn // the shared UDP port's socket, when it batches
+	ports    []*batchConn // the shared UDP port's sockets (one per address), when they batch
 }
 
 func newAPIs(o *Options) (*apis, error) {
-	se, mux, addrs, port, err := settingEngine(o)
+	se, mux, addrs, ports, err := settingEngine(o)
 	if err != nil {
 		return nil, err
 	}
-	a := &apis{mux: mux, muxAddrs: addrs, port: port}
+	a := &apis{mux: mux, muxAddrs: addrs, ports: ports}
 	fail := func(err error) (*apis, error) {
 		if mux != nil {
 			_ = mux.Close()
@@ -130,7 +132,7 @@ func (a *apis) close() error {
 	return nil
 }
 
-func settingEngine(o *Options) (*webrtc.SettingEngine, io.Closer, []net.Addr, *batchConn, error) {
+func settingEngine(o *Options) (*webrtc.SettingEngine, io.Closer, []net.Addr, []*batchConn, error) {
 	n := &o.Network
 	se := &webrtc.SettingEngine{LoggerFactory: pionLogs{o.Logger}}
 	types := []webrtc.NetworkType{webrtc.NetworkTypeUDP4}
@@ -189,40 +191,90 @@ func settingEngine(o *Options) (*webrtc.SettingEngine, io.Closer, []net.Addr, *b
 		return nil, nil, nil, nil, fmt.Errorf("sfu: Options.Network.UDPAddr %q: %w", n.UDPAddr, err)
 	}
 	logger := pionLogs{o.Logger}.NewLogger("ice")
+	ips := []net.IP{ua.IP}
 	if ua.IP == nil || ua.IP.IsUnspecified() {
-		opts := []ice.UDPMuxFromPortOption{ice.UDPMuxFromPortWithNetworks(iceTypes...), ice.UDPMuxFromPortWithLogger(logger)}
-		if n.Loopback {
-			opts = append(opts, ice.UDPMuxFromPortWithLoopback())
+		// A socket on each address of the machine (those the filters
+		// keep), each with its own mux: replies leave from the address
+		// they were asked on.
+		if ips, err = localIPs(n, ifaceFilter, ipFilter); err != nil {
+			return nil, nil, nil, nil, fmt.Errorf("sfu: Options.Network.UDPAddr %q: %w", n.UDPAddr, err)
 		}
-		if ifaceFilter != nil {
-			opts = append(opts, ice.UDPMuxFromPortWithInterfaceFilter(ifaceFilter))
+	}
+	var (
+		muxes []ice.UDPMux
+		addrs []net.Addr
+		ports []*batchConn
+	)
+	closeAll := func() {
+		for _, m := range muxes {
+			_ = m.Close()
 		}
-		if len(allowed) > 0 {
-			opts = append(opts, ice.UDPMuxFromPortWithIPFilter(ipFilter))
-		}
-		mux, err := ice.NewMultiUDPMuxFromPort(ua.Port, opts...)
+	}
+	port := ua.Port
+	for _, ip := range ips {
+		conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: ip, Port: port})
 		if err != nil {
-			return nil, nil, nil, nil, fmt.Errorf("sfu: listen on UDP %s: %w", n.UDPAddr, err)
+			closeAll()
+			return nil, nil, nil, nil, fmt.Errorf("sfu: listen on UDP %s: %w", net.JoinHostPort(ip.String(), strconv.Itoa(port)), err)
 		}
-		se.SetICEUDPMux(mux)
-		return se, mux, mux.GetListenAddresses(), nil, nil
+		port = conn.LocalAddr().(*net.UDPAddr).Port // ":0": the same port on every address
+		// Room for bursts of a publisher's keyframes; the kernel caps it.
+		_ = conn.SetReadBuffer(4 << 20)
+		_ = conn.SetWriteBuffer(4 << 20)
+		var pc net.PacketConn = conn
+		if o.WriteBatch > 1 {
+			bc := newBatchConn(conn, o.WriteBatch, o.WriteWorkers)
+			ports = append(ports, bc)
+			pc = bc
+		}
+		muxes = append(muxes, ice.NewUDPMuxDefault(ice.UDPMuxParams{Logger: logger, UDPConn: pc}))
+		addrs = append(addrs, conn.LocalAddr())
 	}
-	conn, err := net.ListenUDP("udp", ua)
-	if err != nil {
-		return nil, nil, nil, nil, fmt.Errorf("sfu: listen on UDP %s: %w", n.UDPAddr, err)
+	if len(muxes) == 1 {
+		se.SetICEUDPMux(muxes[0])
+		return se, muxes[0], addrs, ports, nil
 	}
-	// Room for bursts of a publisher's keyframes; the kernel caps it.
-	_ = conn.SetReadBuffer(4 << 20)
-	_ = conn.SetWriteBuffer(4 << 20)
-	var pc net.PacketConn = conn
-	var port *batchConn
-	if o.WriteBatch > 1 {
-		port = newBatchConn(conn, o.WriteBatch, o.WriteWorkers)
-		pc = port
-	}
-	mux := ice.NewUDPMuxDefault(ice.UDPMuxParams{Logger: logger, UDPConn: pc})
+	mux := ice.NewMultiUDPMuxDefault(muxes...)
 	se.SetICEUDPMux(mux)
-	return se, mux, []net.Addr{conn.LocalAddr()}, port, nil
+	return se, mux, addrs, ports, nil
+}
+
+// localIPs lists the machine's addresses that ICE may use: up
+// interfaces the filters keep, IPv4, and IPv6 when asked (not link-local,
+// which needs a zone).
+func localIPs(n *Network, ifaceFilter func(string) bool, ipFilter func(net.IP) bool) ([]net.IP, error) {
+	ifaces, err := net.Interfaces()
+	if err != nil {
+		return nil, err
+	}
+	var out []net.IP
+	for _, ifc := range ifaces {
+		if ifc.Flags&net.FlagUp == 0 || ifaceFilter != nil && !ifaceFilter(ifc.Name) {
+			continue
+		}
+		as, err := ifc.Addrs()
+		if err != nil {
+			continue
+		}
+		for _, a := range as {
+			ipn, ok := a.(*net.IPNet)
+			if !ok {
+				continue
+			}
+			ip := ipn.IP
+			switch {
+			case ip.IsLoopback() && !n.Loopback,
+				ip.To4() == nil && (!n.IPv6 || ip.IsLinkLocalUnicast()),
+				ipFilter != nil && !ipFilter(ip):
+				continue
+			}
+			out = append(out, ip)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no local address to listen on")
+	}
+	return out, nil
 }
 
 // LoggerFactory gives pion's logs to l the way the SFU does (for the hub's other pion

@@ -24,7 +24,6 @@ import (
 // counted for each.
 type fanout struct {
 	workers []*fanWorker
-	port    *batchConn // the shared UDP port; nil without one
 	wg      sync.WaitGroup
 	stop    chan struct{}
 }
@@ -33,8 +32,8 @@ type fanWorker struct {
 	f            *fanout
 	audio, video chan fanJob // audio first: a keyframe's burst never holds up the sound
 	viewers      atomic.Int32
-	turn         uint32    // rotates where each job starts among its viewers
-	out          *outBatch // the fast path's datagrams of the job (nil without a shared port)
+	turn         uint32      // rotates where each job starts among its viewers
+	outs         []*outBatch // the job's fast-path datagrams, one batch per socket of the shared port
 }
 
 // fanJob is one packet for the viewers of one worker.
@@ -45,13 +44,13 @@ type fanJob struct {
 
 // newFanout starts n workers whose queues hold queue packets together (an
 // eighth of them for audio).
-func newFanout(n, queue int, port *batchConn) *fanout {
-	f := &fanout{stop: make(chan struct{}), port: port}
+func newFanout(n, queue int, ports []*batchConn) *fanout {
+	f := &fanout{stop: make(chan struct{})}
 	audio := max(queue/8, 1)
 	for range max(n, 1) {
 		w := &fanWorker{f: f, audio: make(chan fanJob, audio), video: make(chan fanJob, max(queue-audio, 1))}
-		if port != nil {
-			w.out = port.newBatch()
+		for _, p := range ports {
+			w.outs = append(w.outs, p.newBatch())
 		}
 		f.workers = append(f.workers, w)
 		f.wg.Add(1)
@@ -112,8 +111,8 @@ func (w *fanWorker) run() {
 			}
 		}
 		w.do(j)
-		if w.out != nil {
-			w.out.flush()
+		for _, o := range w.outs {
+			o.flush()
 		}
 	}
 }
@@ -128,6 +127,6 @@ func (w *fanWorker) do(j fanJob) {
 	w.turn++
 	start := w.turn % n
 	for i := range n {
-		j.lts[(start+i)%n].write(j.p, w.out)
+		j.lts[(start+i)%n].write(j.p, w.outs)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"strings"
 	"sync"
@@ -129,58 +130,85 @@ func (t *keyTap) srtpContext() (*srtp.Context, error) {
 
 // fastSender sends one viewer's RTP on the shared UDP port.
 type fastSender struct {
-	port *batchConn
-	dst  atomic.Pointer[netip.AddrPort]
+	ports []*batchConn // the port's sockets, one per local address
+	route atomic.Pointer[fastRoute]
 
 	mu  sync.Mutex // the context is the viewer's, written from its goroutines
 	ctx *srtp.Context
 	hdr rtp.Header // scratch for the context
 }
 
+// fastRoute is where the viewer's datagrams go: the remote candidate of
+// the selected pair, from the socket of its local candidate.
+type fastRoute struct {
+	dst   netip.AddrPort
+	index int // among the port's sockets
+}
+
 // newFastSender makes the fast path of a connected viewer, or says why
 // it cannot have one.
-func newFastSender(tap *keyTap, port *batchConn, ice *webrtc.ICETransport) (*fastSender, error) {
+func newFastSender(tap *keyTap, ports []*batchConn, ice *webrtc.ICETransport) (*fastSender, error) {
 	ctx, err := tap.srtpContext()
 	if err != nil {
 		return nil, err
 	}
-	f := &fastSender{port: port, ctx: ctx}
 	pair, err := ice.GetSelectedCandidatePair()
 	if err != nil || pair == nil {
 		return nil, fmt.Errorf("sfu: no selected candidate pair: %w", err)
 	}
-	if err := f.route(pair); err != nil {
+	f := &fastSender{ports: ports, ctx: ctx}
+	r, err := f.routeOf(pair)
+	if err != nil {
 		return nil, err
 	}
-	ice.OnSelectedCandidatePairChange(func(p *webrtc.ICECandidatePair) { _ = f.route(p) })
+	f.route.Store(r)
+	ice.OnSelectedCandidatePairChange(func(p *webrtc.ICECandidatePair) {
+		if r, err := f.routeOf(p); err == nil {
+			f.route.Store(r)
+		}
+	})
 	return f, nil
 }
 
-// route sends to the remote candidate of the selected pair.
-func (f *fastSender) route(p *webrtc.ICECandidatePair) error {
-	if p == nil || p.Remote == nil || p.Remote.Protocol != webrtc.ICEProtocolUDP {
-		return errors.New("sfu: the selected candidate pair is not UDP")
+// routeOf is the route of a candidate pair.
+func (f *fastSender) routeOf(p *webrtc.ICECandidatePair) (*fastRoute, error) {
+	if p == nil || p.Local == nil || p.Remote == nil || p.Remote.Protocol != webrtc.ICEProtocolUDP {
+		return nil, errors.New("sfu: the selected candidate pair is not UDP")
 	}
 	a, err := netip.ParseAddr(p.Remote.Address)
 	if err != nil {
-		return fmt.Errorf("sfu: remote candidate %q: %w", p.Remote.Address, err)
+		return nil, fmt.Errorf("sfu: remote candidate %q: %w", p.Remote.Address, err)
 	}
-	ap := netip.AddrPortFrom(a.Unmap(), p.Remote.Port)
-	f.dst.Store(&ap)
-	return nil
+	r := &fastRoute{dst: netip.AddrPortFrom(a.Unmap(), p.Remote.Port), index: -1}
+	if len(f.ports) == 1 {
+		r.index = 0
+	} else if ip := net.ParseIP(p.Local.Address); ip != nil {
+		for i, port := range f.ports {
+			if la, ok := port.LocalAddr().(*net.UDPAddr); ok && la.IP.Equal(ip) {
+				r.index = i
+			}
+		}
+	}
+	if r.index < 0 {
+		// An address rewritten for a 1:1 NAT names no socket here.
+		return nil, fmt.Errorf("sfu: no socket of the shared port has the local candidate's address %s", p.Local.Address)
+	}
+	return r, nil
 }
 
-// send encrypts one packet into out, or into the port's queue without.
-func (f *fastSender) send(h *rtp.Header, payload []byte, out *outBatch) error {
-	dst := f.dst.Load()
-	o := f.port.pool.Get().(*outPacket)
+// send encrypts one packet into its socket's batch among outs, or into
+// the socket's queue without.
+func (f *fastSender) send(h *rtp.Header, payload []byte, outs []*outBatch) error {
+	r := f.route.Load()
+	port := f.ports[r.index]
+	o := port.pool.Get().(*outPacket)
 	n := h.MarshalSize()
 	if n+len(payload)+srtpOverhead > len(o.buf) {
-		f.port.pool.Put(o)
+		port.pool.Put(o)
 		return errTooBig
 	}
 	if _, err := h.MarshalTo(o.buf[:n]); err != nil {
-		f.port.pool.Put(o)
+		port.pool.Put(o)
 		return err
 	}
 	copy(o.buf[n:], payload)
@@ -188,23 +216,23 @@ func (f *fastSender) send(h *rtp.Header, payload []byte, out *outBatch) error {
 	enc, err := f.ctx.EncryptRTP(o.buf[:0], o.buf[:n+len(payload)], &f.hdr)
 	f.mu.Unlock()
 	if err != nil {
-		f.port.pool.Put(o)
+		port.pool.Put(o)
 		return err
 	}
 	if &enc[0] != &o.buf[0] { // the context made a buffer of its own
 		if len(enc) > len(o.buf) {
-			f.port.pool.Put(o)
+			port.pool.Put(o)
 			return errTooBig
 		}
 		copy(o.buf[:], enc)
 	}
 	o.n = len(enc)
-	o.addr = *dst
-	if out != nil {
-		out.add(o)
+	o.addr = r.dst
+	if outs != nil {
+		outs[r.index].add(o)
 		return nil
 	}
-	return f.port.queue(o)
+	return port.queue(o)
 }
 
 // srtpOverhead is the most SRTP adds to a packet (an auth tag).

@@ -120,13 +120,24 @@ func TestViewerFastPath(t *testing.T) {
 	clips := sfutest.Load(t, sfutest.Small)
 	perSession := testOptions()
 	perSession.Network.UDPAddr = ""
+	every := testOptions()
+	every.Network.UDPAddr = "0.0.0.0:0"
 	for _, c := range []struct {
 		name string
 		o    Options
 		fast bool
-	}{{"shared port", testOptions(), true}, {"per-session ports", perSession, false}} {
+	}{{"shared port", testOptions(), true}, {"every address", every, true}, {"per-session ports", perSession, false}} {
 		t.Run(c.name, func(t *testing.T) {
 			s := newTestSFU(t, c.o)
+			if c.o.Network.UDPAddr == "0.0.0.0:0" {
+				addrs := s.UDPAddrs()
+				for _, a := range addrs {
+					if a.(*net.UDPAddr).Port != addrs[0].(*net.UDPAddr).Port || a.(*net.UDPAddr).IP.IsUnspecified() {
+						t.Fatalf("the shared port listens on %v: one port on each address wanted", addrs)
+					}
+				}
+				t.Logf("listening on %v", addrs)
+			}
 			api := clientAPI(t, true)
 			publish(t, s, api, testKey, webrtc.MimeTypeVP8, clips)
 			v, vs := view(t, s, api, testKey, sfutest.ViewerOptions{})

@@ -62,7 +62,7 @@ func New(o Options) (*SFU, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &SFU{o: o, log: o.Logger, apis: a, fan: newFanout(o.WriteWorkers, o.ViewerQueue, a.port), streams: map[Key]*Stream{},
+	s := &SFU{o: o, log: o.Logger, apis: a, fan: newFanout(o.WriteWorkers, o.ViewerQueue, a.ports), streams: map[Key]*Stream{},
 		sessions: map[*Session]struct{}{}, watchers: map[int]func(*Stream){}}
 	if len(a.muxAddrs) > 0 {
 		s.log.Info("sfu: ICE listens", "udp", fmt.Sprint(a.muxAddrs))

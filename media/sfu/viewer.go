@@ -49,8 +49,8 @@ func (v *viewer) AddTrack(t *Track) (Sink, error) {
 // path when it can, joins the stream, asks for keyframes, and forwards
 // until closed.
 func (v *viewer) start() {
-	if port := v.sess.sfu.apis.port; port != nil && v.tap != nil {
-		f, err := newFastSender(v.tap, port, v.sess.pc.SCTP().Transport().ICETransport())
+	if ports := v.sess.sfu.apis.ports; len(ports) > 0 && v.tap != nil {
+		f, err := newFastSender(v.tap, ports, v.sess.pc.SCTP().Transport().ICETransport())
 		if err != nil {
 			v.sess.log.Info("sfu: the viewer is sent through pion's stack", "why", err)
 		} else {
@@ -183,13 +183,13 @@ func (lt *localTrack) Close() error {
 }
 
 // write sends one packet with the viewer's SSRC and payload type, and
-// keeps it for NACKs. A fast-path datagram goes into out when it is set
-// (the fan-out worker's batch).
-func (lt *localTrack) write(p *rtp.Packet, out *outBatch) {
+// keeps it for NACKs. A fast-path datagram goes into outs when they are
+// set (the fan-out worker's batches).
+func (lt *localTrack) write(p *rtp.Packet, outs []*outBatch) {
 	if !lt.bound.Load() || lt.v.closed.Load() {
 		return
 	}
-	if !lt.send(p, out) {
+	if !lt.send(p, outs) {
 		return
 	}
 	if len(lt.history) > 0 {
@@ -206,11 +206,11 @@ func (lt *localTrack) write(p *rtp.Packet, out *outBatch) {
 // send encrypts and sends one packet: on the fast path when the viewer
 // has it, else through pion. Header extensions are dropped: their IDs
 // were the publisher's.
-func (lt *localTrack) send(p *rtp.Packet, out *outBatch) bool {
+func (lt *localTrack) send(p *rtp.Packet, outs []*outBatch) bool {
 	var err error
 	if f := lt.v.fast.Load(); f != nil {
 		h := lt.header(p)
-		err = f.send(&h, p.Payload, out)
+		err = f.send(&h, p.Payload, outs)
 	} else {
 		h := lt.header(p) // pion keeps it: a new one each time
 		_, err = lt.ws.WriteRTP(&h, p.Payload)
