@@ -96,37 +96,81 @@ func (w *fanWorker) push(p *rtp.Packet, lts []*localTrack, audio bool) bool {
 // queued is how many packets wait for the worker.
 func (w *fanWorker) queued() int { return len(w.audio) + len(w.video) }
 
+// maxGroup is the most queued packets of one track a worker writes to
+// each viewer in a row.
+const maxGroup = 8
+
 func (w *fanWorker) run() {
 	defer w.f.wg.Done()
+	var (
+		group []*rtp.Packet
+		next  *fanJob // taken while grouping, for another set of viewers
+	)
 	for {
 		var j fanJob
-		select {
-		case j = <-w.audio:
-		default:
+		video := false
+		if next != nil {
+			j, next, video = *next, nil, true
+		} else {
 			select {
-			case <-w.f.stop:
-				return
 			case j = <-w.audio:
-			case j = <-w.video:
+			default:
+				select {
+				case <-w.f.stop:
+					return
+				case j = <-w.audio:
+				case j = <-w.video:
+					video = true
+				}
 			}
 		}
-		w.do(j)
+		// A worker that fell behind (a keyframe's burst) writes the queued
+		// packets of the same track to each viewer in a row: they leave
+		// in one segmented send per viewer (batchWriter.build), which
+		// costs the kernel a fraction of a send per packet, so the backlog
+		// clears faster than it came. An idle worker sends each at once.
+		group = append(group[:0], j.p)
+		if video {
+		fill:
+			for len(group) < maxGroup && len(w.audio) == 0 {
+				select {
+				case k := <-w.video:
+					if !sameViewers(k.lts, j.lts) {
+						next = &k
+						break fill
+					}
+					group = append(group, k.p)
+				default:
+					break fill
+				}
+			}
+		}
+		w.do(j.lts, group)
 		for _, o := range w.outs {
 			o.flush()
 		}
 	}
 }
 
-// do writes a job's packet to each of its viewers, starting each time
-// with another one, so that no viewer is always served last.
-func (w *fanWorker) do(j fanJob) {
-	n := uint32(len(j.lts))
+// do writes packets to each of the viewers, starting each time with
+// another one, so that no viewer is always served last.
+func (w *fanWorker) do(lts []*localTrack, group []*rtp.Packet) {
+	n := uint32(len(lts))
 	if n == 0 {
 		return
 	}
 	w.turn++
 	start := w.turn % n
 	for i := range n {
-		j.lts[(start+i)%n].write(j.p, w.outs)
+		lt := lts[(start+i)%n]
+		for _, p := range group {
+			lt.write(p, w.outs)
+		}
 	}
+}
+
+// sameViewers reports whether two jobs are for the same viewers of the
+// same track: the same snapshot of its lane.
+func sameViewers(a, b []*localTrack) bool {
+	return len(a) == len(b) && len(a) > 0 && &a[0] == &b[0]
 }

@@ -1,8 +1,13 @@
 package sfu
 
 import (
+	"fmt"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/bailiff/bailiff/media/sfu/sfutest"
 	"github.com/pion/rtp"
 )
 
@@ -42,5 +47,62 @@ func TestFanoutQueueFull(t *testing.T) {
 	}
 	if len(w.audio) != 0 {
 		t.Error("a video packet went to the audio queue")
+	}
+}
+
+// recordWriter notes what a viewer's track is sent through pion.
+type recordWriter struct {
+	mu  *sync.Mutex
+	log *[]string
+	id  string
+}
+
+func (r recordWriter) WriteRTP(h *rtp.Header, _ []byte) (int, error) {
+	r.mu.Lock()
+	*r.log = append(*r.log, fmt.Sprintf("%s%d", r.id, h.SequenceNumber))
+	r.mu.Unlock()
+	return 0, nil
+}
+
+func (r recordWriter) Write(b []byte) (int, error) { return len(b), nil }
+
+// A worker that finds packets of one track queued writes them to each
+// viewer in a row (a segmented send each on the fast path), each viewer's
+// in order; audio queued meanwhile goes first.
+func TestFanoutGroupsBacklog(t *testing.T) {
+	f := &fanout{stop: make(chan struct{})}
+	w := &fanWorker{f: f, audio: make(chan fanJob, 4), video: make(chan fanJob, 16)}
+	f.workers = []*fanWorker{w}
+	var mu sync.Mutex
+	var log []string
+	viewer := func(id string) *localTrack {
+		lt := &localTrack{v: &viewer{fan: f}, ws: recordWriter{&mu, &log, id}}
+		lt.bound.Store(true)
+		return lt
+	}
+	s := &SFU{fan: f}
+	tr := newLocalTrack(&Stream{sfu: s}, TrackInfo{ID: "video0", Kind: "video", ClockRate: 90000}, nil)
+	video := []*localTrack{viewer("a"), viewer("b")}
+	audio := []*localTrack{viewer("m")}
+	for _, lt := range append(video, audio...) {
+		lt.src = tr
+	}
+	for seq := range 3 {
+		w.push(&rtp.Packet{Header: rtp.Header{SequenceNumber: uint16(seq)}, Payload: []byte{1}}, video, false)
+	}
+	w.push(&rtp.Packet{Header: rtp.Header{SequenceNumber: 9}, Payload: []byte{1}}, audio, true)
+	f.wg.Add(1)
+	go w.run()
+	defer f.close()
+	if !sfutest.WaitFor(5*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return len(log) == 7 }) {
+		t.Fatalf("writes %v", log)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	got := strings.Join(log, " ")
+	// Audio first; then one viewer's three packets, then the other's
+	// (which viewer starts rotates).
+	if got != "m9 a0 a1 a2 b0 b1 b2" && got != "m9 b0 b1 b2 a0 a1 a2" {
+		t.Errorf("writes %q", got)
 	}
 }

@@ -7,6 +7,9 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // rusageThread is RUSAGE_THREAD: the calling thread's usage.
@@ -59,8 +62,7 @@ func (p *Poller) run() {
 	defer runtime.UnlockOSThread()
 	t := time.NewTicker(p.interval)
 	defer t.Stop()
-	buf := make([]byte, 2048)
-	oob := make([]byte, 128)
+	rb := newRecvBatch(16)
 	for {
 		select {
 		case <-p.stop:
@@ -74,7 +76,7 @@ func (p *Poller) run() {
 		}
 		p.mu.Lock() // a socket is closed only between rounds
 		for _, c := range p.conns {
-			c.drain(buf, oob)
+			c.drain(rb)
 		}
 		p.mu.Unlock()
 	}
@@ -136,32 +138,80 @@ func (p *Poller) Listen(rcvbuf int) (*PollConn, error) {
 	return c, nil
 }
 
-// drain reads every datagram waiting, without blocking.
-func (c *PollConn) drain(buf, oob []byte) {
+// recvBatch is the buffers of one recvmmsg call.
+type recvBatch struct {
+	msgs  []unix.Mmsghdr
+	iovs  []unix.Iovec
+	bufs  [][]byte
+	oobs  [][]byte
+	names []unix.RawSockaddrInet4
+}
+
+func newRecvBatch(n int) *recvBatch {
+	b := &recvBatch{msgs: make([]unix.Mmsghdr, n), iovs: make([]unix.Iovec, n), bufs: make([][]byte, n),
+		oobs: make([][]byte, n), names: make([]unix.RawSockaddrInet4, n)}
+	for i := range n {
+		b.bufs[i] = make([]byte, 2048)
+		b.oobs[i] = make([]byte, 128)
+		b.iovs[i].Base = &b.bufs[i][0]
+		b.iovs[i].SetLen(len(b.bufs[i]))
+	}
+	return b
+}
+
+// read reads up to len(b.msgs) datagrams waiting on fd, without blocking.
+func (b *recvBatch) read(fd int) int {
+	for i := range b.msgs {
+		h := &b.msgs[i].Hdr
+		h.Name = (*byte)(unsafe.Pointer(&b.names[i]))
+		h.Namelen = unix.SizeofSockaddrInet4
+		h.Iov = &b.iovs[i]
+		h.Iovlen = 1
+		h.Control = &b.oobs[i][0]
+		h.SetControllen(len(b.oobs[i]))
+		h.Flags = 0
+	}
+	n, _, errno := unix.Syscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&b.msgs[0])),
+		uintptr(len(b.msgs)), unix.MSG_DONTWAIT, 0, 0)
+	if errno != 0 {
+		return 0
+	}
+	return int(n)
+}
+
+// drain reads every datagram waiting, without blocking, a batch per
+// system call.
+func (c *PollConn) drain(b *recvBatch) {
 	for {
-		n, oobn, _, from, err := syscall.Recvmsg(c.fd, buf, oob, syscall.MSG_DONTWAIT)
-		if err != nil {
+		n := b.read(c.fd)
+		for i := range n {
+			m := &b.msgs[i]
+			c.take(b.bufs[i][:m.Len], b.oobs[i][:m.Hdr.Controllen], &b.names[i])
+		}
+		if n < len(b.msgs) {
 			return
 		}
-		if n >= 12 && buf[0]>>6 == 2 && (buf[1] < 192 || buf[1] > 223) { // RTP, not RTCP
-			if c.OnRTP != nil {
-				at := stampOf(oob[:oobn])
-				if at == 0 {
-					at = time.Now().UnixNano()
-				}
-				c.OnRTP(buf[1]&0x7f, uint16(buf[2])<<8|uint16(buf[3]), at)
+	}
+}
+
+// take handles one datagram read.
+func (c *PollConn) take(buf, oob []byte, from *unix.RawSockaddrInet4) {
+	if len(buf) >= 12 && buf[0]>>6 == 2 && (buf[1] < 192 || buf[1] > 223) { // RTP, not RTCP
+		if c.OnRTP != nil {
+			at := stampOf(oob)
+			if at == 0 {
+				at = time.Now().UnixNano()
 			}
-			continue
+			c.OnRTP(buf[1]&0x7f, uint16(buf[2])<<8|uint16(buf[3]), at)
 		}
-		s4, ok := from.(*syscall.SockaddrInet4)
-		if !ok {
-			continue
-		}
-		d := datagram{b: append([]byte(nil), buf[:n]...), from: &net.UDPAddr{IP: net.IP(append([]byte(nil), s4.Addr[:]...)), Port: s4.Port}}
-		select {
-		case c.in <- d:
-		default: // the peer's stack is behind: dropped, as a full socket would
-		}
+		return
+	}
+	pb := (*[2]byte)(unsafe.Pointer(&from.Port)) // network order
+	port := int(pb[0])<<8 | int(pb[1])
+	d := datagram{b: append([]byte(nil), buf...), from: &net.UDPAddr{IP: net.IPv4(from.Addr[0], from.Addr[1], from.Addr[2], from.Addr[3]), Port: port}}
+	select {
+	case c.in <- d:
+	default: // the peer's stack is behind: dropped, as a full socket would
 	}
 }
 
