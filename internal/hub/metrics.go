@@ -139,7 +139,7 @@ func (m *metrics) registerMedia(h *Hub) {
 			totals(func(t sfu.Totals) int64 { return t.PacketsOut })),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "bailiff_rtp_bytes_forwarded_total", Help: "RTP payload bytes forwarded to viewers."},
 			totals(func(t sfu.Totals) int64 { return t.BytesOut })),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "bailiff_rtp_packets_dropped_total", Help: "RTP packets not forwarded because a viewer's queue was full."},
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "bailiff_rtp_packets_dropped_total", Help: "RTP packets not forwarded to a viewer because its fan-out worker's queue was full (the hub fell behind), counted per viewer."},
 			totals(func(t sfu.Totals) int64 { return t.Dropped })),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "bailiff_viewers", Help: "WHEP viewer sessions now."},
 			stats(func(s sfu.Stats) int { return s.Viewers })),
