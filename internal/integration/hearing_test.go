@@ -3,9 +3,11 @@ package integration
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -21,7 +23,28 @@ import (
 // monitor (password demo), and a clerk added here.
 func startDemo(t *testing.T) (*env, *demo.Demo) {
 	t.Helper()
-	e := &env{t: t, httpAddr: testutil.FreePort(t), mqttAddr: testutil.FreePort(t), dir: t.TempDir()}
+	for try := 0; ; try++ {
+		e := &env{t: t, httpAddr: testutil.FreePort(t), mqttAddr: testutil.FreePort(t), dir: t.TempDir()}
+		d, err := runDemo(t, e)
+		// A free port picked here can be taken by another test's process before the demo
+		// binds it: then it starts again on new ones.
+		if errors.Is(err, syscall.EADDRINUSE) && try < 3 {
+			continue
+		}
+		if err != nil {
+			t.Fatalf("demo: %v", err)
+		}
+		if err := hub.AddUser(context.Background(), d.Hub.Store(), "clerk", "clerk", "demo"); err != nil {
+			t.Fatal(err)
+		}
+		return e, d
+	}
+}
+
+// runDemo starts the demo on e's addresses and stops it when the test ends; it returns the
+// error of a demo that did not start.
+func runDemo(t *testing.T, e *env) (*demo.Demo, error) {
+	t.Helper()
 	ready := make(chan *demo.Demo, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -29,26 +52,26 @@ func startDemo(t *testing.T) (*env, *demo.Demo) {
 		done <- demo.Run(ctx, demo.Options{HTTPListen: e.httpAddr, MQTTListen: e.mqttAddr, DataDir: e.dir,
 			Logger: testLogger(t), Ready: func(d *demo.Demo) { ready <- d }})
 	}()
-	t.Cleanup(func() {
+	stop := func() {
 		cancel()
 		select {
 		case <-done:
 		case <-time.After(15 * time.Second):
 			t.Error("the demo did not stop within 15s")
 		}
-	})
-	var d *demo.Demo
+	}
 	select {
-	case d = <-ready:
+	case d := <-ready:
+		t.Cleanup(stop)
+		return d, nil
 	case err := <-done:
-		t.Fatalf("demo: %v", err)
+		cancel()
+		return nil, err
 	case <-time.After(30 * time.Second):
+		t.Cleanup(stop)
 		t.Fatal("the demo did not start within 30s")
+		return nil, nil
 	}
-	if err := hub.AddUser(context.Background(), d.Hub.Store(), "clerk", "clerk", "demo"); err != nil {
-		t.Fatal(err)
-	}
-	return e, d
 }
 
 func (e *env) demoLogin(user string) string {
