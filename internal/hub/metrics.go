@@ -143,6 +143,8 @@ func (m *metrics) registerMedia(h *Hub) {
 			totals(func(t sfu.Totals) int64 { return t.Dropped })),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "bailiff_viewers", Help: "WHEP viewer sessions now."},
 			stats(func(s sfu.Stats) int { return s.Viewers })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "bailiff_viewers_fast_path", Help: "WHEP viewers sent on the fast path now (the rest go through the WebRTC library's own path)."},
+			stats(func(s sfu.Stats) int { return s.FastViewers })),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "bailiff_publishers", Help: "WHIP publisher sessions now."},
 			stats(func(s sfu.Stats) int { return s.Publishers })),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "bailiff_media_pulls", Help: "Streams this hub pulls from their origin hubs now (a replica's)."},

@@ -111,6 +111,11 @@ func TestBrowserWHIPAndWHEP(t *testing.T) {
 	}
 	first := browserFrames(t, b, 20*time.Second, 1)
 	browserFrames(t, b, 20*time.Second, first+10)
+	// Chromium's DTLS (the hub its server, one cipher suite) gave the hub its SRTP keys: every
+	// viewer, Chromium and pion, is sent on the fast path.
+	if st := e.hub.SFU().Stats(); st.Viewers < 2 || st.FastViewers != st.Viewers {
+		t.Errorf("viewers %+v: all wanted on the fast path", st)
+	}
 	b.MustEval(t, 10*time.Second, `stopAll()`, &res)
 }
 

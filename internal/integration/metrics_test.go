@@ -81,7 +81,7 @@ func TestMetricsMove(t *testing.T) {
 
 	// Media: a publisher, a recording, a viewer.
 	for _, n := range []string{"bailiff_rtp_packets_received_total", "bailiff_rtp_packets_forwarded_total", "bailiff_viewers",
-		"bailiff_publishers", "bailiff_recording_bytes_total", "bailiff_recordings_active", "bailiff_recording_errors_total"} {
+		"bailiff_viewers_fast_path", "bailiff_publishers", "bailiff_recording_bytes_total", "bailiff_recordings_active", "bailiff_recording_errors_total"} {
 		if v, ok := m1[n]; !ok || v != 0 {
 			t.Errorf("%s = %v (present %v) before any media", n, v, ok)
 		}
@@ -130,6 +130,7 @@ func TestMetricsMove(t *testing.T) {
 	v.SetAnswer(vanswer)
 	e.waitMetric("bailiff_viewers", 10*time.Second, eq(1))
 	testutil.Eventually(t, 15*time.Second, "packets reach the viewer", func() bool { return v.Packets("video") > 20 })
+	e.waitMetric("bailiff_viewers_fast_path", time.Second, eq(1))
 	m2 := e.scrape()
 	if m2["bailiff_rtp_packets_forwarded_total"] < float64(v.Packets("video")) || m2["bailiff_rtp_bytes_forwarded_total"] < 1000 {
 		t.Errorf("forwarded %v packets, %v bytes; the viewer got %d video packets", m2["bailiff_rtp_packets_forwarded_total"],

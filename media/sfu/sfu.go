@@ -49,6 +49,7 @@ type Stats struct {
 	Streams         int
 	Publishers      int
 	Viewers         int
+	FastViewers     int // viewers sent on the fast path (fastpath.go)
 	Pulls           int // sessions with origin hubs (a replica's pulls)
 	PeerConnections int // not yet fully closed
 }
@@ -459,6 +460,9 @@ func (s *SFU) Stats() Stats {
 			st.Pulls++
 		} else {
 			st.Viewers++
+			if sess.viewer != nil && sess.viewer.fast.Load() != nil {
+				st.FastViewers++
+			}
 		}
 	}
 	return st
