@@ -201,12 +201,11 @@ func (f *fastSender) routeOf(p *webrtc.ICECandidatePair) (*fastRoute, error) {
 func (f *fastSender) send(h *rtp.Header, payload []byte, outs []*outBatch) error {
 	r := f.route.Load()
 	port := f.ports[r.index]
-	o := port.pool.Get().(*outPacket)
 	n := h.MarshalSize()
-	if n+len(payload)+srtpOverhead > len(o.buf) {
-		port.pool.Put(o)
-		return errTooBig
+	if n+len(payload)+srtpOverhead > maxPacket {
+		return f.sendLarge(h, payload, port, r.dst)
 	}
+	o := port.pool.Get().(*outPacket)
 	if _, err := h.MarshalTo(o.buf[:n]); err != nil {
 		port.pool.Put(o)
 		return err
@@ -222,7 +221,7 @@ func (f *fastSender) send(h *rtp.Header, payload []byte, outs []*outBatch) error
 	if &enc[0] != &o.buf[0] { // the context made a buffer of its own
 		if len(enc) > len(o.buf) {
 			port.pool.Put(o)
-			return errTooBig
+			return f.sendLarge(h, payload, port, r.dst)
 		}
 		copy(o.buf[:], enc)
 	}
@@ -235,7 +234,25 @@ func (f *fastSender) send(h *rtp.Header, payload []byte, outs []*outBatch) error
 	return port.queue(o)
 }
 
+// sendLarge sends a packet too large for the port's queue (a publisher
+// whose packets are near the Ethernet MTU): encrypted with the same
+// context, in a buffer of its own, sent at once.
+func (f *fastSender) sendLarge(h *rtp.Header, payload []byte, port *batchConn, dst netip.AddrPort) error {
+	n := h.MarshalSize()
+	buf := make([]byte, n+len(payload), n+len(payload)+srtpOverhead)
+	if _, err := h.MarshalTo(buf[:n]); err != nil {
+		return err
+	}
+	copy(buf[n:], payload)
+	f.mu.Lock()
+	enc, err := f.ctx.EncryptRTP(buf[:0], buf, &f.hdr)
+	f.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	_, err = port.WriteToAddrPort(enc, dst)
+	return err
+}
+
 // srtpOverhead is the most SRTP adds to a packet (an auth tag).
 const srtpOverhead = 16
-
-var errTooBig = errors.New("sfu: packet too large for the fast path")

@@ -239,3 +239,58 @@ func TestViewerNACK(t *testing.T) {
 		t.Errorf("only %d of %d lost packets came again", recovered, len(lost))
 	}
 }
+
+// The fast path's datagrams decrypt at the viewer, whether they go through a worker's batch,
+// the port's queue, or (too large for the queue) straight out, and the context's rollover
+// counter carries across all three.
+func TestFastSenderSizes(t *testing.T) {
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := newBatchConn(c, 8, 1)
+	defer port.Close()
+	d, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	key, salt := bytes.Repeat([]byte{7}, 16), bytes.Repeat([]byte{9}, 12)
+	enc, err := srtp.CreateContext(key, salt, srtp.ProtectionProfileAeadAes128Gcm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, err := srtp.CreateContext(key, salt, srtp.ProtectionProfileAeadAes128Gcm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fastSender{ports: []*batchConn{port}, ctx: enc}
+	f.route.Store(&fastRoute{dst: d.LocalAddr().(*net.UDPAddr).AddrPort()})
+	out := []*outBatch{port.newBatch()}
+	buf := make([]byte, 2048)
+	for i, c := range []struct {
+		size int
+		outs []*outBatch
+	}{{1100, out}, {1100, nil}, {maxPacket - 20, out}, {maxPacket + 100, nil}, {200, out}} {
+		seq := uint16(65534 + i) // across a rollover
+		h := &rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: seq, Timestamp: 1, SSRC: 5}
+		payload := bytes.Repeat([]byte{byte(i + 1)}, c.size)
+		if err := f.send(h, payload, c.outs); err != nil {
+			t.Fatalf("packet %d (%d bytes): %v", i, c.size, err)
+		}
+		out[0].flush()
+		_ = d.SetReadDeadline(time.Now().Add(2 * time.Second))
+		n, err := d.Read(buf)
+		if err != nil {
+			t.Fatalf("packet %d (%d bytes): %v", i, c.size, err)
+		}
+		var got rtp.Header
+		plain, err := dec.DecryptRTP(nil, buf[:n], &got)
+		if err != nil {
+			t.Fatalf("packet %d (%d bytes): %v", i, c.size, err)
+		}
+		if got.SequenceNumber != seq || !bytes.Equal(plain[len(plain)-c.size:], payload) {
+			t.Fatalf("packet %d: seq %d, %d bytes", i, got.SequenceNumber, len(plain))
+		}
+	}
+}
