@@ -177,28 +177,24 @@ func (b *batchConn) Close() error {
 
 func (b *batchConn) writer(q chan *outPacket) {
 	defer b.writers.Done()
-	batch := make([]*outPacket, 0, b.max)
-	w := newBatchWriter(b.max)
+	out := b.newBatch()
 	for {
 		select {
 		case o := <-q:
-			batch = append(batch[:0], o)
+			out.pkts = append(out.pkts, o)
 		case <-b.done:
 			return
 		}
 	fill:
-		for len(batch) < b.max {
+		for len(out.pkts) < b.max {
 			select {
 			case o := <-q:
-				batch = append(batch, o)
+				out.pkts = append(out.pkts, o)
 			default:
 				break fill
 			}
 		}
-		b.send(w.build(batch, b.gso.Load()))
-		for _, o := range batch {
-			b.pool.Put(o)
-		}
+		out.flush()
 	}
 }
 

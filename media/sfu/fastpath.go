@@ -201,28 +201,23 @@ func (f *fastSender) routeOf(p *webrtc.ICECandidatePair) (*fastRoute, error) {
 func (f *fastSender) send(h *rtp.Header, payload []byte, outs []*outBatch) error {
 	r := f.route.Load()
 	port := f.ports[r.index]
-	n := h.MarshalSize()
-	if n+len(payload)+srtpOverhead > maxPacket {
-		return f.sendLarge(h, payload, port, r.dst)
-	}
-	o := port.pool.Get().(*outPacket)
-	if _, err := h.MarshalTo(o.buf[:n]); err != nil {
-		port.pool.Put(o)
+	if h.MarshalSize()+len(payload)+srtpOverhead > maxPacket {
+		// Too large for the queue (a publisher near the Ethernet MTU):
+		// sealed with the same context in a buffer of its own, sent at once.
+		enc, err := f.seal(h, payload, make([]byte, h.MarshalSize()+len(payload)+srtpOverhead))
+		if err != nil {
+			return err
+		}
+		_, err = port.WriteToAddrPort(enc, r.dst)
 		return err
 	}
-	copy(o.buf[n:], payload)
-	f.mu.Lock()
-	enc, err := f.ctx.EncryptRTP(o.buf[:0], o.buf[:n+len(payload)], &f.hdr)
-	f.mu.Unlock()
+	o := port.pool.Get().(*outPacket)
+	enc, err := f.seal(h, payload, o.buf[:])
 	if err != nil {
 		port.pool.Put(o)
 		return err
 	}
 	if &enc[0] != &o.buf[0] { // the context made a buffer of its own
-		if len(enc) > len(o.buf) {
-			port.pool.Put(o)
-			return f.sendLarge(h, payload, port, r.dst)
-		}
 		copy(o.buf[:], enc)
 	}
 	o.n = len(enc)
@@ -234,24 +229,17 @@ func (f *fastSender) send(h *rtp.Header, payload []byte, outs []*outBatch) error
 	return port.queue(o)
 }
 
-// sendLarge sends a packet too large for the port's queue (a publisher
-// whose packets are near the Ethernet MTU): encrypted with the same
-// context, in a buffer of its own, sent at once.
-func (f *fastSender) sendLarge(h *rtp.Header, payload []byte, port *batchConn, dst netip.AddrPort) error {
-	n := h.MarshalSize()
-	buf := make([]byte, n+len(payload), n+len(payload)+srtpOverhead)
-	if _, err := h.MarshalTo(buf[:n]); err != nil {
-		return err
-	}
-	copy(buf[n:], payload)
-	f.mu.Lock()
-	enc, err := f.ctx.EncryptRTP(buf[:0], buf, &f.hdr)
-	f.mu.Unlock()
+// seal writes h and payload into buf, which has room for them and the
+// auth tag, and encrypts them there.
+func (f *fastSender) seal(h *rtp.Header, payload, buf []byte) ([]byte, error) {
+	n, err := h.MarshalTo(buf)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = port.WriteToAddrPort(enc, dst)
-	return err
+	n += copy(buf[n:], payload)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.ctx.EncryptRTP(buf[:0], buf[:n], &f.hdr)
 }
 
 // srtpOverhead is the most SRTP adds to a packet (an auth tag).

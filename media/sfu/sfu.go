@@ -351,8 +351,8 @@ func (v *viewer) addTracks(offer string, tracks []*Track) error {
 			skipped++
 			continue
 		}
-		lt := &localTrack{v: v, src: t, audio: t.info.Kind == "audio"}
-		if !lt.audio {
+		lt := &localTrack{v: v, src: t}
+		if t.info.Kind == "video" {
 			lt.history = make([]atomic.Pointer[rtp.Packet], v.sess.sfu.o.NACKBuffer)
 		}
 		sender, err := pc.AddTrack(lt)

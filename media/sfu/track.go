@@ -205,7 +205,7 @@ func rtcpLoop(r *webrtc.RTPReceiver, done func()) {
 func (t *Track) addSink(r *sinkRef) {
 	t.sinkMu.Lock()
 	defer t.sinkMu.Unlock()
-	if lt, ok := r.sink.(*localTrack); ok && lt.v.fan == t.stream.sfu.fan {
+	if lt, ok := r.sink.(*localTrack); ok {
 		lanes := slices.Clone(*t.lanes.Load())
 		for len(lanes) <= lt.v.worker {
 			lanes = append(lanes, nil)
@@ -221,7 +221,7 @@ func (t *Track) addSink(r *sinkRef) {
 func (t *Track) removeSink(r *sinkRef) {
 	t.sinkMu.Lock()
 	defer t.sinkMu.Unlock()
-	if lt, ok := r.sink.(*localTrack); ok && lt.v.fan == t.stream.sfu.fan {
+	if lt, ok := r.sink.(*localTrack); ok {
 		lanes := slices.Clone(*t.lanes.Load())
 		if lt.v.worker < len(lanes) {
 			lanes[lt.v.worker] = slices.DeleteFunc(slices.Clone(lanes[lt.v.worker]), func(x *localTrack) bool { return x == lt })

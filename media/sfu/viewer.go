@@ -117,7 +117,6 @@ type localTrack struct {
 	sender *webrtc.RTPSender
 
 	bound atomic.Bool
-	audio bool
 	pt    uint8
 	ssrc  uint32
 	ws    webrtc.TrackLocalWriter

@@ -196,14 +196,7 @@ func (c *PollConn) drain(b *recvBatch) {
 
 // take handles one datagram read.
 func (c *PollConn) take(buf, oob []byte, from *unix.RawSockaddrInet4) {
-	if len(buf) >= 12 && buf[0]>>6 == 2 && (buf[1] < 192 || buf[1] > 223) { // RTP, not RTCP
-		if c.OnRTP != nil {
-			at := stampOf(oob)
-			if at == 0 {
-				at = time.Now().UnixNano()
-			}
-			c.OnRTP(buf[1]&0x7f, uint16(buf[2])<<8|uint16(buf[3]), at)
-		}
+	if stampRTP(buf, oob, c.OnRTP) {
 		return
 	}
 	pb := (*[2]byte)(unsafe.Pointer(&from.Port)) // network order

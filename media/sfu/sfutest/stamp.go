@@ -55,20 +55,29 @@ func (s *StampConn) ReadFrom(b []byte) (int, net.Addr, error) {
 		if err != nil {
 			return n, addr, err
 		}
-		if n >= 12 && b[0]>>6 == 2 && (b[1] < 192 || b[1] > 223) { // RTP, not RTCP (RFC 5761)
-			if s.OnRTP != nil {
-				at := stampOf(s.oob[:oobn])
-				if at == 0 {
-					at = time.Now().UnixNano()
-				}
-				s.OnRTP(b[1]&0x7f, uint16(b[2])<<8|uint16(b[3]), at)
-			}
-			if s.Drop {
-				continue
-			}
+		if stampRTP(b[:n], s.oob[:oobn], s.OnRTP) && s.Drop {
+			continue
 		}
 		return n, addr, nil
 	}
+}
+
+// stampRTP reports an RTP datagram (not RTCP, RFC 5761) to onRTP, if set,
+// with its payload type, sequence number and the kernel's receive time
+// from oob (the time now where there is none), and says whether it was
+// RTP.
+func stampRTP(b, oob []byte, onRTP func(pt uint8, seq uint16, at int64)) bool {
+	if len(b) < 12 || b[0]>>6 != 2 || b[1] >= 192 && b[1] <= 223 {
+		return false
+	}
+	if onRTP != nil {
+		at := stampOf(oob)
+		if at == 0 {
+			at = time.Now().UnixNano()
+		}
+		onRTP(b[1]&0x7f, uint16(b[2])<<8|uint16(b[3]), at)
+	}
+	return true
 }
 
 // WriteTo sends one datagram.
