@@ -1,0 +1,259 @@
+package sfu
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"strconv"
+	"sync"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// UDP generic segmentation offload (Linux 4.18+): one sendmsg carries up to
+// 64 datagrams for one destination, all of one size but the last, and the
+// kernel splits them late (or the NIC does), instead of each one walking
+// the whole send path.
+const (
+	solUDP     = 17  // SOL_UDP
+	udpSegment = 103 // UDP_SEGMENT
+	gsoCmsg    = 24  // CMSG_SPACE(2) on 64-bit Linux
+)
+
+// gsoAvailable: the control message below is laid out for 64-bit Linux.
+var gsoAvailable = strconv.IntSize == 64
+
+// gsoControl returns the control message asking the kernel to cut a send
+// into datagrams of size bytes.
+func gsoControl(b []byte, size int) []byte {
+	b = append(b[:0], make([]byte, gsoCmsg)...)
+	binary.NativeEndian.PutUint64(b[0:], 18) // CMSG_LEN(2)
+	binary.NativeEndian.PutUint32(b[8:], solUDP)
+	binary.NativeEndian.PutUint32(b[12:], udpSegment)
+	binary.NativeEndian.PutUint16(b[16:], uint16(size))
+	return b
+}
+
+// batchSender sends one goroutine's batches (a fan-out worker's, a port
+// writer's) with sendmmsg, on a descriptor of its own: a duplicate of the
+// port's socket, outside Go's network poller. Go lets one goroutine at a
+// time write to a socket (its descriptor's write lock), so the workers,
+// one per core, would take turns in the kernel's send path — on loopback
+// or a fast LAN most of what a datagram costs; on their own descriptors
+// they send at the same time, as the kernel allows on one UDP socket.
+// When the socket cannot be duplicated (no descriptor left), the sender
+// writes through the port's own.
+type batchSender struct {
+	w  batchWriter
+	mu sync.Mutex // a send against close
+	fd int        // its own descriptor; -1 once closed
+	rc syscall.RawConn
+}
+
+func (b *batchConn) newSender() *batchSender {
+	s := &batchSender{w: newBatchWriter(b.max), fd: -1}
+	rc, err := b.UDPConn.SyscallConn()
+	if err != nil {
+		return s
+	}
+	s.rc = rc
+	_ = rc.Control(func(fd uintptr) {
+		if d, err := unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0); err == nil {
+			s.fd = d
+		}
+	})
+	if s.fd >= 0 {
+		s.rc = nil
+	}
+	return s
+}
+
+// close closes the sender's descriptor once a send under way is done.
+func (s *batchSender) close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fd >= 0 {
+		_ = unix.Close(s.fd)
+		s.fd = -1
+	}
+}
+
+// write calls f with the descriptor until f says it did not find the
+// socket's buffer full; false when the port closed first.
+func (s *batchSender) write(b *batchConn, f func(fd int) bool) bool {
+	if s.rc != nil {
+		return s.rc.Write(func(fd uintptr) bool { return f(int(fd)) }) == nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for s.fd >= 0 {
+		if f(s.fd) {
+			return true
+		}
+		select {
+		case <-b.done:
+			return false
+		default:
+		}
+		// The buffer is full (a NIC behind): wait for room, as a write
+		// through Go's poller would, looking at the port between waits.
+		_, _ = unix.Poll([]unix.PollFd{{Fd: int32(s.fd), Events: unix.POLLOUT}}, 100)
+	}
+	return false
+}
+
+// send sends pkts. A message that fails (a peer gone, an unroutable
+// address) is skipped, as a failed sendto would drop it; a segmented one
+// that the kernel refuses as segmented is sent again one datagram at a
+// time, and segmentation is turned off for good (a kernel or device
+// without it).
+func (s *batchSender) send(b *batchConn, pkts []*outPacket) {
+	hs := s.w.build(pkts, b.gso.Load())
+	for len(hs) > 0 {
+		var n int
+		var errno syscall.Errno
+		if !s.write(b, func(fd int) bool {
+			n, errno = sendmmsg(fd, hs)
+			return errno != unix.EAGAIN
+		}) {
+			return
+		}
+		switch {
+		case n > 0:
+			hs = hs[n:]
+			continue
+		case errno == unix.EINTR:
+			continue
+		}
+		if h := &hs[0].hdr; h.Controllen > 0 && gsoRefused(errno) {
+			b.gso.Store(false)
+			iovs := unsafe.Slice(h.Iov, int(h.Iovlen))
+			for i := range iovs {
+				one := [1]mmsghdr{{hdr: unix.Msghdr{Name: h.Name, Namelen: h.Namelen, Iov: &iovs[i]}}}
+				one[0].hdr.SetIovlen(1)
+				s.write(b, func(fd int) bool {
+					_, errno = sendmmsg(fd, one[:])
+					return errno != unix.EAGAIN
+				})
+			}
+		}
+		hs = hs[1:]
+	}
+}
+
+// gsoRefused: the error a segmented send gets from a kernel without
+// UDP_SEGMENT (ENOPROTOOPT, EOPNOTSUPP), a device that cannot checksum
+// it (EIO) or a socket that cannot segment (EINVAL) — not one that any
+// datagram to its destination would get.
+func gsoRefused(errno syscall.Errno) bool {
+	return errno == unix.EIO || errno == unix.EINVAL || errno == unix.EOPNOTSUPP || errno == unix.ENOPROTOOPT
+}
+
+// mmsghdr is struct mmsghdr: a message and the bytes the kernel sent of it.
+type mmsghdr struct {
+	hdr unix.Msghdr
+	n   uint32
+}
+
+func sendmmsg(fd int, hs []mmsghdr) (int, syscall.Errno) {
+	n, _, errno := unix.Syscall6(unix.SYS_SENDMMSG, uintptr(fd), uintptr(unsafe.Pointer(&hs[0])), uintptr(len(hs)), 0, 0, 0)
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(n), 0
+}
+
+// gsoMaxSegments and gsoMaxBytes bound one segmented send (the kernel's
+// limits are 64 segments and 64 KiB).
+const (
+	gsoMaxSegments = 64
+	gsoMaxBytes    = 60000
+)
+
+// batchWriter turns a batch of packets into the messages of one
+// sendmmsg, reusing its buffers from one batch to the next.
+type batchWriter struct {
+	hdrs  []mmsghdr
+	iovs  []unix.Iovec // every datagram's, each message's together
+	names []unix.RawSockaddrInet6
+	ctrl  []byte     // each message's control message, gsoCmsg bytes apart
+	bufs  [][][]byte // each message's datagrams
+	dst   []netip.AddrPort
+	size  []int // segment size of each message
+	bytes []int
+	open  []bool // the message may take more segments
+}
+
+func newBatchWriter(max int) batchWriter {
+	return batchWriter{hdrs: make([]mmsghdr, 0, max), iovs: make([]unix.Iovec, 0, max), names: make([]unix.RawSockaddrInet6, max),
+		ctrl: make([]byte, gsoCmsg*max), bufs: make([][][]byte, max), dst: make([]netip.AddrPort, max),
+		size: make([]int, max), bytes: make([]int, max), open: make([]bool, max)}
+}
+
+// build makes the messages for batch (at most the writer's max packets).
+// With gso, the packets for one destination that can travel together (all
+// one size but the last) go in one segmented message; the order of the
+// packets for each destination is kept.
+func (w *batchWriter) build(batch []*outPacket, gso bool) []mmsghdr {
+	msgs := 0
+	for _, o := range batch {
+		dst := netip.AddrPortFrom(o.addr.Addr().Unmap(), o.addr.Port())
+		if gso {
+			if j := w.last(msgs, dst); j >= 0 && w.open[j] && o.n <= w.size[j] && len(w.bufs[j]) < gsoMaxSegments && w.bytes[j]+o.n <= gsoMaxBytes {
+				w.bufs[j] = append(w.bufs[j], o.buf[:o.n])
+				w.bytes[j] += o.n
+				w.open[j] = o.n == w.size[j] // a shorter segment ends it
+				continue
+			}
+		}
+		j := msgs
+		msgs++
+		w.bufs[j] = append(w.bufs[j][:0], o.buf[:o.n])
+		w.dst[j], w.size[j], w.bytes[j], w.open[j] = dst, o.n, o.n, true
+	}
+	w.hdrs, w.iovs = w.hdrs[:msgs], w.iovs[:0]
+	for j := range msgs {
+		h := &w.hdrs[j].hdr
+		*h = unix.Msghdr{}
+		start := len(w.iovs)
+		for _, p := range w.bufs[j] {
+			w.iovs = append(w.iovs, unix.Iovec{Base: &p[0]})
+			w.iovs[len(w.iovs)-1].SetLen(len(p))
+		}
+		h.Iov = &w.iovs[start]
+		h.SetIovlen(len(w.bufs[j]))
+		h.Name, h.Namelen = w.name(j)
+		if len(w.bufs[j]) > 1 {
+			c := gsoControl(w.ctrl[j*gsoCmsg:j*gsoCmsg], w.size[j])
+			h.Control = &c[0]
+			h.SetControllen(len(c))
+		}
+	}
+	return w.hdrs
+}
+
+// name writes message j's destination as a socket address.
+func (w *batchWriter) name(j int) (*byte, uint32) {
+	d, sa := w.dst[j], &w.names[j]
+	if d.Addr().Is4() {
+		sa4 := (*unix.RawSockaddrInet4)(unsafe.Pointer(sa))
+		*sa4 = unix.RawSockaddrInet4{Family: unix.AF_INET, Addr: d.Addr().As4()}
+		binary.BigEndian.PutUint16((*[2]byte)(unsafe.Pointer(&sa4.Port))[:], d.Port())
+		return (*byte)(unsafe.Pointer(sa4)), unix.SizeofSockaddrInet4
+	}
+	*sa = unix.RawSockaddrInet6{Family: unix.AF_INET6, Addr: d.Addr().As16()}
+	binary.BigEndian.PutUint16((*[2]byte)(unsafe.Pointer(&sa.Port))[:], d.Port())
+	return (*byte)(unsafe.Pointer(sa)), unix.SizeofSockaddrInet6
+}
+
+// last finds the latest of the first msgs messages going to dst, -1 when
+// there is none.
+func (w *batchWriter) last(msgs int, dst netip.AddrPort) int {
+	for j := msgs - 1; j >= 0; j-- {
+		if w.dst[j] == dst {
+			return j
+		}
+	}
+	return -1
+}

@@ -1,0 +1,154 @@
+package sfu
+
+import (
+	"encoding/binary"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// udpPair is the port under test (a batchConn) and a destination that reads.
+func udpPair(t *testing.T, writers int) (*batchConn, *net.UDPConn) {
+	t.Helper()
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bc := newBatchConn(c, 16, writers)
+	t.Cleanup(func() { _ = bc.Close() })
+	d, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = d.SetReadBuffer(1 << 20)
+	t.Cleanup(func() { _ = d.Close() })
+	return bc, d
+}
+
+// numbered makes n packets of size bytes from the port's pool, numbered from first, for to.
+func numbered(bc *batchConn, first, n, size int, to netip.AddrPort) []*outPacket {
+	var ps []*outPacket
+	for i := range n {
+		o := bc.pool.Get().(*outPacket)
+		clear(o.buf[:size])
+		binary.BigEndian.PutUint32(o.buf[:], uint32(first+i))
+		o.n, o.addr = size, to
+		ps = append(ps, o)
+	}
+	return ps
+}
+
+// expectNumbered reads n datagrams of size bytes numbered from first, in order.
+func expectNumbered(t *testing.T, d *net.UDPConn, first, n, size int) {
+	t.Helper()
+	buf := make([]byte, 2000)
+	for i := range n {
+		_ = d.SetReadDeadline(time.Now().Add(5 * time.Second))
+		got, err := d.Read(buf)
+		if err != nil {
+			t.Fatalf("datagram %d of %d: %v", i, n, err)
+		}
+		if got != size || binary.BigEndian.Uint32(buf) != uint32(first+i) {
+			t.Fatalf("datagram %d: %d bytes numbered %d, want %d bytes numbered %d", i, got, binary.BigEndian.Uint32(buf), size, first+i)
+		}
+	}
+}
+
+// Each batch sends on a descriptor of its own (Go lets one goroutine at a time write to a
+// socket's), closed with the port.
+func TestBatchSenderOwnDescriptor(t *testing.T) {
+	bc, d := udpPair(t, 2)
+	var portFD int
+	rc, _ := bc.UDPConn.SyscallConn()
+	_ = rc.Control(func(fd uintptr) { portFD = int(fd) })
+	a, b := bc.newBatch(), bc.newBatch()
+	if a.s.fd < 0 || b.s.fd < 0 || a.s.fd == b.s.fd || a.s.fd == portFD || b.s.fd == portFD {
+		t.Fatalf("descriptors: port %d, batches %d and %d", portFD, a.s.fd, b.s.fd)
+	}
+	to := d.LocalAddr().(*net.UDPAddr).AddrPort()
+	for i, o := range []*outBatch{a, b} {
+		for _, p := range numbered(bc, 10*i, 10, 1000, to) {
+			o.add(p)
+		}
+		o.flush()
+		expectNumbered(t, d, 10*i, 10, 1000)
+	}
+	if err := bc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if a.s.fd != -1 || b.s.fd != -1 {
+		t.Errorf("descriptors after Close: %d and %d", a.s.fd, b.s.fd)
+	}
+}
+
+// A sender without a descriptor of its own (none left to duplicate) writes through the port's.
+func TestBatchSenderThroughPort(t *testing.T) {
+	bc, d := udpPair(t, 1)
+	rc, err := bc.UDPConn.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &batchSender{w: newBatchWriter(bc.max), fd: -1, rc: rc}
+	to := d.LocalAddr().(*net.UDPAddr).AddrPort()
+	s.send(bc, numbered(bc, 0, 12, 1100, to)) // one segmented message
+	expectNumbered(t, d, 0, 12, 1100)
+	if gsoAvailable && !bc.gso.Load() {
+		t.Error("segmentation offload was turned off")
+	}
+}
+
+// A socket that refuses segmented sends (here: UDP checksums off, SO_NO_CHECK, which the
+// kernel will not segment) gets each datagram on its own, and segmentation stays off after.
+func TestBatchSenderSegmentationRefused(t *testing.T) {
+	if !gsoAvailable {
+		t.Skip("segmentation offload is for 64-bit Linux")
+	}
+	bc, d := udpPair(t, 1)
+	rc, _ := bc.UDPConn.SyscallConn()
+	var serr error
+	_ = rc.Control(func(fd uintptr) { serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_NO_CHECK, 1) })
+	if serr != nil {
+		t.Fatal(serr)
+	}
+	out := bc.newBatch()
+	to := d.LocalAddr().(*net.UDPAddr).AddrPort()
+	for _, p := range numbered(bc, 0, 8, 1200, to) {
+		out.add(p)
+	}
+	out.flush()
+	expectNumbered(t, d, 0, 8, 1200)
+	if bc.gso.Load() {
+		t.Fatal("segmentation is still on after the kernel refused it")
+	}
+	for _, p := range numbered(bc, 8, 8, 1200, to) {
+		out.add(p)
+	}
+	out.flush()
+	expectNumbered(t, d, 8, 8, 1200)
+}
+
+// A message that fails for its destination (an IPv6 one on an IPv4 socket) is skipped; the
+// rest of the batch goes, and segmentation stays on.
+func TestBatchSenderSkipsFailedMessage(t *testing.T) {
+	bc, d := udpPair(t, 1)
+	out := bc.newBatch()
+	to := d.LocalAddr().(*net.UDPAddr).AddrPort()
+	bad := netip.MustParseAddrPort("[2001:db8::1]:5000")
+	for _, p := range numbered(bc, 0, 3, 1000, to) {
+		out.add(p)
+	}
+	for _, p := range numbered(bc, 100, 4, 1000, bad) {
+		out.add(p)
+	}
+	for _, p := range numbered(bc, 3, 3, 1000, to) {
+		out.add(p)
+	}
+	out.flush()
+	expectNumbered(t, d, 0, 6, 1000)
+	if gsoAvailable && !bc.gso.Load() {
+		t.Error("a destination's failure turned segmentation off")
+	}
+}
