@@ -132,37 +132,48 @@ func BenchmarkBatchConn(b *testing.B) {
 func BenchmarkFanoutFloor(b *testing.B) {
 	for _, n := range []int{1, 300} {
 		b.Run(fmt.Sprintf("receivers=%d", n), func(b *testing.B) {
-			poller := sfutest.NewPoller(2 * time.Millisecond)
-			defer poller.Close()
-			var to []netip.AddrPort
-			for range n {
-				pc, err := poller.Listen(1 << 20)
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer pc.Close()
-				to = append(to, pc.LocalAddr().(*net.UDPAddr).AddrPort())
-			}
-			c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-			if err != nil {
-				b.Fatal(err)
-			}
-			_ = c.SetWriteBuffer(4 << 20)
-			bc := newBatchConn(c, DefaultWriteBatch, runtime.GOMAXPROCS(0))
-			defer bc.Close()
-			p := make([]byte, 1200)
-			p[0] = 0x80 // RTP version 2: the receivers drop it once stamped
-			cpu0, poll0 := cpuTime(), poller.CPU()
-			b.ResetTimer()
-			for i := range b.N {
-				if _, err := bc.WriteToAddrPort(p, to[i%n]); err != nil {
-					b.Fatal(err)
-				}
-			}
-			time.Sleep(10 * time.Millisecond) // the writers empty their queues
-			b.StopTimer()
-			sent := cpuTime() - cpu0 - (poller.CPU() - poll0)
-			b.ReportMetric(float64(sent.Nanoseconds())/1e3/float64(b.N), "cpu-µs/packet")
+			cpu := fanoutFloor(b, n, b.N, b.ResetTimer, b.StopTimer)
+			b.ReportMetric(cpu, "cpu-µs/packet")
 		})
 	}
+}
+
+// fanoutFloor sends count datagrams as BenchmarkFanoutFloor does and returns the CPU each
+// cost in µs; start and stop (if not nil) bracket the sending.
+func fanoutFloor(tb testing.TB, n, count int, start, stop func()) float64 {
+	poller := sfutest.NewPoller(2 * time.Millisecond)
+	defer poller.Close()
+	var to []netip.AddrPort
+	for range n {
+		pc, err := poller.Listen(1 << 20)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		defer pc.Close()
+		to = append(to, pc.LocalAddr().(*net.UDPAddr).AddrPort())
+	}
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	_ = c.SetWriteBuffer(4 << 20)
+	bc := newBatchConn(c, DefaultWriteBatch, runtime.GOMAXPROCS(0))
+	defer bc.Close()
+	p := make([]byte, 1200)
+	p[0] = 0x80 // RTP version 2: the receivers drop it once stamped
+	cpu0, poll0 := cpuTime(), poller.CPU()
+	if start != nil {
+		start()
+	}
+	for i := range count {
+		if _, err := bc.WriteToAddrPort(p, to[i%n]); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	time.Sleep(10 * time.Millisecond) // the writers empty their queues
+	if stop != nil {
+		stop()
+	}
+	sent := cpuTime() - cpu0 - (poller.CPU() - poll0)
+	return float64(sent.Nanoseconds()) / 1e3 / float64(count)
 }

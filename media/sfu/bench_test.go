@@ -45,6 +45,10 @@ import (
 //	              socket (SO_TIMESTAMPNS): what the hub added, without the
 //	              viewers' own scheduling
 //	Mbps          the publisher's payload rate
+//	floor-µs      before the run, what a datagram to 300 receivers costs this
+//	              machine now (fanoutFloor, as BenchmarkFanoutFloor): its speed
+//	              drifts by up to 2× from hour to hour, and this tells a slow
+//	              machine from a slow hub
 //
 // Run: go test -run '^$' -bench BenchmarkForward -benchtime 1x ./media/sfu/
 // SFU_BENCH_VIEWERS (default "10,50,100,300") and SFU_BENCH_SECONDS
@@ -132,6 +136,7 @@ func cpuTime() time.Duration {
 func benchForward(b *testing.B, n int, hop bool) {
 	seconds := benchEnvInts("SFU_BENCH_SECONDS", []int{5})[0]
 	clips := sfutest.Load(b, benchSpec)
+	floor := fanoutFloor(b, 300, 60000, nil, nil)
 	o := testOptions()
 	o.MaxViewers = n + 10
 	o.WriteBatch = benchEnvInts("SFU_BENCH_BATCH", []int{DefaultWriteBatch})[0]
@@ -330,6 +335,7 @@ func benchForward(b *testing.B, n int, hop bool) {
 	b.ReportMetric(pctOf(wireAudioLat, 0.99), "wire-audio-p99-ms")
 	b.ReportMetric(100*(1-float64(len(wireLat))/float64(expected*n)), "wire-loss%")
 	b.ReportMetric(mbps, "Mbps")
+	b.ReportMetric(floor, "floor-µs")
 	var dropped int64
 	views.mu.Lock()
 	for sess := range views.sessions {
