@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -246,6 +247,8 @@ func benchForward(b *testing.B, n int, hop bool) {
 			t1, _ = strconv.ParseInt(f[1], 10, 64)
 			ns, _ := strconv.ParseInt(f[2], 10, 64)
 			farmCPU = time.Duration(ns)
+		default: // the farm's own output, its failure's reason included
+			fmt.Fprintln(os.Stderr, "viewer farm:", lines.Text())
 		}
 	}
 	if err := cmd.Wait(); err != nil {
@@ -345,6 +348,9 @@ func benchForward(b *testing.B, n int, hop bool) {
 	b.ReportMetric(float64(dropped), "queue-drops")
 }
 
+// farmConnect bounds the time the farm's viewers take to connect.
+const farmConnect = 2 * time.Minute
+
 // TestViewerFarm is the benchmark's child process: N WHEP-like viewers
 // (offer POSTed to SFU_FARM_URL) that note when each packet arrives.
 // It does nothing unless SFU_FARM_URL is set.
@@ -378,13 +384,28 @@ func TestViewerFarm(t *testing.T) {
 	kindOf := make([]map[uint8]byte, n) // payload type → 0 audio, 1 video, from the answer
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 8)
+	// Connecting is bounded: a hub that cannot take this many viewers fails the run with the
+	// count and the first viewer's reason, rather than holding it for as long as they take.
+	ctx, cancel := context.WithTimeout(context.Background(), farmConnect)
+	defer cancel()
 	var failed atomic.Int32
+	var firstErr sync.Once
+	var why error
+	fail := func(i int, err error) {
+		failed.Add(1)
+		firstErr.Do(func() { why = fmt.Errorf("viewer %d: %w", i, err) })
+	}
 	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
+			select {
+			case sem <- struct{}{}:
+				defer func() { <-sem }()
+			case <-ctx.Done():
+				fail(i, ctx.Err())
+				return
+			}
 			onRTP := func(pt uint8, seq uint16, at int64) {
 				stamped[i].Add(1)
 				if recording.Load() {
@@ -397,7 +418,7 @@ func TestViewerFarm(t *testing.T) {
 			if light {
 				pc, err := poller.Listen(1 << 20)
 				if err != nil {
-					failed.Add(1)
+					fail(i, err)
 					return
 				}
 				pc.OnRTP = onRTP
@@ -405,7 +426,7 @@ func TestViewerFarm(t *testing.T) {
 			} else {
 				sc, err := sfutest.ListenStamped("127.0.0.1:0", 1<<20)
 				if err != nil {
-					failed.Add(1)
+					fail(i, err)
 					return
 				}
 				sc.OnRTP = onRTP
@@ -414,7 +435,7 @@ func TestViewerFarm(t *testing.T) {
 			mux := ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: conn})
 			api, err := sfutest.NewAPIWith(false, func(se *webrtc.SettingEngine) { se.SetICEUDPMux(mux) })
 			if err != nil {
-				failed.Add(1)
+				fail(i, err)
 				return
 			}
 			v, err := sfutest.NewViewer(api, sfutest.ViewerOptions{OnPacket: func(kind string, p *rtp.Packet) {
@@ -431,42 +452,53 @@ func TestViewerFarm(t *testing.T) {
 				locks[i][k].Unlock()
 			}})
 			if err != nil {
-				failed.Add(1)
+				fail(i, err)
 				return
 			}
 			viewers[i] = v
-			offer, err := v.Offer(context.Background())
+			offer, err := v.Offer(ctx)
 			if err != nil {
-				failed.Add(1)
+				fail(i, err)
 				return
 			}
-			resp, err := http.Post(url, "application/sdp", strings.NewReader(offer))
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(offer))
 			if err != nil {
-				failed.Add(1)
+				fail(i, err)
+				return
+			}
+			req.Header.Set("Content-Type", "application/sdp")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				fail(i, err)
 				return
 			}
 			answer, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK || v.SetAnswer(string(answer)) != nil {
-				failed.Add(1)
+			if resp.StatusCode != http.StatusOK {
+				fail(i, fmt.Errorf("%s: %s", resp.Status, bytes.TrimSpace(answer)))
+				return
+			}
+			if err := v.SetAnswer(string(answer)); err != nil {
+				fail(i, err)
+				return
 			}
 			kindOf[i] = payloadKinds(string(answer))
 		}()
 	}
 	wg.Wait()
 	if failed.Load() > 0 {
-		t.Fatalf("%d viewers failed to connect", failed.Load())
+		t.Fatalf("%d of %d viewers failed to connect within %v; the first: %v", failed.Load(), n, farmConnect, why)
 	}
-	ok := sfutest.WaitFor(60*time.Second, func() bool {
+	receiving := func() (k int) {
 		for i, v := range viewers {
-			if stamped[i].Load() == 0 || !light && v.Packets("video") == 0 {
-				return false
+			if stamped[i].Load() > 0 && (light || v.Packets("video") > 0) {
+				k++
 			}
 		}
-		return true
-	})
-	if !ok {
-		t.Fatal("not every viewer receives")
+		return k
+	}
+	if !sfutest.WaitFor(60*time.Second, func() bool { return receiving() == n }) {
+		t.Fatalf("%d of %d viewers receive after a minute", receiving(), n)
 	}
 	time.Sleep(time.Second) // warm up
 	for i := range logs {
