@@ -4,6 +4,9 @@ import (
 	"encoding/binary"
 	"net"
 	"net/netip"
+	"os/exec"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -150,5 +153,84 @@ func TestBatchSenderSkipsFailedMessage(t *testing.T) {
 	expectNumbered(t, d, 0, 6, 1000)
 	if gsoAvailable && !bc.gso.Load() {
 		t.Error("a destination's failure turned segmentation off")
+	}
+}
+
+// An IPv6 port sends to IPv6 destinations, segmented and not.
+func TestBatchSenderIPv6(t *testing.T) {
+	c, err := net.ListenUDP("udp6", &net.UDPAddr{IP: net.IPv6loopback})
+	if err != nil {
+		t.Fatalf("IPv6 loopback: %v", err)
+	}
+	bc := newBatchConn(c, 16, 1)
+	t.Cleanup(func() { _ = bc.Close() })
+	d, err := net.ListenUDP("udp6", &net.UDPAddr{IP: net.IPv6loopback})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = d.Close() })
+	to := d.LocalAddr().(*net.UDPAddr).AddrPort()
+	out := bc.newBatch()
+	for _, p := range numbered(bc, 0, 5, 1200, to) { // one segmented message
+		out.add(p)
+	}
+	out.flush()
+	expectNumbered(t, d, 0, 5, 1200)
+	if _, err := bc.WriteToAddrPort(make([]byte, 700), to); err != nil { // through a port writer
+		t.Fatal(err)
+	}
+	expectNumbered(t, d, 0, 1, 700)
+	if gsoAvailable && !bc.gso.Load() {
+		t.Error("segmentation offload was turned off")
+	}
+}
+
+// inShapedNetns moves the test's goroutine, on a thread of its own, into a new network
+// namespace whose loopback sends at rate (tc's token bucket): a socket there whose send buffer
+// is small finds it full, as on a busy uplink. The thread is never given back: it ends with
+// the test, namespace and all.
+func inShapedNetns(t *testing.T, rate string) {
+	t.Helper()
+	runtime.LockOSThread()
+	if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+		t.Fatalf("a network namespace: %v (needs root; CI runs as root)", err)
+	}
+	for _, args := range [][]string{
+		{"ip", "link", "set", "lo", "up"},
+		{"tc", "qdisc", "add", "dev", "lo", "root", "tbf", "rate", rate, "burst", "4kb", "latency", "5s"},
+	} {
+		// A child forked from this locked thread starts in its namespace.
+		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v: %s (iproute2 is needed)", strings.Join(args, " "), err, out)
+		}
+	}
+}
+
+// A sender whose socket's buffer is full (a slow uplink) waits for room and loses nothing; the
+// datagrams leave at the link's rate, in order.
+func TestBatchSenderWaitsForRoom(t *testing.T) {
+	inShapedNetns(t, "8mbit")
+	bc, d := udpPair(t, 1)
+	rc, _ := bc.UDPConn.SyscallConn()
+	_ = rc.Control(func(fd uintptr) { _ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_SNDBUF, 4096) })
+	_ = d.SetReadBuffer(4 << 20)
+	out := bc.newBatch()
+	if out.s.fd < 0 {
+		t.Fatal("the batch has no descriptor of its own")
+	}
+	to := d.LocalAddr().(*net.UDPAddr).AddrPort()
+	const n = 150 // 180 kB: about 0.2 s at 8 Mbit/s, with the buffer full after a few
+	start := time.Now()
+	go func() {
+		for i := 0; i < n; i += 10 {
+			for _, p := range numbered(bc, i, 10, 1200, to) {
+				out.add(p)
+			}
+			out.flush()
+		}
+	}()
+	expectNumbered(t, d, 0, n, 1200)
+	if el := time.Since(start); el < 100*time.Millisecond {
+		t.Errorf("%d datagrams took %v: the link was not shaped, so the buffer never filled", n, el)
 	}
 }
