@@ -199,7 +199,7 @@ func (w *batchWriter) build(batch []*outPacket, gso bool) []mmsghdr {
 	msgs := 0
 	for _, o := range batch {
 		dst := netip.AddrPortFrom(o.addr.Addr().Unmap(), o.addr.Port())
-		if gso {
+		if gso && o.n > 0 {
 			if j := w.last(msgs, dst); j >= 0 && w.open[j] && o.n <= w.size[j] && len(w.bufs[j]) < gsoMaxSegments && w.bytes[j]+o.n <= gsoMaxBytes {
 				w.bufs[j] = append(w.bufs[j], o.buf[:o.n])
 				w.bytes[j] += o.n
@@ -218,8 +218,12 @@ func (w *batchWriter) build(batch []*outPacket, gso bool) []mmsghdr {
 		*h = unix.Msghdr{}
 		start := len(w.iovs)
 		for _, p := range w.bufs[j] {
-			w.iovs = append(w.iovs, unix.Iovec{Base: &p[0]})
-			w.iovs[len(w.iovs)-1].SetLen(len(p))
+			iov := unix.Iovec{}
+			if len(p) > 0 { // an empty datagram is a message of its own (never joined)
+				iov.Base = &p[0]
+				iov.SetLen(len(p))
+			}
+			w.iovs = append(w.iovs, iov)
 		}
 		h.Iov = &w.iovs[start]
 		h.SetIovlen(len(w.bufs[j]))

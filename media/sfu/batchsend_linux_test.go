@@ -234,3 +234,28 @@ func TestBatchSenderWaitsForRoom(t *testing.T) {
 		t.Errorf("%d datagrams took %v: the link was not shaped, so the buffer never filled", n, el)
 	}
 }
+
+// Empty datagrams (which UDP allows) go out as such, on their own, between others.
+func TestBatchSenderEmptyDatagrams(t *testing.T) {
+	bc, d := udpPair(t, 1)
+	out := bc.newBatch()
+	to := d.LocalAddr().(*net.UDPAddr).AddrPort()
+	sizes := []int{0, 0, 1000, 1000, 0, 1000}
+	for _, n := range sizes {
+		o := bc.pool.Get().(*outPacket)
+		o.n, o.addr = n, to
+		out.add(o)
+	}
+	out.flush()
+	buf := make([]byte, 2000)
+	for i, want := range sizes {
+		_ = d.SetReadDeadline(time.Now().Add(5 * time.Second))
+		n, err := d.Read(buf)
+		if err != nil || n != want {
+			t.Fatalf("datagram %d: %d bytes, %v; want %d bytes", i, n, err, want)
+		}
+	}
+	if gsoAvailable && !bc.gso.Load() {
+		t.Error("segmentation offload was turned off")
+	}
+}
