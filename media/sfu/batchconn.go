@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // batchConn is the socket under the shared UDP port. Every session's
@@ -27,7 +28,8 @@ type batchConn struct {
 	max  int
 	pool sync.Pool
 
-	gso atomic.Bool // segmentation offload is on
+	gso         atomic.Bool  // segmentation offload is on
+	gsoRefusals atomic.Int32 // segmented sends refused since one went (batchsend_linux.go)
 
 	closeOnce sync.Once
 	done      chan struct{}
@@ -35,6 +37,7 @@ type batchConn struct {
 
 	mu      sync.Mutex
 	senders []*batchSender // every batch's, closed with the port
+	closed  bool
 }
 
 type outPacket struct {
@@ -54,7 +57,7 @@ const batchQueue = 4096
 func newBatchConn(c *net.UDPConn, max, writers int) *batchConn {
 	b := &batchConn{UDPConn: c, max: max, done: make(chan struct{})}
 	b.pool.New = func() any { return new(outPacket) }
-	b.gso.Store(gsoAvailable)
+	b.gso.Store(gsoAvailable && gsoSupported(c))
 	if writers < 1 {
 		writers = 1
 	}
@@ -119,7 +122,11 @@ type outBatch struct {
 func (b *batchConn) newBatch() *outBatch {
 	s := b.newSender()
 	b.mu.Lock()
-	b.senders = append(b.senders, s)
+	if b.closed {
+		s.close() // a batch made after Close sends nothing
+	} else {
+		b.senders = append(b.senders, s)
+	}
 	b.mu.Unlock()
 	return &outBatch{b: b, pkts: make([]*outPacket, 0, b.max), s: s}
 }
@@ -168,8 +175,11 @@ func (b *batchConn) ReadFromAddrPort(p []byte) (int, netip.AddrPort, error) {
 // socket.
 func (b *batchConn) Close() error {
 	b.closeOnce.Do(func() { close(b.done) })
+	// A writer waiting through the port's descriptor for room that never comes stops too.
+	_ = b.UDPConn.SetWriteDeadline(time.Unix(1, 0))
 	b.writers.Wait()
 	b.mu.Lock()
+	b.closed = true
 	for _, s := range b.senders {
 		s.close()
 	}

@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"encoding/binary"
+	"net"
 	"net/netip"
 	"strconv"
 	"sync"
@@ -23,6 +24,22 @@ const (
 
 // gsoAvailable: the control message below is laid out for 64-bit Linux.
 var gsoAvailable = strconv.IntSize == 64
+
+// gsoSupported: the socket takes UDP_SEGMENT. A kernel before 4.18 does not refuse the
+// control message, it ignores it and sends the whole group as one datagram, so it is asked
+// first.
+func gsoSupported(c *net.UDPConn) bool {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return false
+	}
+	ok := false
+	_ = rc.Control(func(fd uintptr) {
+		_, err := unix.GetsockoptInt(int(fd), unix.IPPROTO_UDP, unix.UDP_SEGMENT)
+		ok = err == nil
+	})
+	return ok
+}
 
 // gsoControl returns the control message asking the kernel to cut a send
 // into datagrams of size bytes.
@@ -104,10 +121,12 @@ func (s *batchSender) write(b *batchConn, f func(fd int) bool) bool {
 }
 
 // send sends pkts. A message that fails (a peer gone, an unroutable
-// address) is skipped, as a failed sendto would drop it; a segmented one
-// that the kernel refuses as segmented is sent again one datagram at a
-// time, and segmentation is turned off for good (a kernel or device
-// without it).
+// address) is skipped, as a failed sendto would drop it. A segmented one
+// that fails is sent again one datagram at a time, whatever the error (a
+// path whose MTU is below the segment size refuses the group, EMSGSIZE,
+// and takes each datagram); segmentation is turned off for good when the
+// kernel says it has none, or after gsoRefusalsMax refusals in a row with
+// no segmented send going in between (a device that cannot checksum it).
 func (s *batchSender) send(b *batchConn, pkts []*outPacket) {
 	hs := s.w.build(pkts, b.gso.Load())
 	for len(hs) > 0 {
@@ -121,33 +140,51 @@ func (s *batchSender) send(b *batchConn, pkts []*outPacket) {
 		}
 		switch {
 		case n > 0:
+			if b.gsoRefusals.Load() != 0 && segmented(hs[:n]) {
+				b.gsoRefusals.Store(0)
+			}
 			hs = hs[n:]
 			continue
 		case errno == unix.EINTR:
 			continue
 		}
-		if h := &hs[0].hdr; h.Controllen > 0 && gsoRefused(errno) {
-			b.gso.Store(false)
+		if h := &hs[0].hdr; h.Controllen > 0 {
+			if errno == unix.ENOPROTOOPT || errno == unix.EOPNOTSUPP || b.gsoRefusals.Add(1) >= gsoRefusalsMax {
+				b.gso.Store(false)
+			}
 			iovs := unsafe.Slice(h.Iov, int(h.Iovlen))
 			for i := range iovs {
 				one := [1]mmsghdr{{hdr: unix.Msghdr{Name: h.Name, Namelen: h.Namelen, Iov: &iovs[i]}}}
 				one[0].hdr.SetIovlen(1)
-				s.write(b, func(fd int) bool {
-					_, errno = sendmmsg(fd, one[:])
-					return errno != unix.EAGAIN
-				})
+				for {
+					if !s.write(b, func(fd int) bool {
+						_, errno = sendmmsg(fd, one[:])
+						return errno != unix.EAGAIN
+					}) {
+						return
+					}
+					if errno != unix.EINTR {
+						break
+					}
+				}
 			}
 		}
 		hs = hs[1:]
 	}
 }
 
-// gsoRefused: the error a segmented send gets from a kernel without
-// UDP_SEGMENT (ENOPROTOOPT, EOPNOTSUPP), a device that cannot checksum
-// it (EIO) or a socket that cannot segment (EINVAL) — not one that any
-// datagram to its destination would get.
-func gsoRefused(errno syscall.Errno) bool {
-	return errno == unix.EIO || errno == unix.EINVAL || errno == unix.EOPNOTSUPP || errno == unix.ENOPROTOOPT
+// gsoRefusalsMax is how many segmented sends in a row may fail before
+// segmentation is turned off.
+const gsoRefusalsMax = 32
+
+// segmented: one of hs is a segmented send.
+func segmented(hs []mmsghdr) bool {
+	for i := range hs {
+		if hs[i].hdr.Controllen > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // mmsghdr is struct mmsghdr: a message and the bytes the kernel sent of it.

@@ -85,6 +85,9 @@ func TestBatchSenderOwnDescriptor(t *testing.T) {
 	if a.s.fd != -1 || b.s.fd != -1 {
 		t.Errorf("descriptors after Close: %d and %d", a.s.fd, b.s.fd)
 	}
+	if late := bc.newBatch(); late.s.fd != -1 {
+		t.Errorf("a batch made after Close holds descriptor %d", late.s.fd)
+	}
 }
 
 // A sender without a descriptor of its own (none left to duplicate) writes through the port's.
@@ -104,12 +107,16 @@ func TestBatchSenderThroughPort(t *testing.T) {
 }
 
 // A socket that refuses segmented sends (here: UDP checksums off, SO_NO_CHECK, which the
-// kernel will not segment) gets each datagram on its own, and segmentation stays off after.
+// kernel will not segment) gets each datagram on its own. One refusal could be the
+// destination's, so segmentation stays on; gsoRefusalsMax in a row turn it off.
 func TestBatchSenderSegmentationRefused(t *testing.T) {
 	if !gsoAvailable {
 		t.Skip("segmentation offload is for 64-bit Linux")
 	}
 	bc, d := udpPair(t, 1)
+	if !bc.gso.Load() {
+		t.Fatal("the kernel has UDP_SEGMENT, but segmentation is off")
+	}
 	rc, _ := bc.UDPConn.SyscallConn()
 	var serr error
 	_ = rc.Control(func(fd uintptr) { serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_NO_CHECK, 1) })
@@ -118,23 +125,23 @@ func TestBatchSenderSegmentationRefused(t *testing.T) {
 	}
 	out := bc.newBatch()
 	to := d.LocalAddr().(*net.UDPAddr).AddrPort()
-	for _, p := range numbered(bc, 0, 8, 1200, to) {
-		out.add(p)
+	for round := range gsoRefusalsMax + 2 {
+		if round == 1 && !bc.gso.Load() {
+			t.Fatal("one refusal turned segmentation off")
+		}
+		for _, p := range numbered(bc, 4*round, 4, 1200, to) {
+			out.add(p)
+		}
+		out.flush()
+		expectNumbered(t, d, 4*round, 4, 1200)
 	}
-	out.flush()
-	expectNumbered(t, d, 0, 8, 1200)
 	if bc.gso.Load() {
-		t.Fatal("segmentation is still on after the kernel refused it")
+		t.Fatalf("segmentation is still on after %d refusals in a row", gsoRefusalsMax)
 	}
-	for _, p := range numbered(bc, 8, 8, 1200, to) {
-		out.add(p)
-	}
-	out.flush()
-	expectNumbered(t, d, 8, 8, 1200)
 }
 
-// A message that fails for its destination (an IPv6 one on an IPv4 socket) is skipped; the
-// rest of the batch goes, and segmentation stays on.
+// Messages that fail for their destination (an IPv6 one on an IPv4 socket, port 0) are
+// skipped; the rest of the batch goes, and segmentation stays on.
 func TestBatchSenderSkipsFailedMessage(t *testing.T) {
 	bc, d := udpPair(t, 1)
 	out := bc.newBatch()
@@ -144,6 +151,9 @@ func TestBatchSenderSkipsFailedMessage(t *testing.T) {
 		out.add(p)
 	}
 	for _, p := range numbered(bc, 100, 4, 1000, bad) {
+		out.add(p)
+	}
+	for _, p := range numbered(bc, 200, 4, 1000, netip.MustParseAddrPort("127.0.0.1:0")) { // EINVAL
 		out.add(p)
 	}
 	for _, p := range numbered(bc, 3, 3, 1000, to) {

@@ -2,9 +2,13 @@
 
 package sfu
 
+import "net"
+
 // Without sendmmsg (not Linux), a sender writes each datagram in turn.
 
 var gsoAvailable = false
+
+func gsoSupported(*net.UDPConn) bool { return false }
 
 type batchSender struct{}
 
