@@ -212,7 +212,11 @@ func settingEngine(o *Options) (*webrtc.SettingEngine, io.Closer, []net.Addr, []
 	}
 	port := ua.Port
 	for _, ip := range ips {
-		conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: ip, Port: port})
+		listen := func() (*net.UDPConn, error) { return net.ListenUDP("udp", &net.UDPAddr{IP: ip, Port: port}) }
+		if o.WriteBatch > 1 {
+			listen = func() (*net.UDPConn, error) { return listenShared(ip, port) }
+		}
+		conn, err := listen()
 		if err != nil {
 			closeAll()
 			return nil, nil, nil, nil, fmt.Errorf("sfu: listen on UDP %s: %w", net.JoinHostPort(ip.String(), strconv.Itoa(port)), err)

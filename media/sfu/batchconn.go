@@ -28,6 +28,7 @@ type batchConn struct {
 	max  int
 	pool sync.Pool
 
+	steered     bool         // opened by listenShared: senders join its SO_REUSEPORT group
 	gso         atomic.Bool  // segmentation offload is on
 	gsoRefusals atomic.Int32 // segmented sends refused since one went (batchsend_linux.go)
 
@@ -57,6 +58,7 @@ const batchQueue = 4096
 func newBatchConn(c *net.UDPConn, max, writers int) *batchConn {
 	b := &batchConn{UDPConn: c, max: max, done: make(chan struct{})}
 	b.pool.New = func() any { return new(outPacket) }
+	b.steered = steered(c)
 	b.gso.Store(gsoAvailable && gsoSupported(c))
 	if writers < 1 {
 		writers = 1

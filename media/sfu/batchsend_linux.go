@@ -1,7 +1,9 @@
 package sfu
 
 import (
+	"context"
 	"encoding/binary"
+	"errors"
 	"net"
 	"net/netip"
 	"strconv"
@@ -29,16 +31,21 @@ var gsoAvailable = strconv.IntSize == 64
 // control message, it ignores it and sends the whole group as one datagram, so it is asked
 // first.
 func gsoSupported(c *net.UDPConn) bool {
+	_, err := sockopt(c, unix.IPPROTO_UDP, unix.UDP_SEGMENT)
+	return err == nil
+}
+
+// sockopt reads an integer option of c's socket.
+func sockopt(c *net.UDPConn, level, opt int) (int, error) {
 	rc, err := c.SyscallConn()
 	if err != nil {
-		return false
+		return 0, err
 	}
-	ok := false
-	_ = rc.Control(func(fd uintptr) {
-		_, err := unix.GetsockoptInt(int(fd), unix.IPPROTO_UDP, unix.UDP_SEGMENT)
-		ok = err == nil
-	})
-	return ok
+	var v int
+	if cerr := rc.Control(func(fd uintptr) { v, err = unix.GetsockoptInt(int(fd), level, opt) }); cerr != nil {
+		return 0, cerr
+	}
+	return v, err
 }
 
 // gsoControl returns the control message asking the kernel to cut a send
@@ -53,13 +60,16 @@ func gsoControl(b []byte, size int) []byte {
 }
 
 // batchSender sends one goroutine's batches (a fan-out worker's, a port
-// writer's) with sendmmsg, on a descriptor of its own: a duplicate of the
-// port's socket, outside Go's network poller. Go lets one goroutine at a
-// time write to a socket (its descriptor's write lock), so the workers,
-// one per core, would take turns in the kernel's send path — on loopback
-// or a fast LAN most of what a datagram costs; on their own descriptors
-// they send at the same time, as the kernel allows on one UDP socket.
-// When the socket cannot be duplicated (no descriptor left), the sender
+// writer's) with sendmmsg, on a socket of its own: Go lets one goroutine
+// at a time write to a socket (its descriptor's write lock), so the
+// workers, one per core, would take turns in the kernel's send path — on
+// loopback or a fast LAN most of what a datagram costs. Where the port
+// was opened by listenShared, the sender's socket is a member of the
+// port's SO_REUSEPORT group (same address and port, never receiving)
+// that nobody polls: a datagram sent frees its buffer, and on a socket
+// in Go's network poller that wakes the poller's entry, once a datagram.
+// Otherwise it is a duplicate of the port's descriptor (the same socket,
+// without Go's lock); without either (no descriptor left) the sender
 // writes through the port's own.
 type batchSender struct {
 	w  batchWriter
@@ -70,6 +80,12 @@ type batchSender struct {
 
 func (b *batchConn) newSender() *batchSender {
 	s := &batchSender{w: newBatchWriter(b.max), fd: -1}
+	if b.steered {
+		if fd, err := groupSocket(b.UDPConn); err == nil {
+			s.fd = fd
+			return s
+		}
+	}
 	rc, err := b.UDPConn.SyscallConn()
 	if err != nil {
 		return s
@@ -84,6 +100,93 @@ func (b *batchConn) newSender() *batchSender {
 		s.rc = nil
 	}
 	return s
+}
+
+// steerProgram is classic BPF for "return 0": the SO_REUSEPORT group's
+// first member, the port's reading socket, gets every datagram.
+var steerProgram = []unix.SockFilter{{Code: unix.BPF_RET | unix.BPF_K, K: 0}}
+
+// listenShared opens the shared port's socket on ip:port (port 0: a free
+// one). The socket is the first of a SO_REUSEPORT group whose BPF
+// program hands it every datagram that arrives, so that each sender's
+// socket (groupSocket) can join the group, send from the same address and
+// port, and never receive. So that a port already in use (a second hub)
+// is still refused, it is first bound without SO_REUSEPORT. When the
+// group cannot be made, the socket is an ordinary one and the senders
+// duplicate its descriptor.
+func listenShared(ip net.IP, port int) (*net.UDPConn, error) {
+	probe, err := net.ListenUDP("udp", &net.UDPAddr{IP: ip, Port: port})
+	if err != nil {
+		return nil, err
+	}
+	addr := probe.LocalAddr().(*net.UDPAddr)
+	_ = probe.Close()
+	lc := net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error {
+		var err error
+		if cerr := rc.Control(func(fd uintptr) { err = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1) }); cerr != nil {
+			return cerr
+		}
+		return err
+	}}
+	pc, err := lc.ListenPacket(context.Background(), "udp", addr.String())
+	if err != nil {
+		return net.ListenUDP("udp", addr)
+	}
+	c := pc.(*net.UDPConn)
+	rc, err := c.SyscallConn()
+	if err == nil {
+		cerr := rc.Control(func(fd uintptr) {
+			err = unix.SetsockoptSockFprog(int(fd), unix.SOL_SOCKET, unix.SO_ATTACH_REUSEPORT_CBPF,
+				&unix.SockFprog{Len: uint16(len(steerProgram)), Filter: &steerProgram[0]})
+		})
+		if err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		_ = c.Close()
+		return net.ListenUDP("udp", addr)
+	}
+	return c, nil
+}
+
+// steered: c was opened by listenShared with its group (SO_REUSEPORT is
+// set on no other socket of the port).
+func steered(c *net.UDPConn) bool {
+	v, err := sockopt(c, unix.SOL_SOCKET, unix.SO_REUSEPORT)
+	return err == nil && v == 1
+}
+
+// groupSocket opens a sending socket in port's SO_REUSEPORT group: bound
+// to the same address and port, non-blocking, with the port's send
+// buffer.
+func groupSocket(port *net.UDPConn) (int, error) {
+	la, ok := port.LocalAddr().(*net.UDPAddr)
+	if !ok {
+		return -1, errors.New("sfu: not a UDP socket")
+	}
+	family, sa := unix.AF_INET6, unix.Sockaddr(nil)
+	if ip4 := la.IP.To4(); ip4 != nil {
+		family, sa = unix.AF_INET, &unix.SockaddrInet4{Port: la.Port, Addr: [4]byte(ip4)}
+	} else {
+		sa = &unix.SockaddrInet6{Port: la.Port, Addr: [16]byte(la.IP.To16())}
+	}
+	sndbuf, _ := sockopt(port, unix.SOL_SOCKET, unix.SO_SNDBUF)
+	fd, err := unix.Socket(family, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_UDP)
+	if err != nil {
+		return -1, err
+	}
+	if err = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err == nil {
+		if sndbuf > 0 {
+			_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, sndbuf/2) // the kernel doubles it
+		}
+		err = unix.Bind(fd, sa)
+	}
+	if err != nil {
+		_ = unix.Close(fd)
+		return -1, err
+	}
+	return fd, nil
 }
 
 // close closes the sender's descriptor once a send under way is done.

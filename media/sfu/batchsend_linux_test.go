@@ -269,3 +269,104 @@ func TestBatchSenderEmptyDatagrams(t *testing.T) {
 		t.Error("segmentation offload was turned off")
 	}
 }
+
+// inode is the socket a descriptor refers to.
+func inode(t *testing.T, fd int) uint64 {
+	t.Helper()
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		t.Fatal(err)
+	}
+	return st.Ino
+}
+
+// The shared port's senders are sockets of their own in its SO_REUSEPORT group: they send
+// from the port's address, and every datagram that arrives goes to the port's reading socket,
+// whichever sender sockets the group holds.
+func TestListenSharedSteers(t *testing.T) {
+	for _, ip := range []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback} {
+		t.Run(ip.String(), func(t *testing.T) { testListenSharedSteers(t, ip) })
+	}
+}
+
+func testListenSharedSteers(t *testing.T, ip net.IP) {
+	c, err := listenShared(ip, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bc := newBatchConn(c, 16, 2) // two writers: two sender sockets already
+	t.Cleanup(func() { _ = bc.Close() })
+	if !bc.steered {
+		t.Fatal("the port's group was not made")
+	}
+	out := bc.newBatch()
+	var portFD int
+	rc, _ := c.SyscallConn()
+	_ = rc.Control(func(fd uintptr) { portFD = int(fd) })
+	if out.s.fd < 0 || inode(t, out.s.fd) == inode(t, portFD) {
+		t.Fatalf("the sender's descriptor %d is not a socket of its own", out.s.fd)
+	}
+	port := c.LocalAddr().(*net.UDPAddr).AddrPort()
+
+	// 64 peers (64 hashes into the group) send two datagrams each; the reading socket gets all.
+	var peers []*net.UDPConn
+	for i := range 64 {
+		p, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(port))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		for range 2 {
+			if _, err := p.Write([]byte{byte(i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		peers = append(peers, p)
+	}
+	buf := make([]byte, 100)
+	for i := range 2 * len(peers) {
+		_ = c.SetReadDeadline(time.Now().Add(3 * time.Second))
+		if _, _, err := bc.ReadFromAddrPort(buf); err != nil {
+			t.Fatalf("the reading socket got %d of %d datagrams: %v", i, 2*len(peers), err)
+		}
+	}
+
+	// What a sender sends comes from the port.
+	p := peers[0]
+	to := p.LocalAddr().(*net.UDPAddr).AddrPort()
+	for _, o := range numbered(bc, 0, 3, 1000, to) {
+		out.add(o)
+	}
+	out.flush()
+	for i := range 3 {
+		_ = p.SetReadDeadline(time.Now().Add(3 * time.Second))
+		_, from, err := p.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			t.Fatalf("datagram %d: %v", i, err)
+		}
+		if from.Port() != port.Port() {
+			t.Fatalf("datagram %d came from %v, not the port %v", i, from, port)
+		}
+	}
+}
+
+// A port in use is refused, whether its holder is another shared port (whose group would take
+// a second member of the same user) or an ordinary socket.
+func TestListenSharedRefusesPortInUse(t *testing.T) {
+	a, err := listenShared(net.IPv4(127, 0, 0, 1), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	plain, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	for _, held := range []*net.UDPConn{a, plain} {
+		if b, err := listenShared(net.IPv4(127, 0, 0, 1), held.LocalAddr().(*net.UDPAddr).Port); err == nil {
+			b.Close()
+			t.Fatalf("a shared port on %v, which is in use", held.LocalAddr())
+		}
+	}
+}

@@ -10,6 +10,13 @@ var gsoAvailable = false
 
 func gsoSupported(*net.UDPConn) bool { return false }
 
+func steered(*net.UDPConn) bool { return false }
+
+// listenShared opens the shared port's socket.
+func listenShared(ip net.IP, port int) (*net.UDPConn, error) {
+	return net.ListenUDP("udp", &net.UDPAddr{IP: ip, Port: port})
+}
+
 type batchSender struct{}
 
 func (b *batchConn) newSender() *batchSender { return &batchSender{} }
