@@ -238,6 +238,50 @@ func (g *Generator) commands(ctx context.Context) *latencies {
 	return l
 }
 
+// allDevicesKnown: the hub's rooms (GET /api/v1/rooms) hold every device of every simulated
+// agent with a state, so that a command to any of them finds it.
+func (g *Generator) allDevicesKnown(ctx context.Context) (bool, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, g.cfg.HubURL+"/api/v1/rooms", nil)
+	if err != nil {
+		return false, err
+	}
+	req.Header.Set("Authorization", "Bearer "+g.token)
+	resp, err := g.http.Do(req)
+	if err != nil {
+		return false, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return false, fmt.Errorf("GET /api/v1/rooms: %s", resp.Status)
+	}
+	var rooms []struct {
+		Site, Room string
+		Devices    []struct {
+			ID    string
+			State map[string]any
+		}
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 256<<20)).Decode(&rooms); err != nil {
+		return false, fmt.Errorf("GET /api/v1/rooms: %w", err)
+	}
+	known := map[string]bool{}
+	for _, rm := range rooms {
+		for _, d := range rm.Devices {
+			if d.State != nil {
+				known[rm.Site+"/"+rm.Room+"/"+d.ID] = true
+			}
+		}
+	}
+	for _, a := range g.agents {
+		for _, d := range a.devices {
+			if !known[a.site+"/"+a.room+"/"+d] {
+				return false, nil
+			}
+		}
+	}
+	return true, nil
+}
+
 // command sends one power command to a random device of a random agent.
 func (g *Generator) command(due time.Time, l *latencies) {
 	a := g.agents[rand.IntN(len(g.agents))]

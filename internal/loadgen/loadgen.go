@@ -168,7 +168,14 @@ func (g *Generator) Run(ctx context.Context) (*Report, error) {
 		if err != nil {
 			g.errs.add("metrics_scrape")
 		} else if r.AgentsOnline = int(m.online - base.online); int(m.online) >= g.cfg.Agents && m.states >= wantStates {
-			break
+			// The counter counts a state as it arrives (and an agent may send one twice):
+			// the rooms' own view says when every device is known and can take commands.
+			known, err := g.allDevicesKnown(ctx)
+			if err != nil {
+				g.errs.add("rooms_read")
+			} else if known {
+				break
+			}
 		}
 		if time.Now().After(deadline) {
 			r.ConnectStorm = time.Since(start)
