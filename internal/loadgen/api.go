@@ -54,18 +54,11 @@ type hubMetrics struct {
 
 func (g *Generator) scrape(ctx context.Context) (hubMetrics, error) {
 	var m hubMetrics
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, g.cfg.HubURL+"/metrics", nil)
-	if err != nil {
-		return m, err
-	}
-	resp, err := g.http.Do(req)
+	resp, err := g.get(ctx, "/metrics", false)
 	if err != nil {
 		return m, err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return m, fmt.Errorf("GET /metrics: %s", resp.Status)
-	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if err != nil {
 		return m, err
@@ -238,22 +231,35 @@ func (g *Generator) commands(ctx context.Context) *latencies {
 	return l
 }
 
+// get GETs path from the hub (with the generator's token when authed) and answers an error
+// for any status but 200.
+func (g *Generator) get(ctx context.Context, path string, authed bool) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, g.cfg.HubURL+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	if authed {
+		req.Header.Set("Authorization", "Bearer "+g.token)
+	}
+	resp, err := g.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		return nil, fmt.Errorf("GET %s: %s", path, resp.Status)
+	}
+	return resp, nil
+}
+
 // allDevicesKnown: the hub's rooms (GET /api/v1/rooms) hold every device of every simulated
 // agent with a state, so that a command to any of them finds it.
 func (g *Generator) allDevicesKnown(ctx context.Context) (bool, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, g.cfg.HubURL+"/api/v1/rooms", nil)
-	if err != nil {
-		return false, err
-	}
-	req.Header.Set("Authorization", "Bearer "+g.token)
-	resp, err := g.http.Do(req)
+	resp, err := g.get(ctx, "/api/v1/rooms", true)
 	if err != nil {
 		return false, err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return false, fmt.Errorf("GET /api/v1/rooms: %s", resp.Status)
-	}
 	var rooms []struct {
 		Site, Room string
 		Devices    []struct {
