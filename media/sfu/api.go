@@ -212,11 +212,12 @@ func settingEngine(o *Options) (*webrtc.SettingEngine, io.Closer, []net.Addr, []
 	}
 	port := ua.Port
 	for _, ip := range ips {
-		listen := func() (*net.UDPConn, error) { return net.ListenUDP("udp", &net.UDPAddr{IP: ip, Port: port}) }
+		var conn *net.UDPConn
 		if o.WriteBatch > 1 {
-			listen = func() (*net.UDPConn, error) { return listenShared(ip, port) }
+			conn, err = listenShared(ip, port)
+		} else {
+			conn, err = net.ListenUDP("udp", &net.UDPAddr{IP: ip, Port: port})
 		}
-		conn, err := listen()
 		if err != nil {
 			closeAll()
 			return nil, nil, nil, nil, fmt.Errorf("sfu: listen on UDP %s: %w", net.JoinHostPort(ip.String(), strconv.Itoa(port)), err)

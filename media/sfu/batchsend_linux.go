@@ -233,46 +233,48 @@ func (s *batchSender) write(b *batchConn, f func(fd int) bool) bool {
 func (s *batchSender) send(b *batchConn, pkts []*outPacket) {
 	hs := s.w.build(pkts, b.gso.Load())
 	for len(hs) > 0 {
-		var n int
-		var errno syscall.Errno
-		if !s.write(b, func(fd int) bool {
-			n, errno = sendmmsg(fd, hs)
-			return errno != unix.EAGAIN
-		}) {
+		n, errno, ok := s.sendmmsg(b, hs)
+		if !ok {
 			return
 		}
-		switch {
-		case n > 0:
+		if n > 0 {
 			if b.gsoRefusals.Load() != 0 && segmented(hs[:n]) {
 				b.gsoRefusals.Store(0)
 			}
 			hs = hs[n:]
 			continue
-		case errno == unix.EINTR:
-			continue
 		}
-		if h := &hs[0].hdr; h.Controllen > 0 {
+		if h := &hs[0].Hdr; h.Controllen > 0 {
 			if errno == unix.ENOPROTOOPT || errno == unix.EOPNOTSUPP || b.gsoRefusals.Add(1) >= gsoRefusalsMax {
 				b.gso.Store(false)
 			}
 			iovs := unsafe.Slice(h.Iov, int(h.Iovlen))
 			for i := range iovs {
-				one := [1]mmsghdr{{hdr: unix.Msghdr{Name: h.Name, Namelen: h.Namelen, Iov: &iovs[i]}}}
-				one[0].hdr.SetIovlen(1)
-				for {
-					if !s.write(b, func(fd int) bool {
-						_, errno = sendmmsg(fd, one[:])
-						return errno != unix.EAGAIN
-					}) {
-						return
-					}
-					if errno != unix.EINTR {
-						break
-					}
+				one := [1]unix.Mmsghdr{{Hdr: unix.Msghdr{Name: h.Name, Namelen: h.Namelen, Iov: &iovs[i]}}}
+				one[0].Hdr.SetIovlen(1)
+				if _, _, ok := s.sendmmsg(b, one[:]); !ok {
+					return
 				}
 			}
 		}
 		hs = hs[1:]
+	}
+}
+
+// sendmmsg sends what it can of hs, waiting for room in the socket's
+// buffer and trying again when interrupted: how many messages went, or
+// the error of the first; not ok when the port closed first.
+func (s *batchSender) sendmmsg(b *batchConn, hs []unix.Mmsghdr) (n int, errno syscall.Errno, ok bool) {
+	for {
+		if !s.write(b, func(fd int) bool {
+			n, errno = sendmmsg(fd, hs)
+			return errno != unix.EAGAIN
+		}) {
+			return 0, 0, false
+		}
+		if errno != unix.EINTR {
+			return n, errno, true
+		}
 	}
 }
 
@@ -281,22 +283,16 @@ func (s *batchSender) send(b *batchConn, pkts []*outPacket) {
 const gsoRefusalsMax = 32
 
 // segmented: one of hs is a segmented send.
-func segmented(hs []mmsghdr) bool {
+func segmented(hs []unix.Mmsghdr) bool {
 	for i := range hs {
-		if hs[i].hdr.Controllen > 0 {
+		if hs[i].Hdr.Controllen > 0 {
 			return true
 		}
 	}
 	return false
 }
 
-// mmsghdr is struct mmsghdr: a message and the bytes the kernel sent of it.
-type mmsghdr struct {
-	hdr unix.Msghdr
-	n   uint32
-}
-
-func sendmmsg(fd int, hs []mmsghdr) (int, syscall.Errno) {
+func sendmmsg(fd int, hs []unix.Mmsghdr) (int, syscall.Errno) {
 	n, _, errno := unix.Syscall6(unix.SYS_SENDMMSG, uintptr(fd), uintptr(unsafe.Pointer(&hs[0])), uintptr(len(hs)), 0, 0, 0)
 	if errno != 0 {
 		return 0, errno
@@ -314,7 +310,7 @@ const (
 // batchWriter turns a batch of packets into the messages of one
 // sendmmsg, reusing its buffers from one batch to the next.
 type batchWriter struct {
-	hdrs  []mmsghdr
+	hdrs  []unix.Mmsghdr
 	iovs  []unix.Iovec // every datagram's, each message's together
 	names []unix.RawSockaddrInet6
 	ctrl  []byte     // each message's control message, gsoCmsg bytes apart
@@ -326,7 +322,7 @@ type batchWriter struct {
 }
 
 func newBatchWriter(max int) batchWriter {
-	return batchWriter{hdrs: make([]mmsghdr, 0, max), iovs: make([]unix.Iovec, 0, max), names: make([]unix.RawSockaddrInet6, max),
+	return batchWriter{hdrs: make([]unix.Mmsghdr, 0, max), iovs: make([]unix.Iovec, 0, max), names: make([]unix.RawSockaddrInet6, max),
 		ctrl: make([]byte, gsoCmsg*max), bufs: make([][][]byte, max), dst: make([]netip.AddrPort, max),
 		size: make([]int, max), bytes: make([]int, max), open: make([]bool, max)}
 }
@@ -335,7 +331,7 @@ func newBatchWriter(max int) batchWriter {
 // With gso, the packets for one destination that can travel together (all
 // one size but the last) go in one segmented message; the order of the
 // packets for each destination is kept.
-func (w *batchWriter) build(batch []*outPacket, gso bool) []mmsghdr {
+func (w *batchWriter) build(batch []*outPacket, gso bool) []unix.Mmsghdr {
 	msgs := 0
 	for _, o := range batch {
 		dst := netip.AddrPortFrom(o.addr.Addr().Unmap(), o.addr.Port())
@@ -354,7 +350,7 @@ func (w *batchWriter) build(batch []*outPacket, gso bool) []mmsghdr {
 	}
 	w.hdrs, w.iovs = w.hdrs[:msgs], w.iovs[:0]
 	for j := range msgs {
-		h := &w.hdrs[j].hdr
+		h := &w.hdrs[j].Hdr
 		*h = unix.Msghdr{}
 		start := len(w.iovs)
 		for _, p := range w.bufs[j] {

@@ -13,16 +13,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// udpPair is the port under test (a batchConn) and a destination that reads.
-func udpPair(t *testing.T, writers int) (*batchConn, *net.UDPConn) {
+// udpPair is the port under test (a batchConn on ip) and a destination on ip that reads.
+func udpPair(t *testing.T, ip net.IP, writers int) (*batchConn, *net.UDPConn) {
 	t.Helper()
-	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: ip})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("a port on %v: %v", ip, err)
 	}
 	bc := newBatchConn(c, 16, writers)
 	t.Cleanup(func() { _ = bc.Close() })
-	d, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	d, err := net.ListenUDP("udp", &net.UDPAddr{IP: ip})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func expectNumbered(t *testing.T, d *net.UDPConn, first, n, size int) {
 // Each batch sends on a descriptor of its own (Go lets one goroutine at a time write to a
 // socket's), closed with the port.
 func TestBatchSenderOwnDescriptor(t *testing.T) {
-	bc, d := udpPair(t, 2)
+	bc, d := udpPair(t, net.IPv4(127, 0, 0, 1), 2)
 	var portFD int
 	rc, _ := bc.UDPConn.SyscallConn()
 	_ = rc.Control(func(fd uintptr) { portFD = int(fd) })
@@ -92,7 +92,7 @@ func TestBatchSenderOwnDescriptor(t *testing.T) {
 
 // A sender without a descriptor of its own (none left to duplicate) writes through the port's.
 func TestBatchSenderThroughPort(t *testing.T) {
-	bc, d := udpPair(t, 1)
+	bc, d := udpPair(t, net.IPv4(127, 0, 0, 1), 1)
 	rc, err := bc.UDPConn.SyscallConn()
 	if err != nil {
 		t.Fatal(err)
@@ -113,7 +113,7 @@ func TestBatchSenderSegmentationRefused(t *testing.T) {
 	if !gsoAvailable {
 		t.Skip("segmentation offload is for 64-bit Linux")
 	}
-	bc, d := udpPair(t, 1)
+	bc, d := udpPair(t, net.IPv4(127, 0, 0, 1), 1)
 	if !bc.gso.Load() {
 		t.Fatal("the kernel has UDP_SEGMENT, but segmentation is off")
 	}
@@ -143,7 +143,7 @@ func TestBatchSenderSegmentationRefused(t *testing.T) {
 // Messages that fail for their destination (an IPv6 one on an IPv4 socket, port 0) are
 // skipped; the rest of the batch goes, and segmentation stays on.
 func TestBatchSenderSkipsFailedMessage(t *testing.T) {
-	bc, d := udpPair(t, 1)
+	bc, d := udpPair(t, net.IPv4(127, 0, 0, 1), 1)
 	out := bc.newBatch()
 	to := d.LocalAddr().(*net.UDPAddr).AddrPort()
 	bad := netip.MustParseAddrPort("[2001:db8::1]:5000")
@@ -168,17 +168,7 @@ func TestBatchSenderSkipsFailedMessage(t *testing.T) {
 
 // An IPv6 port sends to IPv6 destinations, segmented and not.
 func TestBatchSenderIPv6(t *testing.T) {
-	c, err := net.ListenUDP("udp6", &net.UDPAddr{IP: net.IPv6loopback})
-	if err != nil {
-		t.Fatalf("IPv6 loopback: %v", err)
-	}
-	bc := newBatchConn(c, 16, 1)
-	t.Cleanup(func() { _ = bc.Close() })
-	d, err := net.ListenUDP("udp6", &net.UDPAddr{IP: net.IPv6loopback})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = d.Close() })
+	bc, d := udpPair(t, net.IPv6loopback, 1)
 	to := d.LocalAddr().(*net.UDPAddr).AddrPort()
 	out := bc.newBatch()
 	for _, p := range numbered(bc, 0, 5, 1200, to) { // one segmented message
@@ -220,7 +210,7 @@ func inShapedNetns(t *testing.T, rate string) {
 // datagrams leave at the link's rate, in order.
 func TestBatchSenderWaitsForRoom(t *testing.T) {
 	inShapedNetns(t, "8mbit")
-	bc, d := udpPair(t, 1)
+	bc, d := udpPair(t, net.IPv4(127, 0, 0, 1), 1)
 	rc, _ := bc.UDPConn.SyscallConn()
 	_ = rc.Control(func(fd uintptr) { _ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_SNDBUF, 4096) })
 	_ = d.SetReadBuffer(4 << 20)
@@ -247,7 +237,7 @@ func TestBatchSenderWaitsForRoom(t *testing.T) {
 
 // Empty datagrams (which UDP allows) go out as such, on their own, between others.
 func TestBatchSenderEmptyDatagrams(t *testing.T) {
-	bc, d := udpPair(t, 1)
+	bc, d := udpPair(t, net.IPv4(127, 0, 0, 1), 1)
 	out := bc.newBatch()
 	to := d.LocalAddr().(*net.UDPAddr).AddrPort()
 	sizes := []int{0, 0, 1000, 1000, 0, 1000}
